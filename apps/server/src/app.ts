@@ -1,0 +1,187 @@
+import Fastify, { type FastifyError } from 'fastify';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import pino, { type Logger } from 'pino';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { configFromEnv, randomSecret, type Config } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { ParleyError } from './errors.ts';
+import { ErrorBody, type App } from './http.ts';
+import type { Deps } from './deps.ts';
+import { RealtimeHub } from './realtime/hub.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { userRoutes } from './users/users.routes.ts';
+import { inboxRoutes } from './inboxes/inboxes.routes.ts';
+import { contactRoutes } from './contacts/contacts.routes.ts';
+import { conversationRoutes } from './conversations/conversations.routes.ts';
+import { cannedReplyRoutes } from './canned-replies/canned-replies.routes.ts';
+import { webhookRoutes } from './webhooks/webhooks.routes.ts';
+import { attachmentRoutes } from './attachments/attachments.routes.ts';
+import { widgetRoutes } from './widget/widget.routes.ts';
+import { opsRoutes, metrics } from './ops/ops.routes.ts';
+import { staticRoutes } from './ops/static.routes.ts';
+import { attachRealtime } from './realtime/sockets.ts';
+import { AttachmentStorage } from './attachments/attachment-storage.ts';
+import { JobWorker } from './jobs/job-queue.ts';
+import { deliverWebhookJob } from './webhooks/deliver-webhook.ts';
+import { WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
+import { pruneEvents } from './realtime/event-log.ts';
+
+export interface Parley {
+  app: App;
+  deps: Deps;
+  worker: JobWorker;
+  /** Listens on config.port (0 = any free port) and returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  config?: Partial<Config>;
+  logger?: Logger;
+  /** Job worker options (tests shorten the retry backoff). */
+  jobs?: ConstructorParameters<typeof JobWorker>[2];
+}
+
+export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
+  const config: Config = { ...configFromEnv(), ...options.config };
+  const log = options.logger ?? pino({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  const opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg') });
+  const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
+  const hub = new RealtimeHub(opened.db, log);
+  const deps: Deps = {
+    db: opened.db,
+    engine: opened.engine,
+    hub,
+    config,
+    log,
+    storage: new AttachmentStorage(join(config.dataDir, 'attachments')),
+    secret,
+  };
+
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.addSchema(ErrorBody);
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error: FastifyError | ParleyError, request, reply) => {
+    const { status, code, message, details } = describeError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code, message }, 'request rejected');
+    metrics.httpErrors.inc({ code });
+    return reply.status(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'PARLEY_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1, fields: 10 } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Parley API', version: '1.0.0', description: 'REST API of Parley, the open contact center.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key created by an admin' },
+          session: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.addHook('onRequest', authenticate(deps));
+
+  await app.register(async (api) => {
+    const scoped = api as unknown as App;
+    authRoutes(scoped, deps);
+    userRoutes(scoped, deps);
+    inboxRoutes(scoped, deps);
+    contactRoutes(scoped, deps);
+    conversationRoutes(scoped, deps);
+    cannedReplyRoutes(scoped, deps);
+    webhookRoutes(scoped, deps);
+    attachmentRoutes(scoped, deps);
+    widgetRoutes(scoped, deps);
+  }, { prefix: '/api/v1' });
+  opsRoutes(app, deps);
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  await staticRoutes(app);
+
+  const realtime = attachRealtime(app, deps);
+  const worker = new JobWorker(opened.db, log, options.jobs);
+  worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db));
+  const pruneTimer = setInterval(() => {
+    pruneEvents(opened.db, new Date(Date.now() - 24 * 3_600_000)).catch((err) => log.error({ err }, 'event prune failed'));
+  }, 3_600_000);
+  pruneTimer.unref();
+
+  return {
+    app,
+    deps,
+    worker,
+    async listen() {
+      await app.ready();
+      if (config.workers) worker.start();
+      const address = await app.listen({ port: config.port, host: config.host });
+      return address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    },
+    async close() {
+      clearInterval(pruneTimer);
+      await worker.stop();
+      realtime.close();
+      await app.close();
+      await opened.close();
+    },
+  };
+}
+
+function describeError(error: FastifyError | ParleyError): { status: number; code: string; message: string; details?: unknown } {
+  if (error instanceof ParleyError) return { status: error.statusCode, code: error.code, message: error.message, details: error.details };
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    return { status: 400, code: 'PARLEY_ERR_VALIDATION', message: fe.message, details: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) };
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'PARLEY_ERR_MALFORMED_JSON', message: 'the body is not valid JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'PARLEY_ERR_PAYLOAD_TOO_LARGE', message: fe.message };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'PARLEY_ERR_UNSUPPORTED_MEDIA_TYPE', message: fe.message };
+  }
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, code: 'PARLEY_ERR_BAD_REQUEST', message: fe.message };
+  }
+  return { status: 500, code: 'PARLEY_ERR_INTERNAL', message: 'internal error' };
+}
+
+async function loadOrCreateSecret(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomSecret();
+    await writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Fills `{{path.to.value}}` tags from a plain object. Unknown tags become empty; the output is
+ * plain text (it is shown as text, never as HTML), so nothing is escaped here.
+ */
+export function renderTemplate(template: string, values: Record<string, Record<string, string>>): string {
+  return template.replace(/\{\{\s*([a-zA-Z]+)\.([a-zA-Z]+)\s*\}\}/g, (_, scope: string, key: string) => values[scope]?.[key] ?? '');
+}

@@ -1,0 +1,117 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, ConversationRow, ConversationStatus, ContactRow, MessageRow } from '../db/schema.ts';
+import { notFound } from '../errors.ts';
+import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export async function getConversationRowOrThrow(db: Q, tenantId: string, id: string, forUpdate = false): Promise<ConversationRow> {
+  let q = db.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+  if (forUpdate) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row) throw notFound('conversation');
+  return row;
+}
+
+export async function loadConversationDto(db: Q, tenantId: string, conversation: ConversationRow | string): Promise<ConversationDto> {
+  const c = typeof conversation === 'string' ? await getConversationRowOrThrow(db, tenantId, conversation) : conversation;
+  const contact = await db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', c.contact_id).executeTakeFirstOrThrow();
+  const last = c.last_message_id
+    ? ((await db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', '=', c.last_message_id).executeTakeFirst()) ?? null)
+    : null;
+  return toConversationDto(c, contact, last);
+}
+
+export interface ConversationFilter {
+  assignee: 'mine' | 'unassigned' | 'all';
+  status: ConversationStatus | 'all';
+  inboxId?: string;
+  label?: string;
+  contactId?: string;
+  /** `<last_activity_at ISO>|<id>` of the last row of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+/** One page of conversations, most recent activity first, with their contact and last message. */
+export async function listConversations(db: Q, tenantId: string, userId: string | null, f: ConversationFilter) {
+  let q = db
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .leftJoin('messages as m', 'm.id', 'c.last_message_id')
+    .selectAll('c')
+    .select([
+      sql<unknown>`to_jsonb(ct.*)`.as('contact_json'),
+      sql<unknown>`to_jsonb(m.*)`.as('message_json'),
+    ])
+    .where('c.tenant_id', '=', tenantId);
+  q = applyFilter(q, userId, f, true);
+  if (f.inboxId) q = q.where('c.inbox_id', '=', f.inboxId);
+  if (f.label) q = q.where(sql<boolean>`c.labels @> ${JSON.stringify([f.label])}::jsonb`);
+  if (f.contactId) q = q.where('c.contact_id', '=', f.contactId);
+  if (f.cursor) {
+    const [at, id] = f.cursor.split('|');
+    if (at && id) q = q.where((eb) => eb.or([eb('c.last_activity_at', '<', new Date(at)), eb.and([eb('c.last_activity_at', '=', new Date(at)), eb('c.id', '<', id)])]));
+  }
+  const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(f.limit + 1).execute();
+  const page = rows.slice(0, f.limit);
+  const items = page.map((r) => toConversationDto(r, reviveRow(r.contact_json) as ContactRow, r.message_json ? (reviveRow(r.message_json) as MessageRow) : null));
+  const lastRow = page[page.length - 1];
+  const nextCursor = rows.length > f.limit && lastRow ? `${lastRow.last_activity_at.toISOString()}|${lastRow.id}` : null;
+  return { items, nextCursor };
+}
+
+/** Counts for the three assignee tabs, under the same status and inbox filter. */
+export async function countConversations(db: Q, tenantId: string, userId: string | null, f: ConversationFilter) {
+  let q = db
+    .selectFrom('conversations as c')
+    .select([
+      sql<number>`count(*) FILTER (WHERE c.assignee_id = ${userId ?? ''})::int`.as('mine'),
+      sql<number>`count(*) FILTER (WHERE c.assignee_id IS NULL)::int`.as('unassigned'),
+      sql<number>`count(*)::int`.as('all'),
+    ])
+    .where('c.tenant_id', '=', tenantId);
+  q = applyFilter(q, userId, f, false);
+  if (f.inboxId) q = q.where('c.inbox_id', '=', f.inboxId);
+  const row = await q.executeTakeFirstOrThrow();
+  return { mine: Number(row.mine), unassigned: Number(row.unassigned), all: Number(row.all) };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function applyFilter<T extends { where: (...args: any[]) => T }>(q: T, userId: string | null, f: ConversationFilter, byAssignee: boolean): T {
+  let out = q;
+  if (f.status !== 'all') out = out.where('c.status', '=', f.status);
+  if (byAssignee && f.assignee === 'mine') out = out.where('c.assignee_id', '=', userId ?? '');
+  if (byAssignee && f.assignee === 'unassigned') out = out.where('c.assignee_id', 'is', null);
+  return out;
+}
+
+/** Rows that came back through to_jsonb carry timestamps as strings: make them Dates again. */
+function reviveRow(json: unknown): Record<string, unknown> {
+  const row = { ...(json as Record<string, unknown>) };
+  for (const key of Object.keys(row)) {
+    if (key.endsWith('_at') && typeof row[key] === 'string') row[key] = new Date(row[key] as string);
+  }
+  return row;
+}
+
+export async function listMessages(db: Q, tenantId: string, conversationId: string, opts: { before?: string; limit: number; includePrivate: boolean }): Promise<MessageRow[]> {
+  let q = db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('conversation_id', '=', conversationId);
+  if (!opts.includePrivate) q = q.where('private', '=', false);
+  if (opts.before) {
+    const pivot = await db.selectFrom('messages').select(['created_at', 'id']).where('tenant_id', '=', tenantId).where('id', '=', opts.before).executeTakeFirst();
+    if (pivot) q = q.where((eb) => eb.or([eb('created_at', '<', pivot.created_at), eb.and([eb('created_at', '=', pivot.created_at), eb('id', '<', pivot.id)])]));
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+  return rows.reverse();
+}
+
+export async function recordConversationEvent(
+  db: Q,
+  e: { tenantId: string; conversationId: string; type: string; actorType: 'contact' | 'user' | 'system'; actorId: string | null; data?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('conversation_events')
+    .values({ tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) })
+    .execute();
+}

@@ -1,0 +1,50 @@
+import type { ChannelType, ConversationStatus } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { newId } from '../ids.ts';
+import { transact } from '../realtime/transact.ts';
+import { resolveContact, type ContactInput } from '../contacts/contacts.repository.ts';
+import { loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
+
+export interface OpenConversationInput {
+  tenantId: string;
+  inboxId: string;
+  channelType: ChannelType;
+  contact: ContactInput | { id: string };
+  status?: ConversationStatus;
+  subject?: string | null;
+  externalThreadId?: string | null;
+  actor: { type: 'contact' | 'user' | 'system'; id: string | null };
+}
+
+/** Starts a conversation (and its contact when new); its first message is posted separately. */
+export async function openConversation(deps: Pick<Deps, 'db' | 'hub'>, input: OpenConversationInput) {
+  return transact(deps, input.tenantId, async (trx, outbox) => {
+    const contactId = 'id' in input.contact ? input.contact.id : (await resolveContact(trx, input.tenantId, input.contact)).id;
+    const row = await trx
+      .insertInto('conversations')
+      .values({
+        id: newId('cnv'),
+        tenant_id: input.tenantId,
+        inbox_id: input.inboxId,
+        contact_id: contactId,
+        channel_type: input.channelType,
+        status: input.status ?? 'open',
+        assignee_id: null,
+        queue_id: null,
+        priority: 0,
+        labels: '[]',
+        custom_attributes: '{}',
+        subject: input.subject ?? null,
+        external_thread_id: input.externalThreadId ?? null,
+        snoozed_until: null,
+        unread_count: 0,
+        last_message_id: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: row.id, type: 'created', actorType: input.actor.type, actorId: input.actor.id, data: { inboxId: input.inboxId, channelType: input.channelType } });
+    const dto = await loadConversationDto(trx, input.tenantId, row);
+    outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
+    return dto;
+  });
+}

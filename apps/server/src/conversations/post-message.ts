@@ -1,0 +1,165 @@
+import type { Transaction } from 'kysely';
+import type { AttachmentRef, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { ParleyError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { transact, type Outbox } from '../realtime/transact.ts';
+import { getConversationRowOrThrow, loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
+import { toMessageDto } from './conversation-dto.ts';
+
+export const MAX_MESSAGE_LENGTH = 20_000;
+
+export interface PostMessageInput {
+  tenantId: string;
+  conversationId: string;
+  direction: MessageDirection;
+  private?: boolean;
+  senderType: SenderType;
+  senderId: string | null;
+  senderName: string | null;
+  content: string;
+  attachmentIds?: string[];
+  /** The client's id for this message: a retry with the same id returns the stored message. */
+  clientMessageId?: string | null;
+  /** The provider's id of an inbound message: stored once, whatever the retries. */
+  sourceId?: string | null;
+}
+
+export interface PostMessageResult {
+  message: MessageRow;
+  /** false when the message existed already (a retry): nothing was written. */
+  created: boolean;
+}
+
+/**
+ * Stores one message of any channel and everything that follows from it, atomically: the
+ * conversation's activity, unread count and status, the history event, the realtime events
+ * and the webhook deliveries.
+ */
+export async function postMessage(deps: Pick<Deps, 'db' | 'hub'>, input: PostMessageInput): Promise<PostMessageResult> {
+  const content = input.content.trim();
+  const attachmentIds = [...new Set(input.attachmentIds ?? [])];
+  if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
+  if (content.length > MAX_MESSAGE_LENGTH) throw new ParleyError('PARLEY_ERR_VALIDATION', `a message has at most ${MAX_MESSAGE_LENGTH} characters`);
+  const isPrivate = input.private === true;
+
+  const existing = await findExisting(deps.db, input);
+  if (existing) return { message: existing, created: false };
+
+  try {
+    return await transact(deps, input.tenantId, async (trx, outbox) => {
+      const conversation = await getConversationRowOrThrow(trx, input.tenantId, input.conversationId, true);
+      const attachments = await claimAttachments(trx, input, attachmentIds);
+      const mentions = isPrivate ? await findMentions(trx, input.tenantId, content) : [];
+      const now = new Date();
+      const message = await trx
+        .insertInto('messages')
+        .values({
+          id: newId('msg'),
+          tenant_id: input.tenantId,
+          conversation_id: conversation.id,
+          direction: input.direction,
+          private: isPrivate,
+          sender_type: input.senderType,
+          sender_id: input.senderId,
+          sender_name: input.senderName,
+          content,
+          content_type: 'text/plain',
+          attachments: JSON.stringify(attachments),
+          mentions: JSON.stringify(mentions),
+          status: input.direction === 'in' ? 'received' : 'sent',
+          client_message_id: input.clientMessageId ?? null,
+          source_id: input.sourceId ?? null,
+          created_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+
+      // A customer writing again reopens a resolved or snoozed conversation.
+      const reopen = input.direction === 'in' && (conversation.status === 'resolved' || conversation.status === 'snoozed');
+      const updated = await trx
+        .updateTable('conversations')
+        .set((eb) => ({
+          last_message_id: isPrivate ? conversation.last_message_id : message.id,
+          last_activity_at: now,
+          updated_at: now,
+          unread_count: input.direction === 'in' ? eb('unread_count', '+', 1) : eb.val(conversation.unread_count),
+          ...(reopen ? { status: 'open' as const, snoozed_until: null } : {}),
+        }))
+        .where('tenant_id', '=', input.tenantId)
+        .where('id', '=', conversation.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+
+      if (reopen) {
+        await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: conversation.id, type: 'status_changed', actorType: input.senderType, actorId: input.senderId, data: { from: conversation.status, to: 'open' } });
+      }
+      emitMessageEvents(outbox, message);
+      outbox.emit({ conversationId: conversation.id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, input.tenantId, updated) });
+      return { message, created: true };
+    });
+  } catch (err) {
+    // Two retries racing: the loser hits the unique index and answers with the winner's row.
+    if (isUniqueViolation(err)) {
+      const winner = await findExisting(deps.db, input);
+      if (winner) return { message: winner, created: false };
+    }
+    throw err;
+  }
+}
+
+function emitMessageEvents(outbox: Outbox, message: MessageRow) {
+  outbox.emit({
+    conversationId: message.conversation_id,
+    audience: message.private ? 'agents' : 'all',
+    type: 'message.created',
+    payload: toMessageDto(message),
+  });
+}
+
+async function findExisting(db: Deps['db'] | Transaction<Database>, input: PostMessageInput): Promise<MessageRow | undefined> {
+  if (input.sourceId) {
+    return db.selectFrom('messages').selectAll().where('tenant_id', '=', input.tenantId).where('source_id', '=', input.sourceId).executeTakeFirst();
+  }
+  if (input.clientMessageId) {
+    return db
+      .selectFrom('messages')
+      .selectAll()
+      .where('tenant_id', '=', input.tenantId)
+      .where('conversation_id', '=', input.conversationId)
+      .where('client_message_id', '=', input.clientMessageId)
+      .executeTakeFirst();
+  }
+  return undefined;
+}
+
+/** Attachments must be this tenant's, uploaded by the same kind of sender, and not used elsewhere. */
+async function claimAttachments(trx: Transaction<Database>, input: PostMessageInput, ids: string[]): Promise<AttachmentRef[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx
+    .selectFrom('attachments')
+    .selectAll()
+    .where('tenant_id', '=', input.tenantId)
+    .where('id', 'in', ids)
+    .where('uploader_type', '=', input.senderType)
+    .where((eb) => eb.or([eb('conversation_id', 'is', null), eb('conversation_id', '=', input.conversationId)]))
+    .execute();
+  if (rows.length !== ids.length) throw new ParleyError('PARLEY_ERR_VALIDATION', 'unknown attachment id');
+  await trx.updateTable('attachments').set({ conversation_id: input.conversationId }).where('tenant_id', '=', input.tenantId).where('id', 'in', ids).execute();
+  return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.content_type, size: r.size }));
+}
+
+/** `@Name` of a user of the tenant in a private note; longest names first so "@Ana Lucia" beats "@Ana". */
+async function findMentions(trx: Transaction<Database>, tenantId: string, content: string): Promise<string[]> {
+  if (!content.includes('@')) return [];
+  const users = await trx.selectFrom('users').select(['id', 'name']).where('tenant_id', '=', tenantId).execute();
+  const lower = content.toLowerCase();
+  return users
+    .sort((a, b) => b.name.length - a.name.length)
+    .filter((u) => lower.includes(`@${u.name.toLowerCase()}`))
+    .map((u) => u.id);
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}

@@ -1,0 +1,244 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+/**
+ * Migrations are plain SQL in order; each runs once, inside a transaction, recorded in
+ * schema_migrations. The same SQL runs on PGlite and on a PostgreSQL server.
+ */
+const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+CREATE TABLE tenants (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE tenant_event_seq (
+  tenant_id text PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+  seq bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  email text NOT NULL,
+  name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('admin','supervisor','agent')),
+  locale text NOT NULL DEFAULT 'en',
+  password_hash text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  password_changed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE INDEX users_tenant_idx ON users (tenant_id);
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX sessions_user_idx ON sessions (user_id);
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  key_hash text NOT NULL UNIQUE,
+  prefix text NOT NULL,
+  created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE TABLE invitations (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  email text NOT NULL,
+  role text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  invited_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  accepted_at timestamptz
+);
+CREATE TABLE inboxes (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  public_id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  channel_type text NOT NULL,
+  settings jsonb NOT NULL,
+  identity_secret text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX inboxes_tenant_idx ON inboxes (tenant_id);
+CREATE TABLE contacts (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name text,
+  email text,
+  phone text,
+  identifier text,
+  verified boolean NOT NULL DEFAULT false,
+  custom_attributes jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX contacts_identifier_key ON contacts (tenant_id, identifier) WHERE identifier IS NOT NULL;
+CREATE INDEX contacts_tenant_email_idx ON contacts (tenant_id, lower(email));
+CREATE TABLE contact_handles (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id text NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel_type text NOT NULL,
+  handle text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, channel_type, handle)
+);
+CREATE TABLE conversations (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  contact_id text NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel_type text NOT NULL,
+  status text NOT NULL CHECK (status IN ('open','pending','snoozed','resolved')),
+  assignee_id text REFERENCES users(id) ON DELETE SET NULL,
+  queue_id text,
+  priority integer NOT NULL DEFAULT 0,
+  labels jsonb NOT NULL DEFAULT '[]',
+  custom_attributes jsonb NOT NULL DEFAULT '{}',
+  subject text,
+  external_thread_id text,
+  snoozed_until timestamptz,
+  unread_count integer NOT NULL DEFAULT 0,
+  last_message_id text,
+  last_activity_at timestamptz NOT NULL DEFAULT now(),
+  contact_last_read_at timestamptz,
+  agent_last_read_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX conversations_list_idx ON conversations (tenant_id, last_activity_at DESC, id DESC);
+CREATE INDEX conversations_contact_idx ON conversations (tenant_id, contact_id);
+CREATE INDEX conversations_thread_idx ON conversations (tenant_id, inbox_id, external_thread_id);
+CREATE TABLE messages (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  conversation_id text NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  direction text NOT NULL CHECK (direction IN ('in','out')),
+  private boolean NOT NULL DEFAULT false,
+  sender_type text NOT NULL,
+  sender_id text,
+  sender_name text,
+  content text NOT NULL,
+  content_type text NOT NULL DEFAULT 'text/plain',
+  attachments jsonb NOT NULL DEFAULT '[]',
+  mentions jsonb NOT NULL DEFAULT '[]',
+  status text NOT NULL,
+  client_message_id text,
+  source_id text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX messages_conversation_idx ON messages (conversation_id, created_at, id);
+CREATE UNIQUE INDEX messages_client_id_key ON messages (conversation_id, client_message_id) WHERE client_message_id IS NOT NULL;
+CREATE UNIQUE INDEX messages_source_id_key ON messages (tenant_id, source_id) WHERE source_id IS NOT NULL;
+CREATE TABLE attachments (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  conversation_id text REFERENCES conversations(id) ON DELETE CASCADE,
+  uploader_type text NOT NULL,
+  uploader_id text,
+  filename text NOT NULL,
+  content_type text NOT NULL,
+  size integer NOT NULL,
+  storage_key text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE conversation_events (
+  id bigserial PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  conversation_id text NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  type text NOT NULL,
+  actor_type text NOT NULL,
+  actor_id text,
+  data jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX conversation_events_idx ON conversation_events (conversation_id, id);
+CREATE TABLE realtime_events (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  seq bigint NOT NULL,
+  conversation_id text,
+  audience text NOT NULL,
+  type text NOT NULL,
+  payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX realtime_events_conversation_idx ON realtime_events (conversation_id, seq);
+CREATE TABLE canned_replies (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  short_code text NOT NULL,
+  content text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (tenant_id, short_code)
+);
+CREATE TABLE webhook_endpoints (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url text NOT NULL,
+  events jsonb NOT NULL,
+  secret text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE webhook_deliveries (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  endpoint_id text NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+  event text NOT NULL,
+  body text NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  last_status_code integer,
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  delivered_at timestamptz
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC);
+CREATE TABLE jobs (
+  id bigserial PRIMARY KEY,
+  tenant_id text,
+  kind text NOT NULL,
+  payload jsonb NOT NULL,
+  run_at timestamptz NOT NULL DEFAULT now(),
+  attempts integer NOT NULL DEFAULT 0,
+  status text NOT NULL DEFAULT 'queued',
+  locked_until timestamptz,
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status IN ('queued','running');
+`,
+  },
+];
+
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+  // One migrator at a time, also when several nodes start together on one PostgreSQL.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(72616001)`.execute(trx);
+    const done = await sql<{ version: number }>`SELECT version FROM schema_migrations`.execute(trx);
+    const applied = new Set(done.rows.map((r) => Number(r.version)));
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      // Prepared statements take one command each, on both engines.
+      for (const statement of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+        await sql.raw(statement).execute(trx);
+      }
+      await sql`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`.execute(trx);
+    }
+  });
+}

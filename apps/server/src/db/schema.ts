@@ -1,0 +1,270 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Timestamps: written as Date or ISO string, read back as Date. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type Role = 'admin' | 'supervisor' | 'agent';
+export type Locale = 'en' | 'es-MX' | 'pt-BR';
+export type ChannelType = 'webchat' | 'api' | 'email' | 'sms' | 'whatsapp' | 'messenger' | 'instagram' | 'voice';
+export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'resolved';
+export type MessageDirection = 'in' | 'out';
+export type SenderType = 'contact' | 'user' | 'system';
+export type MessageStatus = 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface AttachmentRef {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+/** One row per tenant: the last realtime sequence number handed out (see realtime/event-log.ts). */
+export interface TenantEventSeqTable {
+  tenant_id: string;
+  seq: ColumnType<number, number, number>;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  locale: Locale;
+  password_hash: string | null;
+  created_at: Timestamp;
+  password_changed_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string; // sha256 of the cookie token
+  tenant_id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: Role;
+  token_hash: string;
+  invited_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+}
+
+export interface InboxSettings {
+  color: string;
+  greeting: string;
+  prechat: { enabled: boolean; fields: { name: 'name' | 'email'; required: boolean }[] };
+  allowedDomains: string[];
+}
+
+export interface InboxesTable {
+  id: string;
+  tenant_id: string;
+  public_id: string;
+  name: string;
+  channel_type: ChannelType;
+  settings: Json<InboxSettings>;
+  identity_secret: string;
+  created_at: Timestamp;
+}
+
+export interface ContactsTable {
+  id: string;
+  tenant_id: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  /** The host application's id of a visitor, set only once verified by HMAC. */
+  identifier: string | null;
+  verified: boolean;
+  custom_attributes: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** How a contact is reached on a channel: an email address, a phone number, a WhatsApp id … */
+export interface ContactHandlesTable {
+  tenant_id: string;
+  contact_id: string;
+  channel_type: ChannelType;
+  handle: string;
+  created_at: Timestamp;
+}
+
+export interface ConversationsTable {
+  id: string;
+  tenant_id: string;
+  inbox_id: string;
+  contact_id: string;
+  channel_type: ChannelType;
+  status: ConversationStatus;
+  assignee_id: string | null;
+  queue_id: string | null;
+  priority: number;
+  labels: Json<string[]>;
+  custom_attributes: Json<Record<string, unknown>>;
+  subject: string | null;
+  /** Channel-side thread key (email Message-ID root, SMS number pair, …). */
+  external_thread_id: string | null;
+  snoozed_until: Timestamp | null;
+  unread_count: number;
+  last_message_id: string | null;
+  last_activity_at: Timestamp;
+  contact_last_read_at: Timestamp | null;
+  agent_last_read_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: string;
+  tenant_id: string;
+  conversation_id: string;
+  direction: MessageDirection;
+  private: boolean;
+  sender_type: SenderType;
+  sender_id: string | null;
+  sender_name: string | null;
+  content: string;
+  content_type: string;
+  attachments: Json<AttachmentRef[]>;
+  mentions: Json<string[]>;
+  status: MessageStatus;
+  client_message_id: string | null;
+  /** The provider's id of an inbound message (MessageSid, wamid, Message-ID): stored once. */
+  source_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  tenant_id: string;
+  conversation_id: string | null;
+  uploader_type: SenderType;
+  uploader_id: string | null;
+  filename: string;
+  content_type: string;
+  size: number;
+  storage_key: string;
+  created_at: Timestamp;
+}
+
+export interface ConversationEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  conversation_id: string;
+  type: string;
+  actor_type: SenderType;
+  actor_id: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface RealtimeEventsTable {
+  tenant_id: string;
+  seq: ColumnType<number, number, number>;
+  conversation_id: string | null;
+  /** 'all': agents and the conversation's visitor; 'agents': agents only (private notes). */
+  audience: 'all' | 'agents';
+  type: string;
+  payload: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface CannedRepliesTable {
+  id: string;
+  tenant_id: string;
+  short_code: string;
+  content: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  events: Json<string[]>;
+  secret: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface JobsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  run_at: Timestamp;
+  attempts: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  tenant_event_seq: TenantEventSeqTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  invitations: InvitationsTable;
+  inboxes: InboxesTable;
+  contacts: ContactsTable;
+  contact_handles: ContactHandlesTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  attachments: AttachmentsTable;
+  conversation_events: ConversationEventsTable;
+  realtime_events: RealtimeEventsTable;
+  canned_replies: CannedRepliesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  jobs: JobsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type InboxRow = Selectable<InboxesTable>;
+export type ContactRow = Selectable<ContactsTable>;
+export type ConversationRow = Selectable<ConversationsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;

@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { RealtimeHub } from './realtime/hub.ts';
+import type { AttachmentStorage } from './attachments/attachment-storage.ts';
+
+/** What use cases need from the running process; built once in app.ts and passed down. */
+export interface Deps {
+  db: Db;
+  engine: 'pglite' | 'postgres';
+  hub: RealtimeHub;
+  config: Config;
+  log: Logger;
+  storage: AttachmentStorage;
+  /** Signs visitor tokens. */
+  secret: string;
+}

@@ -1,0 +1,100 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
+
+/** An event a client can see. `seq` is per tenant, gap-free and in commit order. */
+export interface RealtimeEvent {
+  tenantId: string;
+  seq: number;
+  conversationId: string | null;
+  /** 'all': agents and the conversation's visitor; 'agents': agents only. */
+  audience: 'all' | 'agents';
+  type: string;
+  payload: unknown;
+}
+
+export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
+
+/**
+ * Appends events inside the caller's transaction and numbers them.
+ *
+ * The counter row stays locked until the transaction commits, so a tenant's transactions
+ * commit in the order of their numbers and a number is never skipped (an aborted transaction
+ * gives its numbers back). A client that saw seq N and asks for everything after N therefore
+ * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
+ */
+export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<RealtimeEvent[]> {
+  if (events.length === 0) return [];
+  const { seq: last } = await trx
+    .updateTable('tenant_event_seq')
+    .set({ seq: sql`seq + ${events.length}` })
+    .where('tenant_id', '=', tenantId)
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  const numbered = events.map((e, i) => ({ ...e, tenantId, seq: last - events.length + 1 + i }));
+  await trx
+    .insertInto('realtime_events')
+    .values(
+      numbered.map((e) => ({
+        tenant_id: tenantId,
+        seq: e.seq,
+        conversation_id: e.conversationId,
+        audience: e.audience,
+        type: e.type,
+        payload: JSON.stringify(e.payload),
+      })),
+    )
+    .execute();
+  return numbered;
+}
+
+export async function currentSeq(db: Db, tenantId: string): Promise<number> {
+  const row = await db.selectFrom('tenant_event_seq').select('seq').where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row?.seq ?? 0;
+}
+
+export async function oldestRetainedSeq(db: Db, tenantId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('realtime_events')
+    .select((eb) => eb.fn.min('seq').as('seq'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  return row?.seq == null ? null : Number(row.seq);
+}
+
+/** Events with afterSeq < seq ≤ uptoSeq, oldest first; optionally those one visitor may see. */
+export async function eventsBetween(
+  db: Db,
+  tenantId: string,
+  afterSeq: number,
+  uptoSeq: number,
+  visitorConversationId?: string,
+  limit = 100_000,
+): Promise<RealtimeEvent[]> {
+  let query = db
+    .selectFrom('realtime_events')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', afterSeq)
+    .where('seq', '<=', uptoSeq)
+    .orderBy('seq')
+    .limit(limit);
+  if (visitorConversationId) {
+    query = query.where('conversation_id', '=', visitorConversationId).where('audience', '=', 'all');
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    tenantId: r.tenant_id,
+    seq: Number(r.seq),
+    conversationId: r.conversation_id,
+    audience: r.audience,
+    type: r.type,
+    payload: r.payload,
+  }));
+}
+
+/** Events older than the replay window are dropped; a client further behind is told to refetch. */
+export async function pruneEvents(db: Db, olderThan: Date): Promise<number> {
+  const res = await db.deleteFrom('realtime_events').where('created_at', '<', olderThan).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

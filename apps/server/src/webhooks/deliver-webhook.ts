@@ -1,0 +1,54 @@
+import type { Db } from '../db/database.ts';
+import { PermanentJobError, type JobHandler } from '../jobs/job-queue.ts';
+import { signWebhook } from './webhook-signature.ts';
+
+/** The job that POSTs one webhook delivery; a failure is retried with backoff by the job queue. */
+export function deliverWebhookJob(db: Db, timeoutMs = 10_000): JobHandler {
+  return async (job) => {
+    const deliveryId = String(job.payload.deliveryId);
+    const delivery = await db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(['d.id', 'd.tenant_id', 'd.body', 'd.event', 'e.url', 'e.secret'])
+      .where('d.id', '=', deliveryId)
+      .where('d.tenant_id', '=', job.tenantId ?? '')
+      .executeTakeFirst();
+    if (!delivery) throw new PermanentJobError('delivery or endpoint deleted');
+    const timestamp = Math.floor(Date.now() / 1000);
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(delivery.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Parley-Webhooks/1',
+          'x-parley-event': delivery.event,
+          'x-parley-delivery': delivery.id,
+          'x-parley-timestamp': String(timestamp),
+          'x-parley-signature': signWebhook(delivery.secret, timestamp, delivery.body),
+        },
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (!res.ok) error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    await db
+      .updateTable('webhook_deliveries')
+      .set({
+        attempts: job.attempts,
+        last_status_code: status,
+        last_error: error,
+        status: error ? (job.attempts >= 8 ? 'failed' : 'pending') : 'delivered',
+        delivered_at: error ? null : new Date(),
+      })
+      .where('id', '=', delivery.id)
+      .execute();
+    if (error) throw new Error(error);
+  };
+}

@@ -1,0 +1,28 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { PendingEvent } from '../realtime/event-log.ts';
+import { newId } from '../ids.ts';
+import { enqueueJob } from '../jobs/job-queue.ts';
+
+export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created'] as const;
+
+export const WEBHOOK_JOB = 'webhook.deliver';
+
+/** Records one delivery (and its job) per subscribed endpoint, in the transaction of the events. */
+export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<void> {
+  const relevant = events.filter((e) => (webhookEventTypes as readonly string[]).includes(e.type));
+  if (relevant.length === 0) return;
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('tenant_id', '=', tenantId).execute();
+  for (const endpoint of endpoints) {
+    for (const event of relevant) {
+      if (!endpoint.events.includes(event.type)) continue;
+      const id = newId('whd');
+      const body = JSON.stringify({ id, event: event.type, tenantId, createdAt: new Date().toISOString(), data: event.payload });
+      await trx
+        .insertInto('webhook_deliveries')
+        .values({ id, tenant_id: tenantId, endpoint_id: endpoint.id, event: event.type, body, status: 'pending', attempts: 0, last_status_code: null, last_error: null, delivered_at: null })
+        .execute();
+      await enqueueJob(trx, { tenantId, kind: WEBHOOK_JOB, payload: { deliveryId: id } });
+    }
+  }
+}
