@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { configFromEnv, randomSecret, type Config } from './config.ts';
-import { openDatabase } from './db/database.ts';
+import { openDatabase, type OpenedDatabase } from './db/database.ts';
 import { ParleyError } from './errors.ts';
 import { ErrorBody, type App } from './http.ts';
 import type { Deps } from './deps.ts';
@@ -45,6 +45,8 @@ export interface Parley {
 export interface BuildOptions {
   config?: Partial<Config>;
   logger?: Logger;
+  /** An already opened database (tests bring a fresh one each); else one is opened from config. */
+  database?: OpenedDatabase;
   /** Job worker options (tests shorten the retry backoff). */
   jobs?: ConstructorParameters<typeof JobWorker>[2];
 }
@@ -53,7 +55,8 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const config: Config = { ...configFromEnv(), ...options.config };
   const log = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
-  const opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg') });
+  const opened =
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg') }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
   const deps: Deps = {

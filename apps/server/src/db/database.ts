@@ -25,19 +25,21 @@ export interface OpenedDatabase {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
-  let db: Db;
-  let engine: OpenedDatabase['engine'];
-  if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    engine = 'postgres';
-  } else {
-    const lite = await PGlite.create(options.dataDir ?? 'memory://', {
-      parsers: { 20: (v: string) => Number(v) },
-    });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
-    engine = 'pglite';
-  }
-  await migrate(db);
-  return { db, engine, close: () => db.destroy() };
+  const opened = options.databaseUrl
+    ? postgresDatabase(options.databaseUrl, options.poolSize)
+    : pgliteDatabase(await PGlite.create(options.dataDir ?? 'memory://', { parsers: PGLITE_PARSERS }));
+  await migrate(opened.db);
+  return opened;
+}
+
+export const PGLITE_PARSERS = { 20: (v: string) => Number(v) };
+
+export function postgresDatabase(url: string, poolSize = 10): OpenedDatabase {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }) });
+  return { db, engine: 'postgres', close: () => db.destroy() };
+}
+
+export function pgliteDatabase(lite: PGlite): OpenedDatabase {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
+  return { db, engine: 'pglite', close: () => db.destroy() };
 }

@@ -99,17 +99,18 @@ export function widgetRoutes(app: App, deps: Deps) {
       const inbox = await getInboxByPublicIdOrThrow(db, request.params.publicId);
       checkOrigin(request, inbox.settings);
       const body = request.body;
-      if (inbox.settings.prechat.enabled) {
-        for (const field of inbox.settings.prechat.fields) {
-          if (field.required && !body[field.name]) throw new ParleyError('PARLEY_ERR_VALIDATION', `${field.name} is required`, { field: field.name });
-        }
-      }
       let verifiedIdentifier: string | null = null;
       if (body.identifier !== undefined || body.identifierHash !== undefined) {
         if (!body.identifier || !body.identifierHash || !identityHashValid(inbox.identity_secret, body.identifier, body.identifierHash)) {
           throw new ParleyError('PARLEY_ERR_IDENTITY_HASH_INVALID', 'identifierHash does not match identifier');
         }
         verifiedIdentifier = body.identifier;
+      }
+      // A verified visitor is known to the host site: the pre-chat form is not asked of them.
+      if (inbox.settings.prechat.enabled && !verifiedIdentifier) {
+        for (const field of inbox.settings.prechat.fields) {
+          if (field.required && !body[field.name]) throw new ParleyError('PARLEY_ERR_VALIDATION', `${field.name} is required`, { field: field.name });
+        }
       }
       const conversation = await openConversation(deps, {
         tenantId: inbox.tenant_id,

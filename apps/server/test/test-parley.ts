@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { buildParley, type BuildOptions } from '../src/app.ts';
+import { createTenant } from '../src/tenants/create-tenant.ts';
+import type { Config } from '../src/config.ts';
+import { openTestDatabase } from './test-database.ts';
+
+export interface TestTenant {
+  tenantId: string;
+  apiKey: string;
+  adminUserId: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+/** A whole Parley on a free port with a fresh database and data dir, for one test file. */
+export async function startTestParley(options: { config?: Partial<Config>; jobs?: BuildOptions['jobs'] } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-test-'));
+  const database = await openTestDatabase();
+  const parley = await buildParley({
+    database,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    config: { port: 0, host: '127.0.0.1', dataDir, secret: 'test-secret', ...options.config },
+    jobs: options.jobs,
+  });
+  const baseUrl = await parley.listen();
+  return {
+    parley,
+    baseUrl,
+    db: parley.deps.db,
+    engine: parley.deps.engine,
+    async createTenant(name = 'Tenant'): Promise<TestTenant> {
+      const adminEmail = `admin-${randomUUID().slice(0, 8)}@example.com`;
+      const adminPassword = 'correct horse battery staple';
+      const created = await createTenant(parley.deps.db, { name, adminEmail, adminPassword, adminName: `${name} Admin` });
+      return { tenantId: created.tenantId, apiKey: created.apiKey, adminUserId: created.adminUserId, adminEmail, adminPassword };
+    },
+    async stop() {
+      await parley.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestParley = Awaited<ReturnType<typeof startTestParley>>;

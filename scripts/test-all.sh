@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: typecheck, unit and integration tests on embedded
+# PGlite and on a PostgreSQL server, then the browser tests in Debian's Chromium on both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-test-deps.sh || exit 1
+
+failed=()
+step() {
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed+=("$name"); fi
+}
+
+step "typecheck" npx tsc -p tsconfig.json --noEmit
+step "build web apps" npm run build --silent
+step "tests on PGlite" npx vitest run
+eval "$(bash scripts/start-test-postgres.sh /tmp/parley-test-pg 55439)"
+step "tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run
+step "browser tests on PGlite" npx vitest run --config e2e/vitest.config.ts
+step "browser tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run --config e2e/vitest.config.ts
+eval "$TEST_PG_STOP" >/dev/null 2>&1 || true
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed steps: ${failed[*]}"
+  exit 1
+fi
+echo "all test steps passed"
