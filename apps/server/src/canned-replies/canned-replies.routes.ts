@@ -37,7 +37,7 @@ export function cannedReplyRoutes(app: App, deps: Deps) {
     return reply.status(201).send(toDto(row));
   });
 
-  app.patch('/canned-replies/:id', { schema: { tags: ['canned-replies'], params: IdParams, body: Type.Partial(Body), response: responses({ 200: CannedReplyDto }) } }, async (request) => {
+  app.patch('/canned-replies/:id', { schema: { tags: ['canned-replies'], params: IdParams, body: Type.Partial(Body, { additionalProperties: false }), response: responses({ 200: CannedReplyDto }) } }, async (request) => {
     const { tenantId } = principalOf(request);
     const { shortCode, content } = request.body;
     const row = await db

@@ -13,6 +13,22 @@ export async function getConversationRowOrThrow(db: Q, tenantId: string, id: str
   return row;
 }
 
+/** Locks a conversation for a change and reads its contact in the same round trip. */
+export async function lockConversationWithContact(trx: Transaction<Database>, tenantId: string, id: string): Promise<{ conversation: ConversationRow; contact: ContactRow }> {
+  const row = await trx
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .selectAll('c')
+    .select(sql<unknown>`to_jsonb(ct.*)`.as('contact_json'))
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.id', '=', id)
+    .forUpdate('c')
+    .executeTakeFirst();
+  if (!row) throw notFound('conversation');
+  const { contact_json, ...conversation } = row;
+  return { conversation, contact: reviveRow(contact_json) as ContactRow };
+}
+
 export async function loadConversationDto(db: Q, tenantId: string, conversation: ConversationRow | string): Promise<ConversationDto> {
   const c = typeof conversation === 'string' ? await getConversationRowOrThrow(db, tenantId, conversation) : conversation;
   const contact = await db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', c.contact_id).executeTakeFirstOrThrow();

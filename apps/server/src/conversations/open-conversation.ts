@@ -17,7 +17,7 @@ export interface OpenConversationInput {
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. */
-export async function openConversation(deps: Pick<Deps, 'db' | 'hub'>, input: OpenConversationInput) {
+export async function openConversation(deps: Pick<Deps, 'db' | 'committer'>, input: OpenConversationInput) {
   return transact(deps, input.tenantId, async (trx, outbox) => {
     const contactId = 'id' in input.contact ? input.contact.id : (await resolveContact(trx, input.tenantId, input.contact)).id;
     const row = await trx

@@ -1,11 +1,11 @@
 import type { Transaction } from 'kysely';
-import type { AttachmentRef, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
+import type { AttachmentRef, ConversationRow, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { ParleyError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type Outbox } from '../realtime/transact.ts';
-import { getConversationRowOrThrow, loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
-import { toMessageDto } from './conversation-dto.ts';
+import { lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
+import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 
 export const MAX_MESSAGE_LENGTH = 20_000;
 
@@ -16,7 +16,8 @@ export interface PostMessageInput {
   private?: boolean;
   senderType: SenderType;
   senderId: string | null;
-  senderName: string | null;
+  /** Defaults to the contact's name for messages from the contact. */
+  senderName?: string | null;
   content: string;
   attachmentIds?: string[];
   /** The client's id for this message: a retry with the same id returns the stored message. */
@@ -36,19 +37,16 @@ export interface PostMessageResult {
  * conversation's activity, unread count and status, the history event, the realtime events
  * and the webhook deliveries.
  */
-export async function postMessage(deps: Pick<Deps, 'db' | 'hub'>, input: PostMessageInput): Promise<PostMessageResult> {
+export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: PostMessageInput): Promise<PostMessageResult> {
   const content = input.content.trim();
   const attachmentIds = [...new Set(input.attachmentIds ?? [])];
   if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
   if (content.length > MAX_MESSAGE_LENGTH) throw new ParleyError('PARLEY_ERR_VALIDATION', `a message has at most ${MAX_MESSAGE_LENGTH} characters`);
   const isPrivate = input.private === true;
 
-  const existing = await findExisting(deps.db, input);
-  if (existing) return { message: existing, created: false };
-
   try {
     return await transact(deps, input.tenantId, async (trx, outbox) => {
-      const conversation = await getConversationRowOrThrow(trx, input.tenantId, input.conversationId, true);
+      const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
       const attachments = await claimAttachments(trx, input, attachmentIds);
       const mentions = isPrivate ? await findMentions(trx, input.tenantId, content) : [];
       const now = new Date();
@@ -62,7 +60,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'hub'>, input: PostMes
           private: isPrivate,
           sender_type: input.senderType,
           sender_id: input.senderId,
-          sender_name: input.senderName,
+          sender_name: input.senderName === undefined ? (input.senderType === 'contact' ? contact.name : null) : input.senderName,
           content,
           content_type: 'text/plain',
           attachments: JSON.stringify(attachments),
@@ -72,8 +70,11 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'hub'>, input: PostMes
           source_id: input.sourceId ?? null,
           created_at: now,
         })
+        // A retry (same clientMessageId or provider id) finds its message stored: nothing more to do.
+        .onConflict((oc) => oc.doNothing())
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!message) return { message: (await findExisting(trx, input))!, created: false };
 
       // A customer writing again reopens a resolved or snoozed conversation.
       const reopen = input.direction === 'in' && (conversation.status === 'resolved' || conversation.status === 'snoozed');
@@ -95,17 +96,23 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'hub'>, input: PostMes
         await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: conversation.id, type: 'status_changed', actorType: input.senderType, actorId: input.senderId, data: { from: conversation.status, to: 'open' } });
       }
       emitMessageEvents(outbox, message);
-      outbox.emit({ conversationId: conversation.id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, input.tenantId, updated) });
+      const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
+      outbox.emit({ conversationId: conversation.id, audience: 'all', type: 'conversation.updated', payload: toConversationDto(updated, contact, lastMessage) });
       return { message, created: true };
     });
   } catch (err) {
-    // Two retries racing: the loser hits the unique index and answers with the winner's row.
+    // Two retries racing in different transactions: the loser answers with the winner's row.
     if (isUniqueViolation(err)) {
       const winner = await findExisting(deps.db, input);
       if (winner) return { message: winner, created: false };
     }
     throw err;
   }
+}
+
+async function lastPublicMessage(trx: Transaction<Database>, c: ConversationRow): Promise<MessageRow | null> {
+  if (!c.last_message_id) return null;
+  return (await trx.selectFrom('messages').selectAll().where('tenant_id', '=', c.tenant_id).where('id', '=', c.last_message_id).executeTakeFirst()) ?? null;
 }
 
 function emitMessageEvents(outbox: Outbox, message: MessageRow) {

@@ -18,7 +18,7 @@ export interface ConversationPatch {
  * Changes status, assignee, priority, labels or attributes; each change is one history event.
  * Agents may take or drop a conversation themselves; assigning someone else needs a supervisor.
  */
-export async function updateConversation(deps: Pick<Deps, 'db' | 'hub'>, principal: Principal, id: string, patch: ConversationPatch) {
+export async function updateConversation(deps: Pick<Deps, 'db' | 'committer'>, principal: Principal, id: string, patch: ConversationPatch) {
   const tenantId = principal.tenantId;
   return transact(deps, tenantId, async (trx, outbox) => {
     const current = await getConversationRowOrThrow(trx, tenantId, id, true);
@@ -75,7 +75,7 @@ export async function updateConversation(deps: Pick<Deps, 'db' | 'hub'>, princip
 }
 
 /** Agents read the conversation (unread drops to 0), or the visitor read the agents' replies. */
-export async function markConversationRead(deps: Pick<Deps, 'db' | 'hub'>, tenantId: string, id: string, by: 'agent' | 'contact') {
+export async function markConversationRead(deps: Pick<Deps, 'db' | 'committer'>, tenantId: string, id: string, by: 'agent' | 'contact') {
   await transact(deps, tenantId, async (trx, outbox) => {
     const at = new Date();
     const updated = await trx

@@ -27,7 +27,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       schema: {
         tags: ['inboxes'],
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100 }), channelType: ChannelTypeSchema, settings: Type.Optional(Type.Partial(InboxSettingsSchema)) },
+          { name: Type.String({ minLength: 1, maxLength: 100 }), channelType: ChannelTypeSchema, settings: Type.Optional(Type.Partial(InboxSettingsSchema, { additionalProperties: false })) },
           { additionalProperties: false },
         ),
         response: responses({ 201: InboxDto }),
@@ -59,7 +59,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       schema: {
         tags: ['inboxes'],
         params: IdParams,
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), settings: Type.Optional(Type.Partial(InboxSettingsSchema)) }, { additionalProperties: false }),
+        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), settings: Type.Optional(Type.Partial(InboxSettingsSchema, { additionalProperties: false })) }, { additionalProperties: false }),
         response: responses({ 200: InboxDto }),
       },
     },

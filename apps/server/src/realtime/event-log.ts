@@ -25,27 +25,18 @@ export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
  */
 export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<RealtimeEvent[]> {
   if (events.length === 0) return [];
-  const { seq: last } = await trx
-    .updateTable('tenant_event_seq')
-    .set({ seq: sql`seq + ${events.length}` })
-    .where('tenant_id', '=', tenantId)
-    .returning('seq')
-    .executeTakeFirstOrThrow();
-  const numbered = events.map((e, i) => ({ ...e, tenantId, seq: last - events.length + 1 + i }));
-  await trx
-    .insertInto('realtime_events')
-    .values(
-      numbered.map((e) => ({
-        tenant_id: tenantId,
-        seq: e.seq,
-        conversation_id: e.conversationId,
-        audience: e.audience,
-        type: e.type,
-        payload: JSON.stringify(e.payload),
-      })),
-    )
-    .execute();
-  return numbered;
+  const rows = JSON.stringify(events.map((e, i) => ({ i, conversation_id: e.conversationId, audience: e.audience, type: e.type, payload: e.payload })));
+  // One round trip: take the numbers and store the events, while holding the counter row.
+  const inserted = await sql<{ seq: number }>`
+    WITH counter AS (
+      UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)
+    INSERT INTO realtime_events (tenant_id, seq, conversation_id, audience, type, payload)
+    SELECT ${tenantId}, counter.seq - ${events.length} + 1 + e.i, e.conversation_id, e.audience, e.type, e.payload
+    FROM counter, jsonb_to_recordset(${rows}::jsonb) AS e(i int, conversation_id text, audience text, type text, payload jsonb)
+    RETURNING seq`.execute(trx);
+  if (inserted.rows.length !== events.length) throw new Error(`tenant ${tenantId} has no event counter`);
+  const first = Math.min(...inserted.rows.map((r) => Number(r.seq)));
+  return events.map((e, i) => ({ ...e, tenantId, seq: first + i }));
 }
 
 export async function currentSeq(db: Db, tenantId: string): Promise<number> {

@@ -12,7 +12,7 @@ export const WEBHOOK_JOB = 'webhook.deliver';
 export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<void> {
   const relevant = events.filter((e) => (webhookEventTypes as readonly string[]).includes(e.type));
   if (relevant.length === 0) return;
-  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('tenant_id', '=', tenantId).execute();
+  const endpoints = await subscribedEndpoints(trx, tenantId);
   for (const endpoint of endpoints) {
     for (const event of relevant) {
       if (!endpoint.events.includes(event.type)) continue;
@@ -25,4 +25,24 @@ export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenan
       await enqueueJob(trx, { tenantId, kind: WEBHOOK_JOB, payload: { deliveryId: id } });
     }
   }
+}
+
+/**
+ * Endpoints per tenant, remembered for a few seconds: most transactions emit events and most
+ * tenants change their webhooks rarely. This node forgets at once on a change it makes; other
+ * nodes see it within CACHE_MS.
+ */
+const CACHE_MS = 5000;
+const cache = new Map<string, { at: number; endpoints: { id: string; events: string[] }[] }>();
+
+async function subscribedEndpoints(trx: Transaction<Database>, tenantId: string) {
+  const hit = cache.get(tenantId);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.endpoints;
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('tenant_id', '=', tenantId).execute();
+  cache.set(tenantId, { at: Date.now(), endpoints });
+  return endpoints;
+}
+
+export function forgetWebhookEndpoints(tenantId: string): void {
+  cache.delete(tenantId);
 }

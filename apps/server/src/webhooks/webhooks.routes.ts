@@ -4,7 +4,7 @@ import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { notFound } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
-import { webhookEventTypes } from './webhook-outbox.ts';
+import { forgetWebhookEndpoints, webhookEventTypes } from './webhook-outbox.ts';
 
 const EndpointDto = Type.Object({ id: Type.String(), url: Type.String(), events: Type.Array(Type.String()), secret: Type.Optional(Type.String()), createdAt: Type.String() });
 const DeliveryDto = Type.Object({
@@ -51,6 +51,7 @@ export function webhookRoutes(app: App, deps: Deps) {
         .values({ id: newId('whk'), tenant_id: principal.tenantId, url: request.body.url, events: JSON.stringify(request.body.events), secret: newToken('whsec', 24) })
         .returningAll()
         .executeTakeFirstOrThrow();
+      forgetWebhookEndpoints(principal.tenantId);
       return reply.status(201).send({ id: row.id, url: row.url, events: row.events, secret: row.secret, createdAt: row.created_at.toISOString() });
     },
   );
@@ -60,6 +61,7 @@ export function webhookRoutes(app: App, deps: Deps) {
     requireRole(principal, 'admin');
     const res = await db.deleteFrom('webhook_endpoints').where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw notFound('webhook');
+    forgetWebhookEndpoints(principal.tenantId);
     return reply.status(204).send(null);
   });
 

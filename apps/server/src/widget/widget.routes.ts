@@ -121,7 +121,7 @@ export function widgetRoutes(app: App, deps: Deps) {
       });
       const claims = { tenantId: inbox.tenant_id, inboxId: inbox.id, conversationId: conversation.id, contactId: conversation.contact.id };
       if (body.message) {
-        await postMessage(deps, { ...visitorSender(claims, conversation.contact.name), content: body.message, clientMessageId: body.clientMessageId });
+        await sendVisitorMessage(deps, claims, { content: body.message, clientMessageId: body.clientMessageId ?? `first-${conversation.id}` });
       }
       return reply.status(201).send({
         token: issueVisitorToken(deps.secret, claims),
@@ -153,10 +153,7 @@ export function widgetRoutes(app: App, deps: Deps) {
         contact: { name: request.body.name, email: request.body.email },
         actor: { type: 'contact', id: null },
       });
-      await postMessage(deps, {
-        ...visitorSender({ tenantId: inbox.tenant_id, conversationId: conversation.id, contactId: conversation.contact.id }, request.body.name),
-        content: request.body.message,
-      });
+      await sendVisitorMessage(deps, { tenantId: inbox.tenant_id, conversationId: conversation.id, contactId: conversation.contact.id }, { content: request.body.message, clientMessageId: `offline-${conversation.id}` });
       return reply.status(201).send({ ok: true });
     },
   );
@@ -233,23 +230,20 @@ export function widgetRoutes(app: App, deps: Deps) {
   });
 }
 
-function visitorSender(claims: { tenantId: string; conversationId: string; contactId: string }, name: string | null) {
-  return {
-    tenantId: claims.tenantId,
-    conversationId: claims.conversationId,
-    direction: 'in' as const,
-    senderType: 'contact' as const,
-    senderId: claims.contactId,
-    senderName: name,
-  };
-}
-
 /** A visitor's message, by REST or by socket: same rules, same idempotency by clientMessageId. */
-export async function sendVisitorMessage(
+export function sendVisitorMessage(
   deps: Deps,
   visitor: { tenantId: string; conversationId: string; contactId: string },
   body: { content: string; clientMessageId: string; attachmentIds?: string[] },
 ) {
-  const contact = await deps.db.selectFrom('contacts').select('name').where('tenant_id', '=', visitor.tenantId).where('id', '=', visitor.contactId).executeTakeFirst();
-  return postMessage(deps, { ...visitorSender(visitor, contact?.name ?? null), content: body.content, clientMessageId: body.clientMessageId, attachmentIds: body.attachmentIds });
+  return postMessage(deps, {
+    tenantId: visitor.tenantId,
+    conversationId: visitor.conversationId,
+    direction: 'in',
+    senderType: 'contact',
+    senderId: visitor.contactId,
+    content: body.content,
+    clientMessageId: body.clientMessageId,
+    attachmentIds: body.attachmentIds,
+  });
 }

@@ -1,0 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import.meta.url));
+
+/** A PostgreSQL server with durable settings (fsync on) for one benchmark run. */
+export function startBenchPostgres(port = 55470): { url: string; stop: () => void } {
+  const out = execFileSync('bash', [script, `/tmp/parley-bench-pg-${port}`, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: ' ' }, encoding: 'utf8' });
+  const url = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
+  const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];
+  if (!url || !stop) throw new Error(`could not start PostgreSQL: ${out}`);
+  return { url, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
+}

@@ -1,0 +1,286 @@
+/**
+ * `npm run bench -- chat [--engine pglite|postgres] [--tenants 4] [--agents 2] [--visitors 200]
+ * [--messages 25] [--window 2]`
+ *
+ * Visitors send chat messages over the widget socket to a Parley server (its own process) while
+ * agents hold the agent socket. Measured: messages per second stored and delivered to every
+ * agent socket of the tenant, and latency from the visitor's send to the first agent's receipt.
+ * Baselines in the same run: plain INSERTs of the same message rows through the same driver at
+ * the same concurrency, and a plain `ws` echo at the same number of sockets and window.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import WebSocket, { WebSocketServer } from 'ws';
+import { openDatabase } from '../apps/server/src/db/database.ts';
+import { startBenchPostgres } from './bench-postgres.ts';
+import { percentile, round } from './stats.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export async function main(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      engine: { type: 'string', default: 'postgres' },
+      tenants: { type: 'string', default: '4' },
+      agents: { type: 'string', default: '2' },
+      visitors: { type: 'string', default: '200' },
+      messages: { type: 'string', default: '25' },
+      window: { type: 'string', default: '2' },
+      port: { type: 'string', default: '18090' },
+    },
+  });
+  const o = {
+    engine: values.engine === 'pglite' ? 'pglite' : 'postgres',
+    tenants: Number(values.tenants),
+    agents: Number(values.agents),
+    visitors: Number(values.visitors),
+    messages: Number(values.messages),
+    window: Number(values.window),
+    port: Number(values.port),
+  } as const;
+  console.log(`chat bench: ${JSON.stringify(o)}`);
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+  const pgServer = o.engine === 'postgres' ? startBenchPostgres() : null;
+  let databaseUrl = '';
+  if (pgServer) {
+    await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
+    databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
+  }
+  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench' };
+  const base = `http://127.0.0.1:${o.port}`;
+
+  try {
+    const keys = Array.from({ length: o.tenants }, (_, i) => {
+      const out = execFileSync('node', ['bin/parley.js', 'tenant', 'create', '--name', `Bench ${i}`, '--admin-email', `bench${i}@example.com`, '--admin-password', 'bench-password-1', '--json'], { cwd: root, env, encoding: 'utf8' });
+      return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
+    });
+    const server = spawn('node', ['bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      await waitHealthy(base);
+      const system = await runChat(base, keys, o);
+      const baseline = await rawInsertBaseline(o.engine, databaseUrl, dataDir, o.visitors * o.messages, 10);
+      const echo = await wsEchoBaseline(o.visitors, o.messages, o.window);
+      const result = {
+        bench: 'chat',
+        engine: o.engine,
+        ...system,
+        rawInsertsPerSec: round(baseline),
+        wsEchoPerSec: round(echo),
+        ratioToRawInsert: round(system.messagesPerSec / baseline, 3),
+        ratioToWsEcho: round(system.messagesPerSec / echo, 3),
+      };
+      console.log(`stored+delivered ${result.messagesPerSec} msg/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
+      console.log(JSON.stringify(result));
+      return result;
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  } finally {
+    pgServer?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function runChat(base: string, keys: string[], o: { agents: number; visitors: number; messages: number; window: number }) {
+  const wsBase = base.replace(/^http/, 'ws');
+  const api = async (key: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, string>>;
+  };
+  const inboxes = await Promise.all(keys.map((k) => api(k, '/api/v1/inboxes', { name: 'Bench', channelType: 'webchat' })));
+
+  const sentAt = new Map<string, number>();
+  const receipts = new Map<string, number>();
+  const latencies: number[] = [];
+  let delivered = 0;
+  let lastDelivery = 0;
+  const total = o.visitors * o.messages;
+  let allDelivered!: () => void;
+  const done = new Promise<void>((r) => (allDelivered = r));
+
+  const agentSockets = await Promise.all(
+    keys.flatMap((key) =>
+      Array.from({ length: o.agents }, async () => {
+        const ws = await openSocket(`${wsBase}/api/v1/realtime`, { authorization: `Bearer ${key}` });
+        ws.on('message', (raw) => {
+          const f = JSON.parse(raw.toString()) as { type: string; event?: { type: string; data: { clientMessageId?: string; direction?: string } } };
+          const id = f.event?.type === 'message.created' && f.event.data.direction === 'in' ? f.event.data.clientMessageId : undefined;
+          if (!id) return;
+          const now = performance.now();
+          const count = (receipts.get(id) ?? 0) + 1;
+          receipts.set(id, count);
+          if (count === 1) latencies.push(now - sentAt.get(id)!);
+          if (count === o.agents) {
+            delivered++;
+            lastDelivery = now;
+            if (delivered === total) allDelivered();
+          }
+        });
+        await hello(ws, { type: 'hello', lastSeq: null });
+        return ws;
+      }),
+    ),
+  );
+
+  const visitors = await Promise.all(
+    Array.from({ length: o.visitors }, async (_, v) => {
+      const inbox = inboxes[v % inboxes.length]!;
+      const res = await fetch(`${base}/api/v1/widget/inboxes/${inbox.publicId}/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Visitor ${v}`, email: `v${v}@example.com` }) });
+      const { token } = (await res.json()) as { token: string };
+      const ws = await openSocket(`${wsBase}/api/v1/widget/realtime?inbox=${inbox.publicId}`, {});
+      await hello(ws, { type: 'hello', lastSeq: null, token });
+      return ws;
+    }),
+  );
+
+  const started = performance.now();
+  await Promise.all(
+    visitors.map(
+      (ws, v) =>
+        new Promise<void>((resolve) => {
+          let next = 0;
+          let acked = 0;
+          const send = () => {
+            const id = `b${v}-${next++}-${randomUUID().slice(0, 8)}`;
+            sentAt.set(id, performance.now());
+            ws.send(JSON.stringify({ type: 'message', clientMessageId: id, content: `message ${next} from visitor ${v}` }));
+          };
+          ws.on('message', (raw) => {
+            const f = JSON.parse(raw.toString()) as { type: string };
+            if (f.type === 'error') console.error(raw.toString());
+            if (f.type !== 'ack') return;
+            acked++;
+            if (next < o.messages) send();
+            if (acked === o.messages) resolve();
+          });
+          // Visitors type like people: they pace their send window, staggered start.
+          setTimeout(() => {
+            for (let i = 0; i < o.window && next < o.messages; i++) send();
+          }, (v % 50) * 2);
+        }),
+    ),
+  );
+  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  const seconds = (lastDelivery - started) / 1000;
+  for (const ws of [...visitors, ...agentSockets]) ws.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    messages: total,
+    delivered,
+    seconds: round(seconds, 2),
+    messagesPerSec: round(delivered / seconds),
+    p50Ms: round(percentile(latencies, 50), 2),
+    p99Ms: round(percentile(latencies, 99), 2),
+  };
+}
+
+/** The same message rows, INSERTed one by one through the same driver, `concurrency` at a time. */
+async function rawInsertBaseline(engine: 'pglite' | 'postgres', databaseUrl: string, dataDir: string, rows: number, concurrency: number): Promise<number> {
+  const { db, close } = await openDatabase(engine === 'postgres' ? { databaseUrl, poolSize: concurrency } : { dataDir: join(dataDir, 'baseline-pg') });
+  try {
+    const tenant = `ten_baseline_${randomUUID().slice(0, 8)}`;
+    await db.insertInto('tenants').values({ id: tenant, name: 'baseline' }).execute();
+    await db.insertInto('inboxes').values({ id: `${tenant}_i`, tenant_id: tenant, public_id: `${tenant}_p`, name: 'b', channel_type: 'webchat', settings: '{}', identity_secret: 'x' }).execute();
+    await db.insertInto('contacts').values({ id: `${tenant}_c`, tenant_id: tenant, name: 'b', email: null, phone: null, identifier: null, verified: false, custom_attributes: '{}' }).execute();
+    await db
+      .insertInto('conversations')
+      .values({ id: `${tenant}_v`, tenant_id: tenant, inbox_id: `${tenant}_i`, contact_id: `${tenant}_c`, channel_type: 'webchat', status: 'open', assignee_id: null, queue_id: null, priority: 0, labels: '[]', custom_attributes: '{}', subject: null, external_thread_id: null, snoozed_until: null, unread_count: 0, last_message_id: null })
+      .execute();
+    let i = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (i < rows) {
+          const n = i++;
+          await db
+            .insertInto('messages')
+            .values({ id: `msg_${randomUUID().replaceAll('-', '')}`, tenant_id: tenant, conversation_id: `${tenant}_v`, direction: 'in', private: false, sender_type: 'contact', sender_id: `${tenant}_c`, sender_name: 'b', content: `message ${n}`, content_type: 'text/plain', attachments: '[]', mentions: '[]', status: 'received', client_message_id: `c${n}`, source_id: null })
+            .execute();
+        }
+      }),
+    );
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    await close();
+  }
+}
+
+/** A plain ws echo server and the same number of sockets and window: round trips per second. */
+async function wsEchoBaseline(sockets: number, messages: number, window: number): Promise<number> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(m.toString())));
+  await new Promise((r) => wss.once('listening', r));
+  const port = (wss.address() as { port: number }).port;
+  const clients = await Promise.all(Array.from({ length: sockets }, () => openSocket(`ws://127.0.0.1:${port}`, {})));
+  const started = performance.now();
+  await Promise.all(
+    clients.map(
+      (ws, c) =>
+        new Promise<void>((resolve) => {
+          let sent = 0;
+          let got = 0;
+          const send = () => ws.send(JSON.stringify({ type: 'message', clientMessageId: `e${c}-${sent++}`, content: `message ${sent}` }));
+          ws.on('message', (raw) => {
+            JSON.parse(raw.toString());
+            if (++got === messages) resolve();
+            else if (sent < messages) send();
+          });
+          for (let i = 0; i < window; i++) send();
+        }),
+    ),
+  );
+  const rate = (sockets * messages) / ((performance.now() - started) / 1000);
+  for (const ws of clients) ws.close();
+  wss.close();
+  return rate;
+}
+
+function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function hello(ws: WebSocket, frame: unknown): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: WebSocket.RawData) => {
+      if ((JSON.parse(raw.toString()) as { type: string }).type === 'ready') {
+        ws.off('message', onMessage);
+        resolve();
+      }
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify(frame));
+  });
+}
+
+async function waitHealthy(base: string) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('server did not become healthy');
+}
+
+async function adminQuery(url: string, query: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(query);
+  await client.end();
+}

@@ -1,0 +1,16 @@
+/**
+ * Benchmarks: `npm run bench -- <name> [--engine pglite|postgres]`. Each prints its figures and
+ * ends with one JSON line holding all of them, with ratios to a baseline measured in the same run.
+ */
+const [name, ...args] = process.argv.slice(2);
+const benches: Record<string, () => Promise<unknown>> = {
+  chat: async () => (await import('./chat.ts')).main(args),
+  'routing-engine': async () => (await import('./routing-engine.ts')).runRoutingEngineBench(),
+};
+const run = name ? benches[name] : undefined;
+if (!run) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
+  process.exit(2);
+}
+await run();
+process.exit(0);
