@@ -1,0 +1,129 @@
+import { useState, type FormEvent } from 'react';
+import { api, errorMessage } from '../api/client';
+import type { Webhook } from '../api/types';
+import { routeHref } from '../app/hash-route';
+import { useI18n } from '../i18n/i18n';
+import { SecretBox } from '../ui/CopyButton';
+import { useLoad } from './use-load';
+
+export const WEBHOOK_EVENTS = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
+
+export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
+  const { t } = useI18n();
+  const { data, error, reload } = useLoad(() => api.webhooks());
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>(['conversation.created', 'message.created']);
+  const [created, setCreated] = useState<Webhook | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const hooks = data?.items ?? [];
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setActionError(null);
+    if (events.length === 0) return setActionError(t('webhooks.pickEvent'));
+    try {
+      setCreated(await api.createWebhook(url.trim(), events));
+      setUrl('');
+      reload();
+    } catch (err) {
+      setActionError(errorMessage(err));
+    }
+  };
+
+  const remove = async (hook: Webhook) => {
+    if (!window.confirm(t('webhooks.confirmDelete', { url: hook.url }))) return;
+    try {
+      await api.deleteWebhook(hook.id);
+      reload();
+    } catch (err) {
+      setActionError(errorMessage(err));
+    }
+  };
+
+  return (
+    <div className="detail wide">
+      <header className="section-header"><h2>{t('admin.webhooks')}</h2></header>
+      <section className="card">
+        <form onSubmit={create} className="stack">
+          <label className="field">
+            <span>{t('webhooks.url')}</span>
+            <input className="input" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.com/parley" />
+          </label>
+          <fieldset className="fieldset">
+            <legend>{t('webhooks.events')}</legend>
+            <div className="check-grid">
+              {WEBHOOK_EVENTS.map((ev) => (
+                <label key={ev} className="check">
+                  <input type="checkbox" checked={events.includes(ev)}
+                    onChange={(e) => setEvents((all) => (e.target.checked ? [...all, ev] : all.filter((x) => x !== ev)))} />
+                  <code className="mono">{ev}</code>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <div><button className="btn btn-primary btn-sm" type="submit">{t('webhooks.create')}</button></div>
+        </form>
+        {created?.secret && <SecretBox title={t('webhooks.secret')} hint={t('webhooks.secretHint')} value={created.secret} />}
+        {(actionError || error) && <p className="form-error">{actionError ?? error}</p>}
+      </section>
+      <section className="card flush">
+        {hooks.length === 0 ? <p className="muted small pad">{t('webhooks.none')}</p> : (
+          <table className="table">
+            <thead><tr><th>{t('webhooks.url')}</th><th>{t('webhooks.events')}</th><th /></tr></thead>
+            <tbody>
+              {hooks.map((h) => (
+                <tr key={h.id} className={h.id === selectedId ? 'selected' : undefined}>
+                  <td className="mono break">{h.url}</td>
+                  <td>{h.events.map((e) => <span key={e} className="pill mono small">{e}</span>)}</td>
+                  <td className="right nowrap">
+                    <a className="btn btn-sm" href={routeHref({ name: 'admin', section: 'webhooks', itemId: h.id === selectedId ? null : h.id })}>
+                      {t('webhooks.deliveries')}
+                    </a>{' '}
+                    <button type="button" className="btn btn-sm btn-danger" onClick={() => void remove(h)}>{t('common.delete')}</button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {selectedId && hooks.some((h) => h.id === selectedId) && <Deliveries key={selectedId} webhookId={selectedId} />}
+    </div>
+  );
+}
+
+function Deliveries({ webhookId }: { webhookId: string }) {
+  const { t, formatDateTime } = useI18n();
+  const { data, error, reload } = useLoad(() => api.webhookDeliveries(webhookId));
+  const items = data?.items ?? [];
+  return (
+    <section className="card flush">
+      <div className="card-title-row pad">
+        <h3>{t('webhooks.recentDeliveries')}</h3>
+        <button type="button" className="btn btn-sm" onClick={reload}>{t('common.refresh')}</button>
+      </div>
+      {error && <p className="form-error pad">{error}</p>}
+      {items.length === 0 ? <p className="muted small pad">{t('webhooks.noDeliveries')}</p> : (
+        <table className="table">
+          <thead>
+            <tr><th>{t('webhooks.event')}</th><th>{t('webhooks.status')}</th><th>{t('webhooks.attempts')}</th><th>{t('webhooks.response')}</th><th>{t('webhooks.when')}</th></tr>
+          </thead>
+          <tbody>
+            {items.map((d) => (
+              <tr key={d.id}>
+                <td className="mono">{d.event}</td>
+                <td><span className={`pill pill-delivery-${d.status}`}>{d.status}</span></td>
+                <td>{d.attempts}</td>
+                <td>
+                  {d.lastStatusCode !== null && <span className="mono">{d.lastStatusCode} </span>}
+                  {d.lastError && <span className="form-error small">{d.lastError}</span>}
+                </td>
+                <td className="muted">{formatDateTime(d.deliveredAt ?? d.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,19 @@
+import { useCallback, useEffect, useState } from 'react';
+import { errorMessage } from '../api/client';
+
+/** Loads a resource on mount; `reload()` fetches it again after a change. */
+export function useLoad<T>(load: () => Promise<T>): { data: T | null; error: string | null; reload: () => void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [n, setN] = useState(0);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const stable = useCallback(load, []);
+  useEffect(() => {
+    let cancelled = false;
+    stable().then((d) => !cancelled && (setData(d), setError(null)), (e) => !cancelled && setError(errorMessage(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [stable, n]);
+  return { data, error, reload: useCallback(() => setN((x) => x + 1), []) };
+}

@@ -1,0 +1,179 @@
+import type {
+  ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, Inbox, Invitation,
+  Locale, Message, Role, Session, User, Webhook, WebhookDelivery, InboxSettings,
+} from './types';
+
+/** An error answered by the API: `{ error: { code, message, details? } }` with its HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let csrfToken: string | null = null;
+let unauthorizedHandler: (() => void) | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called on any 401 from an authenticated route so the app can show the login page. */
+export function onUnauthorized(handler: (() => void) | null): void {
+  unauthorizedHandler = handler;
+}
+
+interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, string | number | null | undefined>;
+  /** Public routes (login, invitation) must not bounce to the login page on 401. */
+  public?: boolean;
+}
+
+async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const method = opts.method ?? 'GET';
+  let url = `/api/v1${path}`;
+  if (opts.query) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query)) {
+      if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+    }
+    const s = qs.toString();
+    if (s) url += `?${s}`;
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let body: BodyInit | undefined;
+  if (opts.body instanceof FormData) {
+    body = opts.body;
+  } else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(url, { method, headers, body, credentials: 'same-origin' });
+  if (res.status === 401 && !opts.public) unauthorizedHandler?.();
+  if (!res.ok) {
+    let code = 'PARLEY_ERR_HTTP';
+    let message = res.statusText || `HTTP ${res.status}`;
+    let details: unknown;
+    try {
+      const json = (await res.json()) as { error?: { code?: string; message?: string; details?: unknown } };
+      if (json.error) {
+        code = json.error.code ?? code;
+        message = json.error.message ?? message;
+        details = json.error.details;
+      }
+    } catch {
+      // Not JSON (proxy error page): keep the status text.
+    }
+    throw new ApiError(res.status, code, message, details);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Fetches an authenticated file (attachment) as a Blob. */
+export async function fetchBlob(url: string): Promise<Blob> {
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (res.status === 401) unauthorizedHandler?.();
+  if (!res.ok) throw new ApiError(res.status, 'PARLEY_ERR_HTTP', `HTTP ${res.status}`);
+  return res.blob();
+}
+
+export interface ConversationQuery {
+  assignee: 'mine' | 'unassigned' | 'all';
+  status: 'open' | 'pending' | 'snoozed' | 'resolved' | 'all';
+  inboxId?: string;
+  label?: string;
+  contactId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface ConversationPatch {
+  status?: Conversation['status'];
+  /** Required by the server with status 'snoozed'. */
+  snoozedUntil?: string | null;
+  assigneeId?: string | null;
+  priority?: number;
+  labels?: string[];
+  customAttributes?: Record<string, unknown>;
+}
+
+export const api = {
+  login: (email: string, password: string) =>
+    request<Session>('/auth/login', { method: 'POST', body: { email, password }, public: true }),
+  me: () => request<Session>('/auth/me', { public: true }),
+  /** Like me(), but a 401 sends the app to the login page. */
+  checkSession: () => request<Session>('/auth/me'),
+  logout: () => request<void>('/auth/logout', { method: 'POST', body: {} }),
+  updateMe: (patch: { name?: string; locale?: Locale }) =>
+    request<Session | User | { user: User }>('/auth/me', { method: 'PATCH', body: patch }),
+  acceptInvitation: (token: string, name: string, password: string) =>
+    request<Session>(`/invitations/${encodeURIComponent(token)}/accept`, {
+      method: 'POST', body: { name, password }, public: true,
+    }),
+
+  conversations: (q: ConversationQuery) =>
+    request<ConversationPage>('/conversations', { query: { ...q } }),
+  conversation: (id: string) => request<Conversation>(`/conversations/${id}`),
+  updateConversation: (id: string, patch: ConversationPatch) =>
+    request<Conversation>(`/conversations/${id}`, { method: 'PATCH', body: patch }),
+  messages: (id: string, before?: string) =>
+    request<{ items: Message[] }>(`/conversations/${id}/messages`, { query: { before, limit: 50 } }),
+  sendMessage: (id: string, body: { content: string; private?: boolean; attachmentIds?: string[]; clientMessageId?: string }) =>
+    request<Message>(`/conversations/${id}/messages`, { method: 'POST', body }),
+  markRead: (id: string) => request<void>(`/conversations/${id}/read`, { method: 'POST', body: {} }),
+  uploadAttachment: (file: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return request<Attachment>('/attachments', { method: 'POST', body: form });
+  },
+
+  contact: (id: string) => request<Contact>(`/contacts/${id}`),
+  contactConversations: (id: string) => request<{ items: Conversation[] }>(`/contacts/${id}/conversations`),
+
+  users: () => request<{ items: User[] }>('/users'),
+  labels: () => request<{ items: string[] }>('/labels'),
+
+  cannedReplies: () => request<{ items: CannedReply[] }>('/canned-replies'),
+  createCannedReply: (body: { shortCode: string; content: string }) =>
+    request<CannedReply>('/canned-replies', { method: 'POST', body }),
+  updateCannedReply: (id: string, body: { shortCode?: string; content?: string }) =>
+    request<CannedReply>(`/canned-replies/${id}`, { method: 'PATCH', body }),
+  deleteCannedReply: (id: string) => request<void>(`/canned-replies/${id}`, { method: 'DELETE' }),
+  renderCannedReply: (id: string, conversationId: string) =>
+    request<{ content: string }>(`/canned-replies/${id}/render`, { method: 'POST', body: { conversationId } }),
+
+  inboxes: () => request<{ items: Inbox[] }>('/inboxes'),
+  createInbox: (body: { name: string; channelType: 'webchat'; settings?: Partial<InboxSettings> }) =>
+    request<Inbox>('/inboxes', { method: 'POST', body }),
+  updateInbox: (id: string, body: { name?: string; settings?: Partial<InboxSettings> }) =>
+    request<Inbox>(`/inboxes/${id}`, { method: 'PATCH', body }),
+  inboxSnippet: (id: string) => request<{ html: string }>(`/inboxes/${id}/snippet`),
+
+  invitations: () => request<{ items: Invitation[] }>('/invitations'),
+  invite: (email: string, role: Role) => request<Invitation>('/invitations', { method: 'POST', body: { email, role } }),
+
+  apiKeys: () => request<{ items: ApiKey[] }>('/api-keys'),
+  createApiKey: (name: string) => request<ApiKey>('/api-keys', { method: 'POST', body: { name } }),
+  revokeApiKey: (id: string) => request<void>(`/api-keys/${id}`, { method: 'DELETE' }),
+
+  webhooks: () => request<{ items: Webhook[] }>('/webhooks'),
+  createWebhook: (url: string, events: string[]) => request<Webhook>('/webhooks', { method: 'POST', body: { url, events } }),
+  deleteWebhook: (id: string) => request<void>(`/webhooks/${id}`, { method: 'DELETE' }),
+  webhookDeliveries: (id: string) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
+};
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

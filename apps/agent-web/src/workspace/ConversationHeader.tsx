@@ -1,0 +1,117 @@
+import { useState, type FormEvent } from 'react';
+import { errorMessage } from '../api/client';
+import type { Conversation, ConversationStatus } from '../api/types';
+import { useSession } from '../app/session';
+import { useI18n } from '../i18n/i18n';
+import { Icon } from '../ui/Icon';
+import { priorityKey } from './ConversationList';
+import { snoozeUntil, type SnoozeChoice } from './snooze';
+import { contactDisplayName, useWorkspace } from './workspace-store';
+
+const PRIORITIES = [0, 1, 2, 3, 4];
+
+export function ConversationHeader({ conversation: c }: { conversation: Conversation }) {
+  const { t, formatDateTime } = useI18n();
+  const { session } = useSession();
+  const { users, inboxes, labels, updateConversation, reloadLabels } = useWorkspace();
+  const [error, setError] = useState<string | null>(null);
+  const [labelDraft, setLabelDraft] = useState('');
+  const [addingLabel, setAddingLabel] = useState(false);
+  const me = session.user;
+  const inbox = inboxes.find((i) => i.id === c.inboxId);
+
+  const patch = (p: Parameters<typeof updateConversation>[1]) => {
+    setError(null);
+    updateConversation(c.id, p).catch((err) => setError(errorMessage(err)));
+  };
+
+  const setStatus = (status: ConversationStatus) => patch({ status });
+
+  const addLabel = (e: FormEvent) => {
+    e.preventDefault();
+    const label = labelDraft.trim();
+    setLabelDraft('');
+    setAddingLabel(false);
+    if (!label || c.labels.includes(label)) return;
+    setError(null);
+    updateConversation(c.id, { labels: [...c.labels, label] }).then(reloadLabels, (err) => setError(errorMessage(err)));
+  };
+
+  return (
+    <header className="conv-header">
+      <div className="conv-header-row">
+        <div className="conv-title">
+          <h2>{contactDisplayName(c.contact, t('contact.anonymous'))}</h2>
+          <div className="conv-sub">
+            {inbox && <span className="inbox-tag"><span className="dot" style={{ background: inbox.settings.color }} />{inbox.name}</span>}
+            <span className={`pill pill-${c.status}`} data-status={c.status}>{t(`status.${c.status}`)}</span>
+            {c.status === 'snoozed' && c.snoozedUntil && (
+              <span className="muted small">{t('action.snoozedUntil', { when: formatDateTime(c.snoozedUntil) })}</span>
+            )}
+          </div>
+        </div>
+        <div className="conv-actions">
+          {c.assigneeId !== me.id && (
+            <button type="button" className="btn btn-sm" onClick={() => patch({ assigneeId: me.id })} title={`${t('action.assignMe')} (a)`}>
+              <Icon name="user" size={15} /> {t('action.assignMe')}
+            </button>
+          )}
+          <select className="select select-sm" aria-label={t('action.assignee')} value={c.assigneeId ?? ''}
+            onChange={(e) => patch({ assigneeId: e.target.value || null })}>
+            <option value="">{t('action.unassigned')}</option>
+            {users.map((u) => <option key={u.id} value={u.id}>{u.id === me.id ? t('action.meName', { name: u.name }) : u.name}</option>)}
+          </select>
+          <select className="select select-sm" aria-label={t('action.priority')} value={String(c.priority)}
+            onChange={(e) => patch({ priority: Number(e.target.value) })}>
+            {PRIORITIES.map((p) => <option key={p} value={p}>{t('action.priorityOption', { name: t(priorityKey(p)) })}</option>)}
+          </select>
+          <select className="select select-sm" aria-label={t('action.status')} value=""
+            onChange={(e) => {
+              const v = e.target.value;
+              if (v === 'open' || v === 'pending') setStatus(v);
+              else if (v) patch({ status: 'snoozed', snoozedUntil: snoozeUntil(v as SnoozeChoice).toISOString() });
+            }}>
+            <option value="">{t('action.moreStatus')}</option>
+            {c.status !== 'open' && <option value="open">{t('action.markOpen')}</option>}
+            {c.status !== 'pending' && <option value="pending">{t('action.markPending')}</option>}
+            <optgroup label={t('action.snooze')}>
+              <option value="snooze1h">{t('action.snooze1h')}</option>
+              <option value="snoozeTomorrow">{t('action.snoozeTomorrow')}</option>
+              <option value="snoozeNextWeek">{t('action.snoozeNextWeek')}</option>
+            </optgroup>
+          </select>
+          {c.status === 'resolved' ? (
+            <button type="button" className="btn btn-sm" onClick={() => setStatus('open')}>{t('action.reopen')}</button>
+          ) : (
+            <button type="button" className="btn btn-sm btn-success" onClick={() => setStatus('resolved')} title={`${t('action.resolve')} (e)`}>
+              <Icon name="check" size={15} /> {t('action.resolve')}
+            </button>
+          )}
+        </div>
+      </div>
+      <div className="conv-labels">
+        <Icon name="tag" size={13} className="muted" />
+        {c.labels.map((l) => (
+          <span key={l} className="label-chip">
+            {l}
+            <button type="button" aria-label={t('action.removeLabel', { label: l })}
+              onClick={() => patch({ labels: c.labels.filter((x) => x !== l) })}><Icon name="x" size={11} /></button>
+          </span>
+        ))}
+        {addingLabel ? (
+          <form onSubmit={addLabel} className="label-form">
+            <input className="input input-xs" list="label-options" autoFocus value={labelDraft} placeholder={t('action.labelPlaceholder')}
+              aria-label={t('action.addLabel')} onChange={(e) => setLabelDraft(e.target.value)}
+              onBlur={() => { if (!labelDraft.trim()) setAddingLabel(false); }} maxLength={50} />
+            <datalist id="label-options">
+              {labels.filter((l) => !c.labels.includes(l)).map((l) => <option key={l} value={l} />)}
+            </datalist>
+          </form>
+        ) : (
+          <button type="button" className="link-btn small" onClick={() => setAddingLabel(true)}>+ {t('action.addLabel')}</button>
+        )}
+        {error && <span className="form-error inline" role="alert">{error}</span>}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,314 @@
+import {
+  createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState, type ReactNode,
+} from 'react';
+import { api, type ConversationPatch } from '../api/client';
+import type { CannedReply, Conversation, Inbox, Message, ServerFrame, User } from '../api/types';
+import { navigate } from '../app/hash-route';
+import { useSession } from '../app/session';
+import { useI18n } from '../i18n/i18n';
+import {
+  defaultFilters, inboxReducer, initialInboxState, unreadTotal, type Filters, type InboxAction, type InboxState,
+} from '../realtime/inbox-state';
+import { RealtimeConnection, realtimeUrl, type ConnectionStatus } from '../realtime/realtime-client';
+import { showMessageNotification } from './notifications';
+
+const FILTERS_KEY = 'parley.agent.filters';
+const TYPING_TIMEOUT_MS = 6_000;
+
+interface WorkspaceValue {
+  state: InboxState;
+  dispatch: (a: InboxAction) => void;
+  status: ConnectionStatus;
+  users: User[];
+  labels: string[];
+  inboxes: Inbox[];
+  cannedReplies: CannedReply[];
+  setFilters: (f: Filters) => void;
+  loadConversation: (id: string) => Promise<void>;
+  loadOlderMessages: (id: string) => Promise<boolean>;
+  updateConversation: (id: string, patch: ConversationPatch) => Promise<void>;
+  sendTyping: (conversationId: string, on: boolean) => void;
+  reloadCannedReplies: () => void;
+  reloadLabels: () => void;
+  reloadUsers: () => void;
+  reloadInboxes: () => void;
+}
+
+const WorkspaceContext = createContext<WorkspaceValue | null>(null);
+
+export function useWorkspace(): WorkspaceValue {
+  const v = useContext(WorkspaceContext);
+  if (!v) throw new Error('useWorkspace outside WorkspaceProvider');
+  return v;
+}
+
+function savedFilters(): Filters {
+  try {
+    const raw = localStorage.getItem(FILTERS_KEY);
+    if (raw) return { ...defaultFilters, ...(JSON.parse(raw) as Partial<Filters>) };
+  } catch {
+    // Private mode or corrupt value: defaults.
+  }
+  return defaultFilters;
+}
+
+/**
+ * Owns the workspace state: the conversation list, open conversations, the realtime socket that
+ * keeps them current, desktop notifications and the title badge.
+ */
+export function WorkspaceProvider({ openConversationId, children }: { openConversationId: string | null; children: ReactNode }) {
+  const { session } = useSession();
+  const { t } = useI18n();
+  const me = session.user;
+  const [state, dispatch] = useReducer(inboxReducer, me.id, (id) => initialInboxState(id, savedFilters()));
+  const [status, setStatus] = useState<ConnectionStatus>('connecting');
+  const [users, setUsers] = useState<User[]>([]);
+  const [labels, setLabels] = useState<string[]>([]);
+  const [inboxes, setInboxes] = useState<Inbox[]>([]);
+  const [cannedReplies, setCannedReplies] = useState<CannedReply[]>([]);
+
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  // The cursor is tracked outside React so a hello or a fetch right after a frame sees it.
+  const seqRef = useRef<number | null>(null);
+  const openRef = useRef(openConversationId);
+  openRef.current = openConversationId;
+  const tRef = useRef(t);
+  tRef.current = t;
+  const connRef = useRef<RealtimeConnection | null>(null);
+  const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const listRequest = useRef(0);
+  const retryTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const fetchList = useCallback(async () => {
+    const filters = stateRef.current.filters;
+    const sinceSeq = seqRef.current;
+    const n = ++listRequest.current;
+    if (retryTimer.current) clearTimeout(retryTimer.current);
+    retryTimer.current = null;
+    try {
+      const page = await api.conversations({
+        assignee: filters.assignee,
+        status: filters.status,
+        inboxId: filters.inboxId ?? undefined,
+        label: filters.label ?? undefined,
+        limit: 50,
+      });
+      if (n !== listRequest.current) return;
+      dispatch({ type: 'listLoaded', filters, items: page.items, counts: page.counts, sinceSeq });
+    } catch {
+      // Offline or a server hiccup: try again shortly (a reconnect also refetches).
+      if (n === listRequest.current) {
+        if (retryTimer.current) clearTimeout(retryTimer.current);
+        retryTimer.current = setTimeout(() => void fetchListRef.current(), 3000);
+      }
+    }
+  }, []);
+  const fetchListRef = useRef(fetchList);
+  fetchListRef.current = fetchList;
+
+  /** Counts come from the server; refresh them shortly after a burst of changes. */
+  const scheduleListRefresh = useCallback(() => {
+    if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null;
+      void fetchList();
+    }, 400);
+  }, [fetchList]);
+
+  const loadConversation = useCallback(async (id: string) => {
+    const [conversation, messages] = await Promise.all([api.conversation(id), api.messages(id)]);
+    dispatch({ type: 'conversationLoaded', conversation });
+    dispatch({ type: 'messagesLoaded', conversationId: id, items: messages.items });
+  }, []);
+
+  const loadOlderMessages = useCallback(async (id: string) => {
+    const first = stateRef.current.messages[id]?.find((m) => !m.id.startsWith('local:'));
+    if (!first) return false;
+    const page = await api.messages(id, first.id);
+    dispatch({ type: 'messagesLoaded', conversationId: id, items: page.items });
+    return page.items.length >= 50;
+  }, []);
+
+  const updateConversation = useCallback(async (id: string, patch: ConversationPatch) => {
+    const conversation = await api.updateConversation(id, patch);
+    dispatch({ type: 'conversationLoaded', conversation });
+    scheduleListRefresh();
+  }, [scheduleListRefresh]);
+
+  const onMessage = useCallback((m: Message) => {
+    const known = stateRef.current.conversations[m.conversationId];
+    if (!known) {
+      // A conversation outside the loaded list: fetch it so the list and badge include it.
+      void api.conversation(m.conversationId).then(
+        (c) => dispatch({ type: 'conversationLoaded', conversation: c }),
+        () => undefined,
+      );
+    }
+    if (m.direction !== 'in' || m.private || m.senderType !== 'contact') return;
+    const hidden = document.visibilityState !== 'visible';
+    const assignee = known ? known.assigneeId : null;
+    if (hidden && (assignee === null || assignee === me.id)) {
+      const name = known?.contact.name ?? m.senderName ?? tRef.current('contact.anonymous');
+      showMessageNotification({
+        title: tRef.current('notify.newMessage', { name }),
+        body: m.content || tRef.current('message.attachmentOnly'),
+        tag: m.conversationId,
+        onClick: () => navigate({ name: 'conversations', conversationId: m.conversationId }),
+      });
+    }
+  }, [me.id]);
+
+  const onFrame = useCallback((frame: ServerFrame) => {
+    switch (frame.type) {
+      case 'ready': {
+        const first = seqRef.current === null;
+        if (first || frame.seq > (seqRef.current ?? -1)) {
+          seqRef.current = frame.seq;
+          dispatch({ type: 'cursor', seq: frame.seq });
+        }
+        if (first) void fetchList();
+        else scheduleListRefresh();
+        break;
+      }
+      case 'resync': {
+        // Too far behind to replay: start over from the server's current state.
+        seqRef.current = frame.seq;
+        dispatch({ type: 'cursor', seq: frame.seq });
+        void fetchList();
+        const open = openRef.current;
+        if (open) void loadConversation(open).catch(() => undefined);
+        break;
+      }
+      case 'event': {
+        if (seqRef.current !== null && frame.seq <= seqRef.current) return;
+        seqRef.current = frame.seq;
+        dispatch({ type: 'event', seq: frame.seq, event: frame.event });
+        if (frame.event.type === 'message.created') onMessage(frame.event.data);
+        scheduleListRefresh();
+        break;
+      }
+      case 'ephemeral': {
+        const ev = frame.event;
+        if (ev.type === 'typing' && ev.data.who === 'contact') {
+          const id = ev.data.conversationId;
+          dispatch({ type: 'typing', conversationId: id, on: ev.data.on });
+          const timers = typingTimers.current;
+          const old = timers.get(id);
+          if (old) clearTimeout(old);
+          // A lost "off" frame must not leave the indicator on forever.
+          if (ev.data.on) timers.set(id, setTimeout(() => dispatch({ type: 'typing', conversationId: id, on: false }), TYPING_TIMEOUT_MS));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }, [fetchList, scheduleListRefresh, loadConversation, onMessage]);
+
+  const onFrameRef = useRef(onFrame);
+  onFrameRef.current = onFrame;
+
+  useEffect(() => {
+    const conn = new RealtimeConnection({
+      url: realtimeUrl(),
+      getLastSeq: () => seqRef.current,
+      onFrame: (f) => onFrameRef.current(f),
+      onStatus: setStatus,
+      onConnectFailed: () => {
+        api.checkSession().catch(() => undefined);
+      },
+    });
+    connRef.current = conn;
+    conn.start();
+    const typing = typingTimers.current;
+    return () => {
+      conn.stop();
+      connRef.current = null;
+      for (const timer of [refreshTimer.current, retryTimer.current, ...typing.values()]) if (timer) clearTimeout(timer);
+    };
+  }, []);
+
+  // Refetch whenever the filters change (the first fetch waits for the socket's ready).
+  const filtersKey = JSON.stringify(state.filters);
+  const firstFilters = useRef(true);
+  useEffect(() => {
+    try {
+      localStorage.setItem(FILTERS_KEY, filtersKey);
+    } catch {
+      // Storage unavailable: filters are not remembered.
+    }
+    if (firstFilters.current) {
+      firstFilters.current = false;
+      return;
+    }
+    void fetchList();
+  }, [filtersKey, fetchList]);
+
+  // Without a socket for a while (server down at start), still show the list.
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      if (!stateRef.current.listLoaded) void fetchList();
+    }, 3000);
+    return () => clearTimeout(timer);
+  }, [fetchList]);
+
+  const reloadCannedReplies = useCallback(() => {
+    api.cannedReplies().then((r) => setCannedReplies(r.items), () => undefined);
+  }, []);
+  const reloadInboxes = useCallback(() => {
+    api.inboxes().then((r) => setInboxes(r.items), () => undefined);
+  }, []);
+  const reloadUsers = useCallback(() => {
+    api.users().then((r) => setUsers(r.items), () => undefined);
+  }, []);
+  const reloadLabels = useCallback(() => {
+    api.labels().then((r) => setLabels(r.items), () => undefined);
+  }, []);
+
+  useEffect(() => {
+    reloadUsers();
+    reloadInboxes();
+    reloadLabels();
+    reloadCannedReplies();
+  }, [reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes]);
+
+  // A conversation of an inbox created after the workspace loaded: fetch the inboxes again (once per id).
+  const askedInboxes = useRef(new Set<string>());
+  useEffect(() => {
+    const known = new Set(inboxes.map((i) => i.id));
+    const missing = Object.values(state.conversations).map((c) => c.inboxId).filter((id) => !known.has(id) && !askedInboxes.current.has(id));
+    if (missing.length === 0) return;
+    for (const id of missing) askedInboxes.current.add(id);
+    reloadInboxes();
+  }, [state.conversations, inboxes, reloadInboxes]);
+
+  // Title badge: unread messages in my and unassigned conversations.
+  const unread = unreadTotal(state);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
+
+  const setFilters = useCallback((f: Filters) => dispatch({ type: 'filters', filters: f }), []);
+  const sendTyping = useCallback((conversationId: string, on: boolean) => {
+    connRef.current?.send({ type: 'typing', conversationId, on });
+  }, []);
+
+  const value = useMemo<WorkspaceValue>(() => ({
+    state, dispatch, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation,
+    loadOlderMessages, updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+  }), [state, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation, loadOlderMessages,
+    updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes]);
+
+  return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
+}
+
+export function userName(users: User[], id: string | null): string | null {
+  if (!id) return null;
+  return users.find((u) => u.id === id)?.name ?? null;
+}
+
+export function contactDisplayName(c: Conversation['contact'], fallback: string): string {
+  return c.name?.trim() || c.email || c.phone || fallback;
+}
