@@ -12,7 +12,7 @@ step() {
   if "$@"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed+=("$name"); fi
 }
 
-step "typecheck" npx tsc -p tsconfig.json --noEmit
+step "typecheck" npm run typecheck --silent
 step "build web apps" npm run build --silent
 step "tests on PGlite" npx vitest run
 eval "$(bash scripts/start-test-postgres.sh /tmp/parley-test-pg 55439)"

@@ -89,6 +89,7 @@ export async function countConversations(db: Q, tenantId: string, userId: string
     .where('c.tenant_id', '=', tenantId);
   q = applyFilter(q, userId, f, false);
   if (f.inboxId) q = q.where('c.inbox_id', '=', f.inboxId);
+  if (f.label) q = q.where(sql<boolean>`c.labels @> ${JSON.stringify([f.label])}::jsonb`);
   const row = await q.executeTakeFirstOrThrow();
   return { mine: Number(row.mine), unassigned: Number(row.unassigned), all: Number(row.all) };
 }

@@ -156,15 +156,27 @@ async function claimAttachments(trx: Transaction<Database>, input: PostMessageIn
   return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.content_type, size: r.size }));
 }
 
-/** `@Name` of a user of the tenant in a private note; longest names first so "@Ana Lucia" beats "@Ana". */
+/** `@Name` of users of the tenant in a private note. */
 async function findMentions(trx: Transaction<Database>, tenantId: string, content: string): Promise<string[]> {
   if (!content.includes('@')) return [];
   const users = await trx.selectFrom('users').select(['id', 'name']).where('tenant_id', '=', tenantId).execute();
+  return mentionedUserIds(content, users);
+}
+
+/**
+ * Each `@` takes the longest user name that follows it and ends at a word boundary, so with
+ * users "Ana" and "Ana Lucia", `@Ana Lucia` names only Ana Lucia and `@Anabel` names nobody.
+ */
+export function mentionedUserIds(content: string, users: { id: string; name: string }[]): string[] {
+  const byLength = [...users].sort((a, b) => b.name.length - a.name.length);
   const lower = content.toLowerCase();
-  return users
-    .sort((a, b) => b.name.length - a.name.length)
-    .filter((u) => lower.includes(`@${u.name.toLowerCase()}`))
-    .map((u) => u.id);
+  const found = new Set<string>();
+  for (let at = lower.indexOf('@'); at !== -1; at = lower.indexOf('@', at + 1)) {
+    const rest = lower.slice(at + 1);
+    const user = byLength.find((u) => rest.startsWith(u.name.toLowerCase()) && !/[\p{L}\p{N}_]/u.test(rest.charAt(u.name.length)));
+    if (user) found.add(user.id);
+  }
+  return [...found];
 }
 
 export function isUniqueViolation(err: unknown): boolean {

@@ -4,7 +4,7 @@ import type { PendingEvent } from '../realtime/event-log.ts';
 import { newId } from '../ids.ts';
 import { enqueueJob } from '../jobs/job-queue.ts';
 
-export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created'] as const;
+export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
 
 export const WEBHOOK_JOB = 'webhook.deliver';
 
