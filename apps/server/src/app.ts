@@ -14,6 +14,7 @@ import { ParleyError } from './errors.ts';
 import { ErrorBody, type App } from './http.ts';
 import type { Deps } from './deps.ts';
 import { RealtimeHub } from './realtime/hub.ts';
+import { GroupCommitter } from './realtime/transact.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { userRoutes } from './users/users.routes.ts';
@@ -63,6 +64,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     db: opened.db,
     engine: opened.engine,
     hub,
+    committer: new GroupCommitter(opened.db, hub, log),
     config,
     log,
     storage: new AttachmentStorage(join(config.dataDir, 'attachments')),

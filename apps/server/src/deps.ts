@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { RealtimeHub } from './realtime/hub.ts';
+import type { GroupCommitter } from './realtime/transact.ts';
 import type { AttachmentStorage } from './attachments/attachment-storage.ts';
 
 /** What use cases need from the running process; built once in app.ts and passed down. */
@@ -9,6 +10,8 @@ export interface Deps {
   db: Db;
   engine: 'pglite' | 'postgres';
   hub: RealtimeHub;
+  /** Runs use cases in transactions with their events (group commit per tenant). */
+  committer: GroupCommitter;
   config: Config;
   log: Logger;
   storage: AttachmentStorage;

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, ConversationRow, ConversationStatus, ContactRow, MessageRow } from '../db/schema.ts';
-import { notFound } from '../errors.ts';
+import { ParleyError, notFound } from '../errors.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -59,6 +59,8 @@ export async function listConversations(db: Q, tenantId: string, userId: string 
     .select([
       sql<unknown>`to_jsonb(ct.*)`.as('contact_json'),
       sql<unknown>`to_jsonb(m.*)`.as('message_json'),
+      // The cursor keeps the database's microseconds: a JS Date would cut them and skip rows.
+      sql<string>`to_char(c.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('activity_key'),
     ])
     .where('c.tenant_id', '=', tenantId);
   q = applyFilter(q, userId, f, true);
@@ -67,13 +69,15 @@ export async function listConversations(db: Q, tenantId: string, userId: string 
   if (f.contactId) q = q.where('c.contact_id', '=', f.contactId);
   if (f.cursor) {
     const [at, id] = f.cursor.split('|');
-    if (at && id) q = q.where((eb) => eb.or([eb('c.last_activity_at', '<', new Date(at)), eb.and([eb('c.last_activity_at', '=', new Date(at)), eb('c.id', '<', id)])]));
+    if (!at || !id || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(at)) throw new ParleyError('PARLEY_ERR_VALIDATION', 'invalid cursor');
+    const pivot = sql<Date>`${at}::timestamptz`;
+    q = q.where((eb) => eb.or([eb('c.last_activity_at', '<', pivot), eb.and([eb('c.last_activity_at', '=', pivot), eb('c.id', '<', id)])]));
   }
   const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(f.limit + 1).execute();
   const page = rows.slice(0, f.limit);
   const items = page.map((r) => toConversationDto(r, reviveRow(r.contact_json) as ContactRow, r.message_json ? (reviveRow(r.message_json) as MessageRow) : null));
   const lastRow = page[page.length - 1];
-  const nextCursor = rows.length > f.limit && lastRow ? `${lastRow.last_activity_at.toISOString()}|${lastRow.id}` : null;
+  const nextCursor = rows.length > f.limit && lastRow ? `${lastRow.activity_key}|${lastRow.id}` : null;
   return { items, nextCursor };
 }
 

@@ -222,6 +222,87 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status IN ('queued','running');
 `,
   },
+  {
+    version: 2,
+    name: 'routing',
+    sql: `
+CREATE TABLE routing_queues (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  is_default boolean NOT NULL DEFAULT false,
+  all_users boolean NOT NULL DEFAULT false,
+  config jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX routing_queues_tenant_idx ON routing_queues (tenant_id);
+CREATE UNIQUE INDEX routing_queues_default_key ON routing_queues (tenant_id) WHERE is_default;
+CREATE TABLE routing_queue_members (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  queue_id text NOT NULL REFERENCES routing_queues(id) ON DELETE CASCADE,
+  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  position integer NOT NULL,
+  PRIMARY KEY (queue_id, user_id)
+);
+CREATE INDEX routing_queue_members_tenant_idx ON routing_queue_members (tenant_id, user_id);
+CREATE TABLE agent_routing_profiles (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  user_id text PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  skills jsonb NOT NULL DEFAULT '{}',
+  capacity jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX agent_routing_profiles_tenant_idx ON agent_routing_profiles (tenant_id);
+CREATE TABLE agent_states (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  user_id text PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  state text NOT NULL,
+  reason text,
+  since timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX agent_states_tenant_idx ON agent_states (tenant_id);
+CREATE TABLE agent_state_events (
+  id bigserial PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  user_id text NOT NULL,
+  from_state text NOT NULL,
+  to_state text NOT NULL,
+  reason text,
+  cause text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX agent_state_events_tenant_idx ON agent_state_events (tenant_id, created_at);
+CREATE TABLE routing_offers (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  conversation_id text NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  agent_id text NOT NULL,
+  queue_id text NOT NULL,
+  channel text NOT NULL,
+  status text NOT NULL DEFAULT 'open',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  closed_at timestamptz
+);
+CREATE INDEX routing_offers_tenant_idx ON routing_offers (tenant_id, created_at);
+CREATE UNIQUE INDEX routing_offers_one_open_key ON routing_offers (conversation_id) WHERE status = 'open';
+CREATE TABLE routing_state (
+  tenant_id text PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+  version bigint NOT NULL DEFAULT 0,
+  token text NOT NULL,
+  snapshot jsonb NOT NULL,
+  next_wake_at timestamptz,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX routing_state_wake_idx ON routing_state (next_wake_at);
+ALTER TABLE inboxes ADD COLUMN queue_id text REFERENCES routing_queues(id) ON DELETE SET NULL;
+ALTER TABLE conversations ADD COLUMN routing_state text;
+ALTER TABLE conversations ADD COLUMN waiting_since timestamptz;
+ALTER TABLE conversations ADD COLUMN sla jsonb NOT NULL DEFAULT '[]';
+CREATE INDEX conversation_events_tenant_type_idx ON conversation_events (tenant_id, type, created_at)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -91,6 +91,8 @@ export interface InboxesTable {
   channel_type: ChannelType;
   settings: Json<InboxSettings>;
   identity_secret: string;
+  /** The routing queue its conversations enter; null = the tenant's default queue. */
+  queue_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
 }
 
@@ -140,6 +142,17 @@ export interface ConversationsTable {
   agent_last_read_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Place in routing: 'waiting' | 'offered' | 'assigned', null when not routed. */
+  routing_state: ColumnType<RoutingItemState | null, RoutingItemState | null | undefined, RoutingItemState | null>;
+  waiting_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  sla: ColumnType<ConversationSla[], string | undefined, string>;
+}
+
+export type RoutingItemState = 'waiting' | 'offered' | 'assigned';
+export interface ConversationSla {
+  clock: 'first-response' | 'next-response' | 'resolution';
+  dueAt: string;
+  status: 'ok' | 'warning' | 'breached';
 }
 
 export interface MessagesTable {
@@ -241,7 +254,88 @@ export interface JobsTable {
   created_at: Timestamp;
 }
 
+/** Queue settings other than id, tenant and members (those are columns / rows). */
+export type QueueSettings = Record<string, unknown>;
+
+export interface RoutingQueuesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  is_default: boolean;
+  /** Members are every user of the tenant (the default queue until someone edits its members). */
+  all_users: boolean;
+  config: Json<QueueSettings>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RoutingQueueMembersTable {
+  tenant_id: string;
+  queue_id: string;
+  user_id: string;
+  position: number;
+}
+
+export interface AgentRoutingProfilesTable {
+  tenant_id: string;
+  user_id: string;
+  skills: Json<Record<string, number>>;
+  capacity: Json<Record<string, number>>;
+  updated_at: Timestamp;
+}
+
+export interface AgentStatesTable {
+  tenant_id: string;
+  user_id: string;
+  state: string;
+  reason: string | null;
+  since: Timestamp;
+}
+
+export interface AgentStateEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  from_state: string;
+  to_state: string;
+  reason: string | null;
+  cause: string;
+  created_at: Timestamp;
+}
+
+export type OfferStatus = 'open' | 'accepted' | 'declined' | 'expired' | 'revoked';
+
+export interface RoutingOffersTable {
+  id: string;
+  tenant_id: string;
+  conversation_id: string;
+  agent_id: string;
+  queue_id: string;
+  channel: string;
+  status: OfferStatus;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+/** The routing engine's state per tenant (see docs/decisions/0003-routing-serialization.md). */
+export interface RoutingStateTable {
+  tenant_id: string;
+  version: ColumnType<number, number, number>;
+  token: string;
+  snapshot: Json<unknown>;
+  next_wake_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  routing_queues: RoutingQueuesTable;
+  routing_queue_members: RoutingQueueMembersTable;
+  agent_routing_profiles: AgentRoutingProfilesTable;
+  agent_states: AgentStatesTable;
+  agent_state_events: AgentStateEventsTable;
+  routing_offers: RoutingOffersTable;
+  routing_state: RoutingStateTable;
   tenants: TenantsTable;
   tenant_event_seq: TenantEventSeqTable;
   users: UsersTable;

@@ -6,6 +6,8 @@ export interface JobContext {
   id: string;
   tenantId: string | null;
   attempts: number;
+  /** The worker's attempt limit: when attempts reaches it, a failure is final. */
+  maxAttempts: number;
   payload: Record<string, unknown>;
 }
 
@@ -112,7 +114,7 @@ export class JobWorker {
     const handler = this.handlers.get(row.kind);
     try {
       if (!handler) throw new PermanentJobError(`no handler for job kind ${row.kind}`);
-      await handler({ id: String(row.id), tenantId: row.tenant_id, attempts: row.attempts, payload: row.payload });
+      await handler({ id: String(row.id), tenantId: row.tenant_id, attempts: row.attempts, maxAttempts: this.opts.maxAttempts, payload: row.payload });
       await this.db.deleteFrom('jobs').where('id', '=', row.id).execute();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

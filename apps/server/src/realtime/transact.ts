@@ -69,7 +69,7 @@ export class GroupCommitter {
     try {
       ({ results, events } = await this.commit(tenantId, batch.map((b) => b.work)));
     } catch (err) {
-      this.log.debug({ err, size: batch.length }, 'batch failed; running its use cases one by one');
+      this.log.warn({ err, size: batch.length }, 'batch failed; running its use cases one by one');
       for (const item of batch) await this.runAlone(tenantId, item);
       return;
     }

@@ -44,7 +44,7 @@ export function deliverWebhookJob(db: Db, timeoutMs = 10_000): JobHandler {
         attempts: job.attempts,
         last_status_code: status,
         last_error: error,
-        status: error ? (job.attempts >= 8 ? 'failed' : 'pending') : 'delivered',
+        status: error ? (job.attempts >= job.maxAttempts ? 'failed' : 'pending') : 'delivered',
         delivered_at: error ? null : new Date(),
       })
       .where('id', '=', delivery.id)

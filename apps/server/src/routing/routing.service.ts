@@ -1,0 +1,501 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
+import type { Database, RoutingOffersTable } from '../db/schema.ts';
+import type { Db } from '../db/database.ts';
+import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
+import { loadConversationDto, recordConversationEvent } from '../conversations/conversations.repository.ts';
+import {
+  CHANNEL_OF,
+  defaultQueueId,
+  ensureDefaultQueue,
+  listQueueRecords,
+  loadAgentInputs,
+  loadRoutableConversations,
+  lockTenantRouting,
+  toQueueConfig,
+} from './routing.repository.ts';
+import { toOfferDto, type OfferDto } from './routing.types.ts';
+
+type Trx = Transaction<Database>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type EventInput = DistributiveOmit<RoutingEvent, 'now'>;
+export type Actor = { type: 'user' | 'system' | 'contact'; id: string | null };
+
+export interface RoutingServiceDeps {
+  db: Db;
+  committer: GroupCommitter;
+  log: Logger;
+}
+
+export interface RoutingOptions {
+  /** How often a node looks for tenants with due routing timers set by any node. */
+  pollMs?: number;
+  disconnectGraceSeconds?: number;
+}
+
+interface TenantEngine {
+  engine: RoutingEngine;
+  /** Token of the state this engine matches in routing_state; null while changed and not committed. */
+  token: string | null;
+  timer: NodeJS.Timeout | null;
+  timerAt: number | null;
+}
+
+/** One routing transaction of a tenant: the engine, the database transaction and its outbox. */
+export class RoutingTx {
+  /** Conversations whose row changed: one `conversation.updated` each at the end. */
+  readonly touched = new Set<string>();
+  readonly now = Date.now();
+
+  constructor(
+    readonly tenantId: string,
+    readonly engine: RoutingEngine,
+    readonly trx: Trx,
+    readonly outbox: Outbox,
+    readonly actor: Actor,
+  ) {}
+
+  /** Applies one event and carries out the decisions it causes, in order. */
+  async apply(event: EventInput): Promise<Decision[]> {
+    const decisions = this.engine.apply({ ...event, now: this.now } as RoutingEvent);
+    for (const d of decisions) await carryOut(this, d);
+    return decisions;
+  }
+
+  /** Adds a user the engine does not know yet (invited after the engine was built). */
+  async ensureAgent(userId: string): Promise<void> {
+    if (this.engine.getAgent(userId)) return;
+    const [agent] = await loadAgentInputs(this.trx, this.tenantId, [userId]);
+    if (!agent) throw new RoutingError(RoutingErrorCodes.UNKNOWN_AGENT, `No user ${userId} in this tenant`, { agentId: userId });
+    await this.apply({ type: 'addAgent', agent });
+    const everyone = await this.trx.selectFrom('routing_queues').select('id').where('tenant_id', '=', this.tenantId).where('all_users', '=', true).execute();
+    for (const { id } of everyone) {
+      const q = this.engine.getQueue(id);
+      if (q && !q.members.includes(userId)) await this.apply({ type: 'updateQueue', queue: { ...q, members: [...q.members, userId] } });
+    }
+  }
+
+  emit(type: string, payload: unknown, conversationId: string | null = null): void {
+    this.outbox.emit({ conversationId, audience: 'agents', type, payload });
+  }
+
+  async history(conversationId: string, type: string, data: Record<string, unknown>, actor: Actor = { type: 'system', id: null }): Promise<void> {
+    await recordConversationEvent(this.trx, { tenantId: this.tenantId, conversationId, type, actorType: actor.type, actorId: actor.id, data });
+  }
+
+  async setConversation(id: string, changes: Record<string, unknown>, announce = true): Promise<void> {
+    await this.trx
+      .updateTable('conversations')
+      .set({ ...changes, updated_at: new Date() })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .execute();
+    if (announce) this.touched.add(id);
+  }
+}
+
+/**
+ * Runs the routing engine of each tenant inside the server (issue 3). One engine per tenant per
+ * process, rebuilt from routing_state when another node (or a rolled-back transaction) changed it;
+ * every event runs in a transaction holding the tenant's advisory lock, so engines of several
+ * nodes take turns on one state. See docs/decisions/0003-routing-serialization.md.
+ */
+export class RoutingService {
+  private readonly tenants = new Map<string, TenantEngine>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly ticking = new Set<string>();
+  private poller: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly deps: RoutingServiceDeps,
+    private readonly options: RoutingOptions = {},
+  ) {}
+
+  /** Starts looking for due timers of every tenant (offer timeouts, rings, SLA, wrap-up). */
+  start(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => void this.pollDue(), this.options.pollMs ?? 1000);
+    this.poller.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    for (const t of this.tenants.values()) if (t.timer) clearTimeout(t.timer);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Runs `work` with the tenant's engine in its own transaction (group-committed with others). */
+  run<T>(tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
+    const p = transact(this.deps, tenantId, (trx, outbox) => this.inTx(trx, outbox, tenantId, work, actor));
+    this.inflight.add(p);
+    void p.then(
+      () => this.inflight.delete(p),
+      () => this.inflight.delete(p),
+    );
+    return p;
+  }
+
+  /** Runs `work` with the tenant's engine inside a use case's transaction. */
+  async inTx<T>(trx: Trx, outbox: Outbox, tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
+    await lockTenantRouting(trx, tenantId);
+    const row = await trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).executeTakeFirst();
+    let te = this.tenants.get(tenantId);
+    let fresh = false;
+    if (!row) {
+      const engine = await this.buildFromTables(trx, tenantId);
+      te = this.remember(tenantId, engine);
+      fresh = true;
+    } else if (!te || te.token !== row.token) {
+      te = this.remember(tenantId, await this.loadSnapshot(trx, tenantId));
+    }
+    te.token = null; // until this transaction's state is stored
+    const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor);
+    if (fresh) await this.routeOpenConversations(tx);
+    const result = await work(tx);
+    for (const id of tx.touched) {
+      outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, id) });
+    }
+    const token = randomUUID();
+    const wake = te.engine.nextWakeAt();
+    const values = {
+      version: (row?.version ?? 0) + 1,
+      token,
+      snapshot: JSON.stringify(te.engine.snapshot()),
+      next_wake_at: wake === null ? null : new Date(wake),
+      updated_at: new Date(),
+    };
+    await trx
+      .insertInto('routing_state')
+      .values({ tenant_id: tenantId, ...values })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
+      .execute();
+    te.token = token;
+    this.schedule(tenantId, wake);
+    return result;
+  }
+
+  /**
+   * The tenant's engine for reading (wallboard, lists): this node's copy when it matches the
+   * stored state, else a copy restored from it. Never changes anything.
+   */
+  async read(tenantId: string): Promise<RoutingEngine> {
+    const row = await this.deps.db.selectFrom('routing_state').select(['token', 'snapshot']).where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (!row) {
+      // First use: build (and store) it.
+      await this.run(tenantId, async () => undefined);
+      return this.read(tenantId);
+    }
+    const te = this.tenants.get(tenantId);
+    if (te && te.token === row.token) return te.engine;
+    return RoutingEngine.restore(row.snapshot as EngineSnapshot);
+  }
+
+  // ------------------------------------------------------------ hooks called by use cases
+
+  /** A conversation opened (or re-opened) in an inbox: it enters the inbox's queue. */
+  async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
+    await this.inTx(trx, outbox, tenantId, (tx) => arrive(tx, conversationId));
+  }
+
+  /** A conversation resolved: its agent's slot is freed; if it still waited, it was abandoned. */
+  async completeInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
+      const item = tx.engine.getItem(conversationId);
+      if (!item) return;
+      if (item.state !== 'assigned') await tx.history(conversationId, 'abandoned', { queueId: item.queueId, state: item.state });
+      await tx.apply({ type: 'complete', itemId: conversationId });
+      await tx.setConversation(conversationId, { routing_state: null }, false);
+    });
+  }
+
+  /** A person set or cleared the assignee by hand (PATCH): routing follows their choice. */
+  async assigneeChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string, assigneeId: string | null): Promise<void> {
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
+      const item = tx.engine.getItem(conversationId);
+      if (!item) return;
+      try {
+        if (assigneeId === null) {
+          if (item.state === 'assigned') await tx.apply({ type: 'transfer', itemId: conversationId, to: { queueId: item.queueId } });
+          return;
+        }
+        if (item.agentId === assigneeId && item.state === 'assigned') return;
+        await tx.ensureAgent(assigneeId);
+        if (item.state === 'assigned') await tx.apply({ type: 'transfer', itemId: conversationId, to: { agentId: assigneeId } });
+        else await tx.apply({ type: 'forceAssign', itemId: conversationId, agentId: assigneeId });
+      } catch (err) {
+        if (!(err instanceof RoutingError)) throw err;
+        // The person's choice stands even beyond the agent's capacity: routing lets go of it.
+        await tx.history(conversationId, 'routing_released', { reason: err.code });
+        await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
+        await tx.setConversation(conversationId, { routing_state: null, assignee_id: assigneeId }, false);
+      }
+    });
+  }
+
+  agentConnected(tenantId: string, userId: string): Promise<void> {
+    return this.run(tenantId, async (tx) => {
+      await tx.ensureAgent(userId);
+      const agent = tx.engine.getAgent(userId)!;
+      await tx.apply({ type: 'agentConnected', agentId: userId });
+      // Opening the agent app is how an offline agent comes back to work.
+      if (agent.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
+    });
+  }
+
+  agentDisconnected(tenantId: string, userId: string): Promise<void> {
+    return this.run(tenantId, async (tx) => {
+      if (tx.engine.getAgent(userId)) await tx.apply({ type: 'agentDisconnected', agentId: userId });
+    });
+  }
+
+  /** An agent replied: the next-response SLA clock stops. */
+  responded(tenantId: string, conversationId: string): Promise<void> {
+    return this.run(tenantId, async (tx) => {
+      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'responded', itemId: conversationId });
+    });
+  }
+
+  /** The customer wrote: the next-response SLA clock starts. */
+  customerMessage(tenantId: string, conversationId: string): Promise<void> {
+    return this.run(tenantId, async (tx) => {
+      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'customerMessage', itemId: conversationId });
+    });
+  }
+
+  /** Runs a hook without making its caller wait or fail (socket connects, replies). */
+  background(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      if (!this.closed) this.deps.log.error({ err }, `routing: ${what} failed`);
+    });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private remember(tenantId: string, engine: RoutingEngine): TenantEngine {
+    const old = this.tenants.get(tenantId);
+    const te: TenantEngine = { engine, token: null, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    this.tenants.set(tenantId, te);
+    return te;
+  }
+
+  private async buildFromTables(trx: Trx, tenantId: string): Promise<RoutingEngine> {
+    await ensureDefaultQueue(trx, tenantId);
+    const queues = await listQueueRecords(trx, tenantId);
+    const agents = await loadAgentInputs(trx, tenantId);
+    return new RoutingEngine({ queues: queues.map(toQueueConfig), agents, disconnectGraceSeconds: this.options.disconnectGraceSeconds });
+  }
+
+  private async loadSnapshot(trx: Trx, tenantId: string): Promise<RoutingEngine> {
+    const row = await trx.selectFrom('routing_state').select('snapshot').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+    return RoutingEngine.restore(row.snapshot as EngineSnapshot);
+  }
+
+  /** First build of a tenant's engine: open conversations nobody holds start waiting. */
+  private async routeOpenConversations(tx: RoutingTx): Promise<void> {
+    for (const c of await loadRoutableConversations(tx.trx, tx.tenantId)) await arrive(tx, c.id);
+  }
+
+  private schedule(tenantId: string, wake: number | null): void {
+    const te = this.tenants.get(tenantId);
+    if (!te || this.closed) return;
+    if (wake === null) {
+      if (te.timer) clearTimeout(te.timer);
+      te.timer = null;
+      te.timerAt = null;
+      return;
+    }
+    if (te.timer && te.timerAt !== null && te.timerAt <= wake) return;
+    if (te.timer) clearTimeout(te.timer);
+    te.timerAt = wake;
+    te.timer = setTimeout(() => {
+      te.timer = null;
+      te.timerAt = null;
+      this.tick(tenantId);
+    }, Math.max(0, wake - Date.now()) + 2);
+    te.timer.unref();
+  }
+
+  private tick(tenantId: string): void {
+    // One tick at a time per tenant on this node: the local timer and the poller may both fire.
+    if (this.closed || this.ticking.has(tenantId)) return;
+    this.ticking.add(tenantId);
+    const p = this.run(tenantId, (tx) => tx.apply({ type: 'tick' }));
+    void p.then(
+      () => this.ticking.delete(tenantId),
+      () => this.ticking.delete(tenantId),
+    );
+    this.background('tick', p);
+  }
+
+  private async pollDue(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const due = await this.deps.db.selectFrom('routing_state').select('tenant_id').where('next_wake_at', '<=', new Date()).limit(200).execute();
+      for (const { tenant_id } of due) this.tick(tenant_id);
+    } catch (err) {
+      if (!this.closed) this.deps.log.error({ err }, 'routing: poll failed');
+    }
+  }
+}
+
+/** Puts a conversation into its queue (inbox's queue, else the default queue). */
+async function arrive(tx: RoutingTx, conversationId: string): Promise<void> {
+  if (tx.engine.getItem(conversationId)) return;
+  const c = await tx.trx
+    .selectFrom('conversations as c')
+    .innerJoin('inboxes as i', 'i.id', 'c.inbox_id')
+    .select(['c.id', 'c.status', 'c.channel_type', 'c.priority', 'c.labels', 'c.custom_attributes', 'c.queue_id', 'i.queue_id as inbox_queue_id', 'c.assignee_id'])
+    .where('c.tenant_id', '=', tx.tenantId)
+    .where('c.id', '=', conversationId)
+    .executeTakeFirst();
+  if (!c || c.status !== 'open') return;
+  const queueId = [c.queue_id, c.inbox_queue_id].find((q) => q && tx.engine.getQueue(q)) ?? (await defaultQueueId(tx.trx, tx.tenantId));
+  if (!queueId || !tx.engine.getQueue(queueId)) return;
+  const attributes: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) attributes[k] = v as string | number | boolean;
+  await tx.setConversation(conversationId, { queue_id: queueId, routing_state: 'waiting', waiting_since: new Date(tx.now) }, false);
+  await tx.apply({
+    type: 'arrive',
+    item: {
+      id: c.id,
+      tenantId: tx.tenantId,
+      queueId,
+      channel: CHANNEL_OF[c.channel_type],
+      priority: c.priority,
+      labels: c.labels,
+      attributes,
+      ...(c.assignee_id ? { lastAgentId: c.assignee_id } : {}),
+    },
+  });
+}
+
+async function closeOffer(tx: RoutingTx, offerId: string, status: RoutingOffersTable['status']): Promise<OfferDto | null> {
+  const row = await tx.trx
+    .updateTable('routing_offers')
+    .set({ status, closed_at: new Date(tx.now) })
+    .where('tenant_id', '=', tx.tenantId)
+    .where('id', '=', offerId)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? toOfferDto(row) : null;
+}
+
+/** Carries out one decision of the engine: rows, history and realtime events. */
+async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
+  const at = new Date(d.at);
+  switch (d.type) {
+    case 'queued':
+      await tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId }, false);
+      await tx.history(d.itemId, 'queued', { queueId: d.queueId, reason: d.reason });
+      tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'queued' }, d.itemId);
+      return;
+    case 'offer': {
+      const item = tx.engine.getItem(d.itemId);
+      const row = await tx.trx
+        .insertInto('routing_offers')
+        .values({ id: d.offerId, tenant_id: tx.tenantId, conversation_id: d.itemId, agent_id: d.agentId, queue_id: d.queueId, channel: item?.channel ?? 'chat', status: 'open', created_at: at, expires_at: new Date(d.expiresAt) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await tx.setConversation(d.itemId, { routing_state: 'offered', queue_id: d.queueId }, false);
+      await tx.history(d.itemId, 'offered', { queueId: d.queueId, agentId: d.agentId, offerId: d.offerId, expiresAt: new Date(d.expiresAt).toISOString() });
+      tx.emit('routing.offer', { offer: toOfferDto(row), conversation: await loadConversationDto(tx.trx, tx.tenantId, d.itemId) }, d.itemId);
+      return;
+    }
+    case 'assigned': {
+      const before = await tx.trx.selectFrom('conversations').select(['assignee_id', 'waiting_since']).where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
+      const waitedSeconds = before?.waiting_since ? Math.max(0, (d.at - before.waiting_since.getTime()) / 1000) : 0;
+      await tx.setConversation(d.itemId, { assignee_id: d.agentId, routing_state: 'assigned', queue_id: d.queueId });
+      await tx.history(d.itemId, 'assigned', { from: before?.assignee_id ?? null, to: d.agentId, via: d.via, queueId: d.queueId, offerId: d.offerId ?? null, waitedSeconds }, tx.actor);
+      if (d.offerId) {
+        const offer = await closeOffer(tx, d.offerId, 'accepted');
+        if (offer) tx.emit('routing.offer_closed', { offer, reason: 'accepted' }, d.itemId);
+      }
+      return;
+    }
+    case 'offerExpired':
+    case 'offerDeclined':
+    case 'offerRevoked': {
+      const status = d.type === 'offerExpired' ? 'expired' : d.type === 'offerDeclined' ? 'declined' : 'revoked';
+      const offer = await closeOffer(tx, d.offerId, status);
+      await tx.setConversation(d.itemId, { routing_state: 'waiting' }, false);
+      await tx.history(d.itemId, `offer_${status}`, { agentId: d.agentId, offerId: d.offerId, ...(d.type === 'offerRevoked' ? { reason: d.reason } : {}) });
+      if (offer) tx.emit('routing.offer_closed', { offer, reason: status, ...(d.type === 'offerRevoked' ? { detail: d.reason } : {}) }, d.itemId);
+      return;
+    }
+    case 'requeued': {
+      const row = await tx.trx.selectFrom('conversations').select('assignee_id').where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
+      const dropAssignee = row?.assignee_id === d.agentId;
+      await tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId, ...(dropAssignee ? { assignee_id: null } : {}) }, dropAssignee);
+      await tx.history(d.itemId, 'requeued', { queueId: d.queueId, reason: d.reason, agentId: d.agentId });
+      tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'requeued', detail: { reason: d.reason, agentId: d.agentId } }, d.itemId);
+      return;
+    }
+    case 'overflowed':
+      await tx.setConversation(d.itemId, { queue_id: d.toQueueId }, false);
+      await tx.history(d.itemId, 'overflowed', { fromQueueId: d.fromQueueId, toQueueId: d.toQueueId, reason: d.reason });
+      tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.toQueueId, state: 'waiting', event: 'overflowed', detail: { fromQueueId: d.fromQueueId, reason: d.reason } }, d.itemId);
+      return;
+    case 'outOfHours':
+    case 'maxWaitExceeded':
+    case 'queueFull': {
+      const type = d.type === 'outOfHours' ? 'out_of_hours' : d.type === 'maxWaitExceeded' ? 'max_wait_exceeded' : 'queue_full';
+      const data: Record<string, unknown> = { queueId: d.queueId, action: d.action };
+      if (d.type === 'outOfHours') data.nextOpenAt = d.nextOpenAt === null ? null : new Date(d.nextOpenAt).toISOString();
+      await tx.history(d.itemId, type, data);
+      if (d.action.kind !== 'overflow') {
+        // The conversation leaves routing: closed with a message, or kept for an offline answer.
+        await tx.setConversation(d.itemId, { routing_state: null, status: d.action.kind === 'close' ? 'resolved' : 'pending' });
+      }
+      tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: d.action.kind === 'overflow' ? 'waiting' : null, event: type, detail: data }, d.itemId);
+      return;
+    }
+    case 'unroutable':
+      await tx.history(d.itemId, 'unroutable', { queueId: d.queueId, reason: d.reason });
+      tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'unroutable', detail: { reason: d.reason } }, d.itemId);
+      return;
+    case 'itemRemoved':
+      await tx.setConversation(d.itemId, { routing_state: null }, false);
+      return;
+    case 'released':
+      return;
+    case 'transferred':
+      await tx.history(d.itemId, 'transferred', { from: d.fromAgentId, to: d.to }, tx.actor);
+      if ('queueId' in d.to) {
+        await tx.setConversation(d.itemId, { assignee_id: null, queue_id: d.to.queueId, routing_state: 'waiting', waiting_since: at });
+      }
+      return;
+    case 'priorityChanged':
+      await tx.setConversation(d.itemId, { priority: d.to });
+      await tx.history(d.itemId, 'priority_changed', { from: d.from, to: d.to, reason: d.reason });
+      return;
+    case 'agentStateChanged': {
+      const reason = tx.engine.getAgent(d.agentId)?.notReadyReason ?? null;
+      await tx.trx
+        .insertInto('agent_states')
+        .values({ tenant_id: tx.tenantId, user_id: d.agentId, state: d.to, reason, since: at })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ state: d.to, reason, since: at }))
+        .execute();
+      await tx.trx.insertInto('agent_state_events').values({ tenant_id: tx.tenantId, user_id: d.agentId, from_state: d.from, to_state: d.to, reason, cause: d.reason, created_at: at }).execute();
+      tx.emit('agent.state_changed', { agentId: d.agentId, state: d.to, reason, since: at.toISOString(), cause: d.reason });
+      return;
+    }
+    case 'slaWarning':
+    case 'slaBreached': {
+      const status = d.type === 'slaWarning' ? 'warning' : 'breached';
+      const row = await tx.trx.selectFrom('conversations').select('sla').where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
+      const sla = (row?.sla ?? []).filter((s) => s.clock !== d.clock);
+      sla.push({ clock: d.clock, dueAt: new Date(d.dueAt).toISOString(), status });
+      await tx.setConversation(d.itemId, { sla: JSON.stringify(sla) }, false);
+      await tx.history(d.itemId, `sla_${status}`, { clock: d.clock, dueAt: new Date(d.dueAt).toISOString() });
+      tx.emit('routing.sla', { conversationId: d.itemId, clock: d.clock, status, dueAt: new Date(d.dueAt).toISOString() }, d.itemId);
+      return;
+    }
+    case 'escalated':
+      await tx.history(d.itemId, 'escalated', { clock: d.clock, action: d.action });
+      return;
+  }
+}

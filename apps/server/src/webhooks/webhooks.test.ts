@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { signWebhook, verifyWebhook } from './webhook-signature.ts';
+
+// Outbound webhooks (CH-7): signed POSTs to a real local receiver, retried with backoff by the
+// durable job queue, and their delivery log.
+
+const MAX_ATTEMPTS = 3;
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let t: TestParley;
+let tenant: TestTenant;
+let receiver: Server;
+let receiverUrl: string;
+const received: Received[] = [];
+/** Per path, the statuses to answer in turn; the last one repeats. */
+const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500] };
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${t.baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${tenant.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function register(path: string, events: string[] = ['message.created']) {
+  const created = await api('POST', '/webhooks', { url: `${receiverUrl}${path}`, events });
+  expect(created.status).toBe(201);
+  expect(created.body.secret).toMatch(/^whsec_/);
+  return created.body as { id: string; secret: string };
+}
+
+type Delivery = { id: string; event: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null; deliveredAt: string | null };
+
+async function settledDeliveries(endpointId: string, count: number, timeoutMs = 15_000): Promise<Delivery[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await api('GET', `/webhooks/${endpointId}/deliveries`);
+    const items = list.body.items as Delivery[];
+    if (items.length >= count && items.every((d) => d.status !== 'pending')) return items;
+    if (Date.now() > deadline) throw new Error(`deliveries did not settle: ${JSON.stringify(items)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let inboxId: string;
+let conversationId: string;
+
+beforeAll(async () => {
+  const hits: Record<string, number> = {};
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const statuses = script[path] ?? [404];
+      const n = hits[path] ?? 0;
+      hits[path] = n + 1;
+      res.statusCode = statuses[Math.min(n, statuses.length - 1)]!;
+      res.end('thanks');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+  t = await startTestParley({ jobs: { backoffBaseMs: 50, pollMs: 50, maxAttempts: MAX_ATTEMPTS } });
+  tenant = await t.createTenant('Hooks Co');
+  inboxId = (await api('POST', '/inboxes', { name: 'API', channelType: 'api' })).body.id;
+  conversationId = (await api('POST', '/conversations', { inboxId, contact: { name: 'Hook Contact' } })).body.id;
+});
+afterAll(async () => {
+  await t?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+describe('webhook deliveries', () => {
+  it('a message.created event reaches the receiver, signed over the raw body and timestamp', async () => {
+    const endpoint = await register('/ok');
+    const posted = await api('POST', `/conversations/${conversationId}/messages`, { content: 'Hello webhook' });
+    expect(posted.status).toBe(201);
+    const [delivery] = await settledDeliveries(endpoint.id, 1);
+    expect(delivery).toMatchObject({ event: 'message.created', status: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null });
+    expect(delivery!.deliveredAt).toEqual(expect.any(String));
+
+    const hits = received.filter((r) => r.path === '/ok');
+    expect(hits).toHaveLength(1);
+    const hit = hits[0]!;
+    expect(hit.headers['content-type']).toBe('application/json');
+    expect(hit.headers['x-parley-event']).toBe('message.created');
+    expect(hit.headers['x-parley-delivery']).toBe(delivery!.id);
+    const timestamp = Number(hit.headers['x-parley-timestamp']);
+    const signature = String(hit.headers['x-parley-signature']);
+    expect(signature).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+    expect(verifyWebhook(endpoint.secret, timestamp, hit.body, signature, Math.floor(Date.now() / 1000))).toBe(true);
+
+    const body = JSON.parse(hit.body);
+    expect(body).toMatchObject({ id: delivery!.id, event: 'message.created', tenantId: tenant.tenantId });
+    expect(body.data).toMatchObject({ id: posted.body.id, conversationId, content: 'Hello webhook', direction: 'out' });
+
+    // Other endpoints' secrets, a tampered body or an old timestamp do not verify.
+    expect(verifyWebhook('whsec_other', timestamp, hit.body, signature, timestamp)).toBe(false);
+    expect(verifyWebhook(endpoint.secret, timestamp, hit.body.replace('Hello webhook', 'Hello webhooK'), signature, timestamp)).toBe(false);
+    expect(verifyWebhook(endpoint.secret, timestamp + 1, hit.body, signature, timestamp)).toBe(false);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('only subscribed events are delivered', async () => {
+    const endpoint = await register('/ok', ['conversation.created']);
+    const before = received.length;
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'not for this endpoint' });
+    const created = await api('POST', '/conversations', { inboxId, contact: { name: 'New One' } });
+    const [delivery, ...more] = await settledDeliveries(endpoint.id, 1);
+    expect(more).toEqual([]);
+    expect(delivery).toMatchObject({ event: 'conversation.created', status: 'delivered' });
+    const hit = received.slice(before).find((r) => r.headers['x-parley-delivery'] === delivery!.id)!;
+    expect(JSON.parse(hit.body).data.id).toBe(created.body.id);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('a receiver failing twice with 500 gets the delivery 3 times and it ends delivered', async () => {
+    const endpoint = await register('/flaky');
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'try again' });
+    const [delivery] = await settledDeliveries(endpoint.id, 1);
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null });
+    const hits = received.filter((r) => r.path === '/flaky');
+    expect(hits).toHaveLength(3);
+    // Each attempt carries the same delivery id and body, freshly signed.
+    expect(new Set(hits.map((h) => h.headers['x-parley-delivery']))).toEqual(new Set([delivery!.id]));
+    expect(new Set(hits.map((h) => h.body)).size).toBe(1);
+    for (const h of hits) expect(verifyWebhook(endpoint.secret, Number(h.headers['x-parley-timestamp']), h.body, String(h.headers['x-parley-signature']), Math.floor(Date.now() / 1000))).toBe(true);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('a receiver that always fails ends failed after maxAttempts, and is not called again', async () => {
+    const endpoint = await register('/down');
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'nobody home' });
+    const [delivery] = await settledDeliveries(endpoint.id, 1);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, lastStatusCode: 500, lastError: 'HTTP 500', deliveredAt: null });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received.filter((r) => r.path === '/down')).toHaveLength(MAX_ATTEMPTS);
+    const job = await t.db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenant.tenantId).where('status', '=', 'failed').execute();
+    expect(job.map((j) => j.payload.deliveryId)).toContain(delivery!.id);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('an unreachable receiver is recorded with its error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const created = await api('POST', '/webhooks', { url: `http://127.0.0.1:${port}/nothing`, events: ['message.created'] });
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'into the void' });
+    const [delivery] = await settledDeliveries(created.body.id, 1);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, lastStatusCode: null });
+    expect(delivery!.lastError).toEqual(expect.any(String));
+    await api('DELETE', `/webhooks/${created.body.id}`);
+  });
+
+  it('a deleted endpoint gets no more deliveries and its log is gone', async () => {
+    const endpoint = await register('/ok');
+    expect((await api('DELETE', `/webhooks/${endpoint.id}`)).status).toBe(204);
+    const before = received.length;
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'after delete' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.length).toBe(before);
+    expect((await api('GET', `/webhooks/${endpoint.id}/deliveries`)).status).toBe(404);
+    expect((await api('GET', '/webhooks')).body.items.map((e: { id: string }) => e.id)).not.toContain(endpoint.id);
+  });
+
+  it('the endpoint list never shows the secret again', async () => {
+    const endpoint = await register('/ok');
+    const list = await api('GET', '/webhooks');
+    expect(JSON.stringify(list.body)).not.toContain(endpoint.secret);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('an endpoint URL must be http(s)', async () => {
+    for (const url of ['file:///etc/passwd', 'ftp://example.com/x', 'javascript:alert(1)', 'not a url']) {
+      expect((await api('POST', '/webhooks', { url, events: ['message.created'] })).status).toBe(400);
+    }
+    expect((await api('POST', '/webhooks', { url: 'https://example.com/h', events: ['user.deleted'] })).status).toBe(400);
+    expect((await api('POST', '/webhooks', { url: 'https://example.com/h', events: [] })).status).toBe(400);
+  });
+});
+
+describe('verifyWebhook', () => {
+  const secret = 'whsec_test';
+  const body = '{"event":"message.created","data":{"content":"hi"}}';
+  const now = 1_700_000_000;
+
+  it('accepts the signature of the raw body within five minutes', () => {
+    expect(verifyWebhook(secret, now, body, signWebhook(secret, now, body), now)).toBe(true);
+    expect(verifyWebhook(secret, now - 300, body, signWebhook(secret, now - 300, body), now)).toBe(true);
+  });
+
+  it('rejects a tampered body, a re-serialized body, a timestamp older than 5 minutes, or a forged signature', () => {
+    const signature = signWebhook(secret, now, body);
+    expect(verifyWebhook(secret, now, body.replace('hi', 'ho'), signature, now)).toBe(false);
+    expect(verifyWebhook(secret, now, JSON.stringify(JSON.parse(body), null, 2), signature, now)).toBe(false);
+    expect(verifyWebhook(secret, now - 301, body, signWebhook(secret, now - 301, body), now)).toBe(false);
+    expect(verifyWebhook(secret, now + 301, body, signWebhook(secret, now + 301, body), now)).toBe(false);
+    expect(verifyWebhook(secret, Number.NaN, body, signature, now)).toBe(false);
+    expect(verifyWebhook(secret, now, body, signature.replace(/.$/, (c) => (c === '0' ? '1' : '0')), now)).toBe(false);
+    expect(verifyWebhook(secret, now, body, '', now)).toBe(false);
+    expect(verifyWebhook('other', now, body, signature, now)).toBe(false);
+  });
+});
