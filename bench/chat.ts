@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- chat [--engine pglite|postgres] [--tenants 4] [--agents 2] [--visitors 200]
- * [--messages 25] [--window 2]`
+ * [--messages 25] [--window 2] [--rate N] [--latency-seconds 5]`
  *
  * Visitors send chat messages over the widget socket to a Parley server (its own process) while
- * agents hold the agent socket. Measured: messages per second stored and delivered to every
- * agent socket of the tenant, and latency from the visitor's send to the first agent's receipt.
+ * agents hold the agent socket. Phase 1 (closed loop, `window` messages in flight per visitor):
+ * messages per second stored and delivered to every agent socket of the tenant. Phase 2 (open
+ * loop at `--rate`, default half of phase 1): latency from the visitor's send to the first
+ * agent's receipt, p50 and p99.
  * Baselines in the same run: plain INSERTs of the same message rows through the same driver at
  * the same concurrency, and a plain `ws` echo at the same number of sockets and window.
  */
@@ -34,6 +36,8 @@ export async function main(argv: string[]) {
       messages: { type: 'string', default: '25' },
       window: { type: 'string', default: '2' },
       port: { type: 'string', default: '18090' },
+      rate: { type: 'string' },
+      'latency-seconds': { type: 'string', default: '5' },
     },
   });
   const o = {
@@ -44,6 +48,8 @@ export async function main(argv: string[]) {
     messages: Number(values.messages),
     window: Number(values.window),
     port: Number(values.port),
+    rate: values.rate ? Number(values.rate) : undefined,
+    latencySeconds: Number(values['latency-seconds']),
   } as const;
   console.log(`chat bench: ${JSON.stringify(o)}`);
 
@@ -62,7 +68,7 @@ export async function main(argv: string[]) {
       const out = execFileSync('node', ['bin/parley.js', 'tenant', 'create', '--name', `Bench ${i}`, '--admin-email', `bench${i}@example.com`, '--admin-password', 'bench-password-1', '--json'], { cwd: root, env, encoding: 'utf8' });
       return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
     });
-    const server = spawn('node', ['bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const server = spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await waitHealthy(base);
       const system = await runChat(base, keys, o);
@@ -77,7 +83,7 @@ export async function main(argv: string[]) {
         ratioToRawInsert: round(system.messagesPerSec / baseline, 3),
         ratioToWsEcho: round(system.messagesPerSec / echo, 3),
       };
-      console.log(`stored+delivered ${result.messagesPerSec} msg/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
+      console.log(`stored+delivered ${result.messagesPerSec} msg/s (saturated p50 ${result.saturatedP50Ms} ms); at ${result.latencyRatePerSec} msg/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
       console.log(JSON.stringify(result));
       return result;
     } finally {
@@ -90,7 +96,7 @@ export async function main(argv: string[]) {
   }
 }
 
-async function runChat(base: string, keys: string[], o: { agents: number; visitors: number; messages: number; window: number }) {
+async function runChat(base: string, keys: string[], o: { agents: number; visitors: number; messages: number; window: number; rate?: number; latencySeconds: number }) {
   const wsBase = base.replace(/^http/, 'ws');
   const api = async (key: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -99,14 +105,14 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
   };
   const inboxes = await Promise.all(keys.map((k) => api(k, '/api/v1/inboxes', { name: 'Bench', channelType: 'webchat' })));
 
+  // What every agent socket of the tenant received, per message.
   const sentAt = new Map<string, number>();
   const receipts = new Map<string, number>();
-  const latencies: number[] = [];
+  let latencies: number[] = [];
   let delivered = 0;
   let lastDelivery = 0;
-  const total = o.visitors * o.messages;
-  let allDelivered!: () => void;
-  const done = new Promise<void>((r) => (allDelivered = r));
+  let target = 0;
+  let reached: (() => void) | null = null;
 
   const agentSockets = await Promise.all(
     keys.flatMap((key) =>
@@ -123,7 +129,7 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
           if (count === o.agents) {
             delivered++;
             lastDelivery = now;
-            if (delivered === total) allDelivered();
+            if (delivered === target) reached?.();
           }
         });
         await hello(ws, { type: 'hello', lastSeq: null });
@@ -142,43 +148,71 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
       return ws;
     }),
   );
+  let sequence = 0;
+  const send = (v: number) => {
+    const id = `b${v}-${sequence++}-${randomUUID().slice(0, 8)}`;
+    sentAt.set(id, performance.now());
+    visitors[v]!.send(JSON.stringify({ type: 'message', clientMessageId: id, content: `message ${sequence} from visitor ${v}` }));
+  };
+  const allDelivered = (count: number) =>
+    new Promise<void>((resolve) => {
+      target = delivered + count;
+      reached = resolve;
+      if (delivered >= target) resolve();
+      setTimeout(resolve, 60_000);
+    });
 
+  // Phase 1, throughput: every visitor keeps `window` messages in flight until it sent `messages`.
+  const total = o.visitors * o.messages;
+  const phase1 = allDelivered(total);
   const started = performance.now();
-  await Promise.all(
-    visitors.map(
-      (ws, v) =>
-        new Promise<void>((resolve) => {
-          let next = 0;
-          let acked = 0;
-          const send = () => {
-            const id = `b${v}-${next++}-${randomUUID().slice(0, 8)}`;
-            sentAt.set(id, performance.now());
-            ws.send(JSON.stringify({ type: 'message', clientMessageId: id, content: `message ${next} from visitor ${v}` }));
-          };
-          ws.on('message', (raw) => {
-            const f = JSON.parse(raw.toString()) as { type: string };
-            if (f.type === 'error') console.error(raw.toString());
-            if (f.type !== 'ack') return;
-            acked++;
-            if (next < o.messages) send();
-            if (acked === o.messages) resolve();
-          });
-          // Visitors type like people: they pace their send window, staggered start.
-          setTimeout(() => {
-            for (let i = 0; i < o.window && next < o.messages; i++) send();
-          }, (v % 50) * 2);
-        }),
-    ),
-  );
-  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  const sentBy = visitors.map(() => 0);
+  visitors.forEach((ws, v) => {
+    ws.on('message', (raw) => {
+      const f = JSON.parse(raw.toString()) as { type: string };
+      if (f.type === 'error') console.error(raw.toString());
+      if (f.type === 'ack' && !openLoop && sentBy[v]! < o.messages) {
+        sentBy[v]!++;
+        send(v);
+      }
+    });
+  });
+  let openLoop = false;
+  visitors.forEach((_, v) => {
+    for (let i = 0; i < o.window && sentBy[v]! < o.messages; i++) {
+      sentBy[v]!++;
+      send(v);
+    }
+  });
+  await phase1;
   const seconds = (lastDelivery - started) / 1000;
-  for (const ws of [...visitors, ...agentSockets]) ws.close();
+  const throughput = delivered / seconds;
+  const throughputLatencies = [...latencies].sort((a, b) => a - b);
+
+  // Phase 2, latency: an open-loop stream at a steady rate below saturation.
+  openLoop = true;
+  latencies = [];
+  const rate = o.rate ?? Math.max(50, Math.floor(throughput * 0.5));
+  const count = Math.floor(rate * o.latencySeconds);
+  const phase2 = allDelivered(count);
+  const phase2Start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = phase2Start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    send(i % visitors.length);
+  }
+  await phase2;
   latencies.sort((a, b) => a - b);
+  for (const ws of [...visitors, ...agentSockets]) ws.close();
   return {
     messages: total,
-    delivered,
+    delivered: delivered - count,
     seconds: round(seconds, 2),
-    messagesPerSec: round(delivered / seconds),
+    messagesPerSec: round(throughput),
+    saturatedP50Ms: round(percentile(throughputLatencies, 50), 1),
+    saturatedP99Ms: round(percentile(throughputLatencies, 99), 1),
+    latencyRatePerSec: rate,
     p50Ms: round(percentile(latencies, 50), 2),
     p99Ms: round(percentile(latencies, 99), 2),
   };

@@ -97,7 +97,8 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
       }
       emitMessageEvents(outbox, message);
       const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
-      outbox.emit({ conversationId: conversation.id, audience: 'all', type: 'conversation.updated', payload: toConversationDto(updated, contact, lastMessage) });
+      // The visitor learns of the conversation only when its status changes.
+      outbox.emit({ conversationId: conversation.id, audience: reopen ? 'all' : 'agents', type: 'conversation.updated', payload: toConversationDto(updated, contact, lastMessage) });
       return { message, created: true };
     });
   } catch (err) {

@@ -4,11 +4,15 @@ import type { Db } from '../db/database.ts';
 import type { Ephemeral, HubListener, RealtimeHub } from './hub.ts';
 import { eventsBetween, oldestRetainedSeq, type RealtimeEvent } from './event-log.ts';
 
+const sharedFrames = new WeakMap<RealtimeEvent, string>();
+
 /** How many missed events a reconnecting client is sent before it is told to refetch instead. */
 export const MAX_REPLAY = 1000;
 
 export interface ConnectionScope {
   tenantId: string;
+  /** Agents see every event as stored: its frame is serialized once for all their sockets. */
+  seesEverything?: boolean;
   /** Set for a visitor: only this conversation's events meant for visitors. */
   visitorConversationId?: string;
   /** Shapes an event for this client; null drops it. */
@@ -77,14 +81,23 @@ export class RealtimeConnection implements HubListener {
   private deliver(e: RealtimeEvent): void {
     if (e.seq <= this.lastSent) return;
     this.lastSent = e.seq;
+    if (this.scope.seesEverything) {
+      let frame = sharedFrames.get(e);
+      if (frame === undefined) sharedFrames.set(e, (frame = JSON.stringify({ type: 'event', seq: e.seq, event: { type: e.type, data: e.payload } })));
+      return this.sendRaw(frame);
+    }
     if (this.scope.visitorConversationId && (e.conversationId !== this.scope.visitorConversationId || e.audience !== 'all')) return;
     const data = this.scope.view(e);
     if (data !== null) this.send({ type: 'event', seq: e.seq, event: { type: e.type, data } });
   }
 
   send(message: unknown): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  private sendRaw(frame: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(message), (err) => {
+    this.socket.send(frame, (err) => {
       if (err) this.log.debug({ err }, 'socket send failed');
     });
   }

@@ -164,8 +164,9 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
     if (frame.type === 'hello') {
       if (connection) return violation(1008, 'hello sent twice');
       helloReceived();
-      connection = new RealtimeConnection(ws, { tenantId: principal.tenantId, view: (e) => e.payload, viewEphemeral: (e) => e }, deps.hub, deps.db, deps.log);
+      connection = new RealtimeConnection(ws, { tenantId: principal.tenantId, seesEverything: true, view: (e) => e.payload, viewEphemeral: (e) => e }, deps.hub, deps.db, deps.log);
       await connection.start(frame.lastSeq);
+      if (userId) deps.routing.background('agent connected', deps.routing.agentConnected(principal.tenantId, userId));
       if (userId && deps.hub.agentConnected(principal.tenantId, userId)) {
         deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: true }, agentsOnly: true });
       }
@@ -181,6 +182,7 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
     metrics.wsConnections.dec({ kind: 'agent' });
     if (!connection) return;
     connection.close();
+    if (userId) deps.routing.background('agent disconnected', deps.routing.agentDisconnected(principal.tenantId, userId));
     if (userId && deps.hub.agentDisconnected(principal.tenantId, userId)) {
       deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: false }, agentsOnly: true });
     }
