@@ -89,6 +89,9 @@ export function userRoutes(app: App, deps: Deps) {
       },
     },
     async (request, reply) => {
+      // Look the token up before paying for a password hash: guesses cost the server nothing.
+      const known = await db.selectFrom('invitations').select('id').where('token_hash', '=', sha256(request.params.token)).executeTakeFirst();
+      if (!known) throw notFound('invitation');
       const passwordHash = await hashPassword(request.body.password);
       const userId = newId('usr');
       await db.transaction().execute(async (trx) => {
