@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { authHeaders, call, upload as uploadFile, type Auth } from '../../test/http.ts';
 
 // Uploads by agents and visitors, and how files are served back: only true raster images inline,
 // everything else as a sandboxed download; size and type limits; who may download.
@@ -17,31 +18,12 @@ let inboxPublicId: string;
 let x: { token: string; conversationId: string };
 let y: { token: string; conversationId: string };
 
-type Auth = { bearer: string } | { cookie: string; csrf: string };
-const headersOf = (auth?: Auth): Record<string, string> =>
-  !auth ? {} : 'bearer' in auth ? { authorization: `Bearer ${auth.bearer}` } : { cookie: auth.cookie, 'x-csrf-token': auth.csrf };
-
-async function upload(path: string, auth: Auth | undefined, file: { name: string; type: string; bytes: Buffer | string }) {
-  const form = new FormData();
-  form.append('file', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)], { type: file.type }), file.name);
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, { method: 'POST', headers: headersOf(auth), body: form });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, text };
-}
+const upload = (path: string, auth: Auth | undefined, file: { name: string; type: string; bytes: Buffer | string }) => uploadFile(t.baseUrl, path, auth, file);
+const json = (method: string, path: string, auth: Auth | undefined, body?: unknown) => call(t.baseUrl, method, path, { auth, body });
 
 async function download(url: string, auth?: Auth) {
-  const res = await fetch(`${t.baseUrl}${url}`, { headers: headersOf(auth) });
+  const res = await fetch(`${t.baseUrl}${url}`, { headers: authHeaders(auth) });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
-
-async function json(method: string, path: string, auth: Auth | undefined, body?: unknown) {
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, {
-    method,
-    headers: { ...headersOf(auth), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
 /** Every file under the attachments dir, recursively (temporary .part files included). */
@@ -224,7 +206,7 @@ describe('limits', () => {
     expect(notMultipart.status).toBe(415);
     const form = new FormData();
     form.append('note', 'no file here');
-    const noFile = await fetch(`${t.baseUrl}/api/v1/attachments`, { method: 'POST', headers: headersOf(session), body: form });
+    const noFile = await fetch(`${t.baseUrl}/api/v1/attachments`, { method: 'POST', headers: authHeaders(session), body: form });
     expect(noFile.status).toBe(400);
   });
 });

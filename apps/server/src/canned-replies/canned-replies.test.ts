@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { call, login, type Auth } from '../../test/http.ts';
 
 // Canned replies: per-tenant short codes, and rendering their {{tags}} for one conversation.
 
@@ -10,25 +11,13 @@ let session: { cookie: string; csrf: string };
 let conversationId: string;
 let namelessConversationId: string;
 
-type Auth = { bearer: string } | { cookie: string; csrf: string };
-async function api(method: string, path: string, body?: unknown, auth: Auth = session) {
-  const headers: Record<string, string> = 'bearer' in auth ? { authorization: `Bearer ${auth.bearer}` } : { cookie: auth.cookie, 'x-csrf-token': auth.csrf };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown, auth: Auth = session) => call(t.baseUrl, method, path, { auth, body });
 
 beforeAll(async () => {
   t = await startTestParley({ config: { workers: false } });
   tenant = await t.createTenant('Canned Co');
   other = await t.createTenant('Other Co');
-  const login = await fetch(`${t.baseUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: tenant.adminEmail, password: tenant.adminPassword }),
-  });
-  session = { cookie: login.headers.getSetCookie()[0]!.split(';')[0]!, csrf: ((await login.json()) as { csrfToken: string }).csrfToken };
+  session = await login(t.baseUrl, tenant.adminEmail, tenant.adminPassword);
   const inbox = await api('POST', '/inboxes', { name: 'API', channelType: 'api' });
   conversationId = (await api('POST', '/conversations', { inboxId: inbox.body.id, contact: { name: 'Ana Lima', email: 'Ana@Example.com' } })).body.id;
   namelessConversationId = (await api('POST', '/conversations', { inboxId: inbox.body.id, contact: {} })).body.id;

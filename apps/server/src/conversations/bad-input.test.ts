@@ -1,16 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { call, type Answer } from '../../test/http.ts';
 
 // Bad input is refused at the boundary with a stable error code, leaves no partial rows behind,
 // and does not hurt the server.
 
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  text: string;
-}
 
 let t: TestParley;
 let tenant: TestTenant;
@@ -20,25 +15,11 @@ let conversationId: string;
 let visitorToken: string;
 let cannedId: string;
 
-/** Sends a raw body (string) or JSON (anything else) with the given headers. */
-async function send(method: string, path: string, opts: { json?: unknown; raw?: string; headers?: Record<string, string>; key?: string | null } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...opts.headers };
+/** Sends a raw body (string) or JSON; the tenant's API key unless `key` says otherwise (null: none). */
+const send = (method: string, path: string, opts: { json?: unknown; raw?: string; headers?: Record<string, string>; key?: string | null } = {}) => {
   const key = opts.key === undefined ? tenant.apiKey : opts.key;
-  if (key) headers.authorization ??= `Bearer ${key}`;
-  let body: string | undefined;
-  if (opts.raw !== undefined) body = opts.raw;
-  else if (opts.json !== undefined) body = JSON.stringify(opts.json);
-  if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed, text };
-}
+  return call(t.baseUrl, method, path, { auth: key ? { apiKey: key } : undefined, body: opts.json, raw: opts.raw, headers: opts.headers });
+};
 
 const visitor = (token = visitorToken) => ({ key: null, headers: { authorization: `Bearer ${token}` } });
 

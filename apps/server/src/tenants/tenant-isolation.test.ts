@@ -3,59 +3,19 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { TestSocket } from '../../test/sockets.ts';
+import { call, login, upload as uploadFile, type Answer, type Auth } from '../../test/http.ts';
 
 // Tenant isolation (TN-1): nothing of tenant A is readable or writable with tenant B's API key,
 // B's session, or any visitor token but the one of the conversation it was issued for.
-
-type Auth = { bearer: string } | { cookie: string; csrf: string } | undefined;
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  text: string;
-}
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 let t: TestParley;
 
-async function api(method: string, path: string, auth: Auth, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (auth && 'bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
-  if (auth && 'cookie' in auth) Object.assign(headers, { cookie: auth.cookie, 'x-csrf-token': auth.csrf });
-  const res = await fetch(`${t.baseUrl}${path.startsWith('/api/') ? '' : '/api/v1'}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed, text };
-}
-
-async function upload(path: string, auth: Auth, file: { name: string; type: string; bytes: Buffer }): Promise<Answer> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name);
-  const headers: Record<string, string> = {};
-  if (auth && 'bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
-  if (auth && 'cookie' in auth) Object.assign(headers, { cookie: auth.cookie, 'x-csrf-token': auth.csrf });
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, { method: 'POST', headers, body: form });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, text };
-}
-
-async function login(tenant: TestTenant): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${t.baseUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: tenant.adminEmail, password: tenant.adminPassword }),
-  });
-  expect(res.status).toBe(200);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('parley_session='))!.split(';')[0]!;
-  return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
-}
+const api = (method: string, path: string, auth: Auth | undefined, body?: unknown) => call(t.baseUrl, method, path, { auth, body });
+const upload = (path: string, auth: Auth | undefined, file: { name: string; type: string; bytes: Buffer }) => uploadFile(t.baseUrl, path, auth, file);
+const loginAs = (tenant: TestTenant) => login(t.baseUrl, tenant.adminEmail, tenant.adminPassword);
 
 function expectOk(answer: Answer, status = 201) {
   expect(answer.status, answer.text).toBe(status);
@@ -67,6 +27,7 @@ async function snapshotOf(tenantId: string) {
   const tables = [
     'users', 'sessions', 'api_keys', 'invitations', 'inboxes', 'contacts', 'contact_handles', 'conversations', 'messages',
     'attachments', 'conversation_events', 'realtime_events', 'canned_replies', 'webhook_endpoints', 'webhook_deliveries', 'jobs', 'tenant_event_seq',
+    'routing_queues', 'routing_queue_members', 'agent_routing_profiles', 'agent_states', 'agent_state_events', 'routing_offers', 'routing_state',
   ];
   const rows: Record<string, unknown> = {};
   for (const table of tables) {
@@ -100,6 +61,9 @@ interface World {
   invitation: string;
   tokenX: string;
   tokenY: string;
+  queue: string;
+  offer: string;
+  socket: TestSocket;
 }
 
 /** One tenant with one of everything. */
@@ -112,7 +76,7 @@ async function populate(name: string): Promise<World> {
   const apiConversation = expectOk(
     await api('POST', '/conversations', key, { inboxId: inbox.id, contact: { name: `${name} API contact`, identifier: `${name}-crm-1` }, message: { content: 'opened by API' } }),
   );
-  const session = await login(tenant);
+  const session = await loginAs(tenant);
   const agentAttachment = expectOk(await upload('/attachments', session, { name: 'agent.png', type: 'image/png', bytes: PNG }));
   const message = expectOk(await api('POST', `/conversations/${x.conversation.id}/messages`, session, { content: 'agent reply', attachmentIds: [agentAttachment.id] }));
   const note = expectOk(await api('POST', `/conversations/${x.conversation.id}/messages`, session, { content: `@${name} Admin look`, private: true }));
@@ -124,7 +88,18 @@ async function populate(name: string): Promise<World> {
   const apiKey = expectOk(await api('POST', '/api-keys', key, { name: 'extra' }));
   const invitation = expectOk(await api('POST', '/invitations', key, { email: `invitee-${name.replace(/\W/g, '').toLowerCase()}-${Date.now()}@example.com`, role: 'agent' }));
   await api('PATCH', `/conversations/${x.conversation.id}`, key, { labels: [`${name.replace(/\W/g, '').toLowerCase()}-vip`] });
+  // Routing: the admin comes online and is offered a waiting conversation (offers last an hour here,
+  // so nothing expires while the snapshots are compared).
+  const queue = (await api('GET', '/routing/queues', key)).body.items[0].id as string;
+  expectOk(await api('PATCH', `/routing/queues/${queue}`, key, { offerTimeoutSeconds: 3600, serviceLevelTargetSeconds: 30 }), 200);
+  const socket = await TestSocket.open(`${t.baseUrl.replace('http', 'ws')}/api/v1/realtime`, { cookie: session.cookie, origin: t.baseUrl });
+  await socket.hello(null);
+  const offered = await socket.next((f) => f.type === 'event' && f.event?.type === 'routing.offer');
+  const offer = (offered.event!.data as { offer: { id: string } }).offer.id;
   return {
+    queue,
+    offer,
+    socket,
     tenant,
     session,
     inbox: { id: inbox.id, publicId: inbox.publicId },
@@ -158,6 +133,8 @@ beforeAll(async () => {
   idsOfA = [a.inbox.id, a.inbox.publicId, a.conversationX, a.conversationY, a.apiConversation, a.contact, a.message, a.note, a.canned, a.webhook, a.apiKey, a.agentAttachment, a.visitorAttachmentX, a.visitorAttachmentY, a.invitation, a.tenant.tenantId, a.tenant.adminUserId];
 }, 120_000);
 afterAll(async () => {
+  a?.socket.close();
+  b?.socket.close();
   await t?.stop();
 });
 
@@ -174,6 +151,9 @@ function idFor(path: string, param: string): string {
     attachments: a.agentAttachment,
     // The accept route takes the secret token, which only its invitee holds; A's invitation id must not work as one.
     invitations: a.invitation,
+    queues: a.queue,
+    agents: a.tenant.adminUserId,
+    offers: a.offer,
   };
   const id = collection ? byCollection[collection] : undefined;
   if (!id) throw new Error(`route ${path}: no id kind known for {${param}} after "${collection}"; classify it in this test`);
@@ -190,6 +170,11 @@ function bodyFor(method: string, path: string, takesBody: boolean): unknown {
     'PATCH /api/v1/canned-replies/{id}': { content: 'Changed by B' },
     'POST /api/v1/canned-replies/{id}/render': { conversationId: a.conversationX },
     'POST /api/v1/invitations/{token}/accept': { name: 'Intruder', password: 'intruder password' },
+    'PATCH /api/v1/routing/queues/{id}': { name: 'Renamed by B', members: [] },
+    'PUT /api/v1/routing/agents/{userId}/profile': { skills: { b: 1 }, capacity: { chat: 1 } },
+    'PUT /api/v1/routing/inboxes/{id}/queue': { queueId: null },
+    'POST /api/v1/conversations/{id}/transfer': { queueId: a.queue },
+    'POST /api/v1/conversations/{id}/force-assign': { agentId: a.tenant.adminUserId },
   };
   const key = `${method} ${path}`;
   if (key in bodies) return bodies[key];
@@ -277,7 +262,7 @@ describe('tenant B against tenant A', () => {
     for (const credentials of [{ bearer: b.tenant.apiKey }, b.session] as const) {
       for (const path of [...lists, ...filtered]) {
         const answer = await api('GET', path, credentials);
-        if (path === '/api/v1/auth/me' && 'bearer' in credentials) {
+        if ((path === '/api/v1/auth/me' || path === '/api/v1/routing/me') && 'bearer' in credentials) {
           expect(answer.status).toBe(400); // an API key has no user session
           continue;
         }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { call } from '../../test/http.ts';
 import { signWebhook, verifyWebhook } from './webhook-signature.ts';
 
 // Outbound webhooks (CH-7): signed POSTs to a real local receiver, retried with backoff by the
@@ -23,15 +24,7 @@ const received: Received[] = [];
 /** Per path, the statuses to answer in turn; the last one repeats. */
 const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500] };
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${t.baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${tenant.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown) => call(t.baseUrl, method, path, { auth: { apiKey: tenant.apiKey }, body });
 
 async function register(path: string, events: string[] = ['message.created']) {
   const created = await api('POST', '/webhooks', { url: `${receiverUrl}${path}`, events });
