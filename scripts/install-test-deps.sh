@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing: a PostgreSQL server (the
-# suite runs on it as well as on embedded PGlite) and Chromium (browser tests). Needs root.
+# suite runs on it as well as on embedded PGlite), Chromium (browser tests), and swaks, Dovecot,
+# Postfix and openssl (email channel tests). Needs root.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
+# The email channel's real peers: an SMTP client, an IMAP server, an MTA.
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+command -v postfix >/dev/null 2>&1 || need+=(postfix)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

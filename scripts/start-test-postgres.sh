@@ -6,6 +6,10 @@ set -euo pipefail
 dir=${1:-/tmp/parley-test-pg}
 port=${2:-55432}
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+# A server left running from an earlier run of this script is stopped first.
+if [ -f "$dir/data/postmaster.pid" ]; then
+  runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+fi
 rm -rf "$dir"
 mkdir -p "$dir"
 as_pg=()

@@ -15,11 +15,16 @@ step() {
 step "typecheck" npm run typecheck --silent
 step "build web apps" npm run build --silent
 step "tests on PGlite" npx vitest run
-eval "$(bash scripts/start-test-postgres.sh /tmp/parley-test-pg 55439)"
-step "tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run
 step "browser tests on PGlite" npx vitest run --config e2e/vitest.config.ts
-step "browser tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run --config e2e/vitest.config.ts
-eval "$TEST_PG_STOP" >/dev/null 2>&1 || true
+if pg_env=$(bash scripts/start-test-postgres.sh /tmp/parley-test-pg 55439); then
+  eval "$pg_env"
+  step "tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run
+  step "browser tests on PostgreSQL" env TEST_DATABASE_URL="$TEST_DATABASE_URL" npx vitest run --config e2e/vitest.config.ts
+  eval "$TEST_PG_STOP" >/dev/null 2>&1 || true
+else
+  echo "=== PostgreSQL server did not start: FAILED"
+  failed+=("postgres server")
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed steps: ${failed[*]}"

@@ -22,10 +22,14 @@ export async function createApiKey(db: Db, tenantId: string, name: string, creat
 export async function principalFromApiKey(db: Db, key: string): Promise<Principal> {
   const row = await db
     .selectFrom('api_keys')
-    .select(['id', 'tenant_id', 'name'])
+    .select(['id', 'tenant_id', 'name', 'last_used_at'])
     .where('key_hash', '=', sha256(key))
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row) throw new ParleyError('PARLEY_ERR_UNAUTHENTICATED', 'unknown or revoked API key');
+  // Admins see when a key was last used; once a minute is precise enough and keeps writes rare.
+  if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+    await db.updateTable('api_keys').set({ last_used_at: new Date() }).where('id', '=', row.id).execute();
+  }
   return { tenantId: row.tenant_id, role: 'admin', userId: null, name: `API key ${row.name}`, via: 'api-key' };
 }
