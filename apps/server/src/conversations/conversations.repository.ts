@@ -15,18 +15,24 @@ export async function getConversationRowOrThrow(db: Q, tenantId: string, id: str
 
 /** Locks a conversation for a change and reads its contact in the same round trip. */
 export async function lockConversationWithContact(trx: Transaction<Database>, tenantId: string, id: string): Promise<{ conversation: ConversationRow; contact: ContactRow }> {
-  const row = await trx
+  const found = (await lockConversationsWithContacts(trx, tenantId, [id])).get(id);
+  if (!found) throw notFound('conversation');
+  return found;
+}
+
+/** The same for several conversations, locked in id order so that batches never deadlock. */
+export async function lockConversationsWithContacts(trx: Transaction<Database>, tenantId: string, ids: string[]) {
+  const rows = await trx
     .selectFrom('conversations as c')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
     .selectAll('c')
     .select(sql<unknown>`to_jsonb(ct.*)`.as('contact_json'))
     .where('c.tenant_id', '=', tenantId)
-    .where('c.id', '=', id)
+    .where('c.id', 'in', ids)
+    .orderBy('c.id')
     .forUpdate('c')
-    .executeTakeFirst();
-  if (!row) throw notFound('conversation');
-  const { contact_json, ...conversation } = row;
-  return { conversation, contact: reviveRow(contact_json) as ContactRow };
+    .execute();
+  return new Map(rows.map(({ contact_json, ...conversation }) => [conversation.id, { conversation, contact: reviveRow(contact_json) as ContactRow }]));
 }
 
 export async function loadConversationDto(db: Q, tenantId: string, conversation: ConversationRow | string): Promise<ConversationDto> {

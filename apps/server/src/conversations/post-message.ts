@@ -1,10 +1,10 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { AttachmentRef, ConversationRow, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { ParleyError } from '../errors.ts';
+import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { transact, type Outbox } from '../realtime/transact.ts';
-import { lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
+import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
+import { lockConversationsWithContacts, lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 
 export const MAX_MESSAGE_LENGTH = 20_000;
@@ -45,6 +45,10 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
   const isPrivate = input.private === true;
 
   try {
+    // The common case — a customer's text message — takes the set-based path (see postInboundTexts).
+    if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0) {
+      return await deps.committer.runBatched(input.tenantId, postInboundTexts, { ...input, content });
+    }
     return await transact(deps, input.tenantId, async (trx, outbox) => {
       const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
       const attachments = await claimAttachments(trx, input, attachmentIds);
@@ -109,6 +113,87 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
     }
     throw err;
   }
+}
+
+/**
+ * Customers' text messages of one tenant that arrived together, stored with a few statements for
+ * the whole batch instead of a few per message: lock their conversations, insert the messages,
+ * update each conversation once. Same rules and same events as the one-by-one path.
+ */
+const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (trx, outbox, inputs) => {
+  const tenantId = inputs[0]!.tenantId;
+  const ids = [...new Set(inputs.map((i) => i.conversationId))];
+  const locked = await lockConversationsWithContacts(trx, tenantId, ids);
+  const missing = ids.find((id) => !locked.has(id));
+  if (missing) throw notFound('conversation');
+
+  const base = Date.now();
+  const rows = inputs.map((input, i) => ({
+    id: newId('msg'),
+    tenant_id: tenantId,
+    conversation_id: input.conversationId,
+    direction: 'in' as const,
+    private: false,
+    sender_type: input.senderType,
+    sender_id: input.senderId,
+    sender_name: input.senderName === undefined ? (input.senderType === 'contact' ? locked.get(input.conversationId)!.contact.name : null) : input.senderName,
+    content: input.content,
+    content_type: 'text/plain',
+    attachments: '[]',
+    mentions: '[]',
+    status: 'received' as const,
+    client_message_id: input.clientMessageId ?? null,
+    source_id: input.sourceId ?? null,
+    // Distinct, increasing times (microseconds apart) keep the batch's order within a conversation.
+    created_at: microsecondsAfter(base, i),
+  }));
+  const inserted = new Map((await trx.insertInto('messages').values(rows).onConflict((oc) => oc.doNothing()).returningAll().execute()).map((m) => [m.id, m]));
+
+  const results: PostMessageResult[] = [];
+  const perConversation = new Map<string, MessageRow[]>();
+  for (const [i, row] of rows.entries()) {
+    const message = inserted.get(row.id);
+    if (!message) {
+      results.push({ message: (await findExisting(trx, inputs[i]!))!, created: false });
+      continue;
+    }
+    results.push({ message, created: true });
+    perConversation.set(message.conversation_id, [...(perConversation.get(message.conversation_id) ?? []), message]);
+  }
+  if (perConversation.size === 0) return results;
+
+  // A customer writing again reopens a resolved or snoozed conversation.
+  const changes = [...perConversation].map(([id, messages]) => {
+    const before = locked.get(id)!.conversation;
+    const last = messages[messages.length - 1]!;
+    return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen: before.status === 'resolved' || before.status === 'snoozed' };
+  });
+  const updated = await sql<ConversationRow>`
+    UPDATE conversations AS c SET
+      last_message_id = v.last_id, last_activity_at = v.at, updated_at = v.at,
+      unread_count = c.unread_count + v.inbound,
+      status = CASE WHEN v.reopen THEN 'open' ELSE c.status END,
+      snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
+    FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS v(id text, last_id text, at timestamptz, inbound int, reopen boolean)
+    WHERE c.tenant_id = ${tenantId} AND c.id = v.id
+    RETURNING c.*`.execute(trx);
+
+  for (const change of changes.filter((c) => c.reopen)) {
+    const before = locked.get(change.id)!.conversation;
+    await recordConversationEvent(trx, { tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact', actorId: before.contact_id, data: { from: before.status, to: 'open' } });
+  }
+  for (const messages of perConversation.values()) for (const m of messages) emitMessageEvents(outbox, m);
+  for (const row of updated.rows) {
+    const change = changes.find((c) => c.id === row.id)!;
+    const messages = perConversation.get(row.id)!;
+    outbox.emit({ conversationId: row.id, audience: change.reopen ? 'all' : 'agents', type: 'conversation.updated', payload: toConversationDto(row, locked.get(row.id)!.contact, messages[messages.length - 1]!) });
+  }
+  return results;
+};
+
+function microsecondsAfter(baseMs: number, micros: number): string {
+  const ms = baseMs + Math.floor(micros / 1000);
+  return new Date(ms).toISOString().replace('Z', `${String(micros % 1000).padStart(3, '0')}Z`);
 }
 
 async function lastPublicMessage(trx: Transaction<Database>, c: ConversationRow): Promise<MessageRow | null> {

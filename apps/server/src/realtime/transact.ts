@@ -11,11 +11,15 @@ export interface Outbox {
 
 export type Work<T> = (trx: Transaction<Database>, outbox: Outbox) => Promise<T>;
 
-interface Queued {
-  work: Work<unknown>;
+/** Does many use cases of one kind in set-based statements: one result per input, in order. */
+export type BatchWork<I, R> = (trx: Transaction<Database>, outbox: Outbox, inputs: I[]) => Promise<R[]>;
+
+type Task = { work: Work<unknown> } | { batch: BatchWork<unknown, unknown>; input: unknown };
+
+type Queued = Task & {
   resolve(value: unknown): void;
   reject(err: unknown): void;
-}
+};
 
 /** Most use cases a batch holds; beyond it, the next batch follows at once. */
 const MAX_BATCH = 100;
@@ -41,9 +45,18 @@ export class GroupCommitter {
   ) {}
 
   run<T>(tenantId: string, work: Work<T>): Promise<T> {
+    return this.enqueue<T>(tenantId, { work: work as Work<unknown> });
+  }
+
+  /** Like run, but inputs queued together for the same BatchWork are done in one call of it. */
+  runBatched<I, R>(tenantId: string, batch: BatchWork<I, R>, input: I): Promise<R> {
+    return this.enqueue<R>(tenantId, { batch: batch as BatchWork<unknown, unknown>, input });
+  }
+
+  private enqueue<T>(tenantId: string, task: Task): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const queue = this.queues.get(tenantId);
-      const item = { work, resolve, reject } as Queued;
+      const item = { ...task, resolve, reject } as Queued;
       if (queue) {
         queue.push(item);
         return;
@@ -67,7 +80,7 @@ export class GroupCommitter {
     let results: unknown[];
     let events: RealtimeEvent[];
     try {
-      ({ results, events } = await this.commit(tenantId, batch.map((b) => b.work)));
+      ({ results, events } = await this.commit(tenantId, batch));
     } catch (err) {
       this.log.warn({ err, size: batch.length }, 'batch failed; running its use cases one by one');
       for (const item of batch) await this.runAlone(tenantId, item);
@@ -79,7 +92,7 @@ export class GroupCommitter {
 
   private async runAlone(tenantId: string, item: Queued): Promise<void> {
     try {
-      const { results, events } = await this.commit(tenantId, [item.work]);
+      const { results, events } = await this.commit(tenantId, [item]);
       this.hub.publish(tenantId, events);
       item.resolve(results[0]);
     } catch (err) {
@@ -87,12 +100,25 @@ export class GroupCommitter {
     }
   }
 
-  private commit(tenantId: string, works: Work<unknown>[]) {
+  private commit(tenantId: string, tasks: Task[]) {
     return this.db.transaction().execute(async (trx) => {
       const pending: PendingEvent[] = [];
       const outbox: Outbox = { emit: (e) => pending.push(e) };
       const results: unknown[] = [];
-      for (const work of works) results.push(await work(trx, outbox));
+      for (let i = 0; i < tasks.length; ) {
+        const task = tasks[i]!;
+        if ('work' in task) {
+          results.push(await task.work(trx, outbox));
+          i++;
+          continue;
+        }
+        // Consecutive inputs of one BatchWork go in one call; order with other tasks is kept.
+        let end = i + 1;
+        while (end < tasks.length && (tasks[end] as { batch?: unknown }).batch === task.batch) end++;
+        const inputs = tasks.slice(i, end).map((t) => (t as { input: unknown }).input);
+        results.push(...(await task.batch(trx, outbox, inputs)));
+        i = end;
+      }
       await enqueueWebhookDeliveries(trx, tenantId, pending);
       const events = await appendEvents(trx, tenantId, pending);
       return { results, events };
