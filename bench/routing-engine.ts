@@ -357,10 +357,14 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Runs the benchmark and prints its figures, ending with one JSON line. */
+export async function main() {
   const result = await runRoutingEngineBench();
   console.log(`routing engine: ${result.agents} agents, ${result.queues} queues, ${result.waitingAtStart} waiting`);
   console.log(`  ${result.decisionsPerSec} decisions/s, ${result.eventsPerSec} events/s, p50 ${result.p50us} µs, p99 ${result.p99us} µs per event`);
   console.log(`  naive baseline (${result.smallAgents} agents, ${result.smallWaiting} waiting): ${result.naiveEventsPerSec} events/s vs engine ${result.smallEngineEventsPerSec} events/s → ×${result.speedupVsNaive}`);
   console.log(JSON.stringify(result));
+  return result;
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -5,7 +5,8 @@
 const [name, ...args] = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   chat: async () => (await import('./chat.ts')).main(args),
-  'routing-engine': async () => (await import('./routing-engine.ts')).runRoutingEngineBench(),
+  'routing-engine': async () => (await import('./routing-engine.ts')).main(),
+  'routing-server': async () => (await import('./routing-server.ts')).main(args),
 };
 const run = name ? benches[name] : undefined;
 if (!run) {
