@@ -8,8 +8,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 # The email channel's real peers: an SMTP client, an IMAP server, an MTA.
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
-command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
-command -v postfix >/dev/null 2>&1 || need+=(postfix)
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+[ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"

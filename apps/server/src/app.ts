@@ -33,11 +33,19 @@ import { JobWorker } from './jobs/job-queue.ts';
 import { deliverWebhookJob } from './webhooks/deliver-webhook.ts';
 import { WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
 import { pruneEvents } from './realtime/event-log.ts';
+import { RoutingService, type RoutingOptions } from './routing/routing.service.ts';
+import { routingRoutes } from './routing/routing.routes.ts';
+import { isRoutingError, routingErrorHttpStatus } from '@parley/routing';
+import { CHANNEL_SEND_JOB, sendOutboundJob } from './channels/outbound.ts';
+import { channelMessageRoutes } from './channels/channel-messages.routes.ts';
+import { EmailChannel } from './channels/email/email-channel.ts';
 
 export interface Parley {
   app: App;
   deps: Deps;
   worker: JobWorker;
+  /** The SMTP listener and IMAP poller of email inboxes (started by listen()). */
+  email: EmailChannel;
   /** Listens on config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -50,6 +58,8 @@ export interface BuildOptions {
   database?: OpenedDatabase;
   /** Job worker options (tests shorten the retry backoff). */
   jobs?: ConstructorParameters<typeof JobWorker>[2];
+  /** Routing timers (tests shorten the disconnect grace). */
+  routing?: RoutingOptions;
 }
 
 export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
@@ -60,11 +70,13 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg') }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
+  const committer = new GroupCommitter(opened.db, hub, log);
   const deps: Deps = {
     db: opened.db,
     engine: opened.engine,
     hub,
-    committer: new GroupCommitter(opened.db, hub, log),
+    committer,
+    routing: new RoutingService({ db: opened.db, committer, log }, options.routing),
     config,
     log,
     storage: new AttachmentStorage(join(config.dataDir, 'attachments')),
@@ -125,6 +137,8 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     webhookRoutes(scoped, deps);
     attachmentRoutes(scoped, deps);
     widgetRoutes(scoped, deps);
+    routingRoutes(scoped, deps);
+    channelMessageRoutes(scoped, deps);
   }, { prefix: '/api/v1' });
   opsRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
@@ -133,6 +147,8 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const realtime = attachRealtime(app, deps);
   const worker = new JobWorker(opened.db, log, options.jobs);
   worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db));
+  worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
+  const email = new EmailChannel(deps);
   const pruneTimer = setInterval(() => {
     pruneEvents(opened.db, new Date(Date.now() - 24 * 3_600_000)).catch((err) => log.error({ err }, 'event prune failed'));
   }, 3_600_000);
@@ -142,24 +158,30 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     app,
     deps,
     worker,
+    email,
     async listen() {
       await app.ready();
       if (config.workers) worker.start();
+      deps.routing.start();
+      await email.start();
       const address = await app.listen({ port: config.port, host: config.host });
       return address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     },
     async close() {
       clearInterval(pruneTimer);
+      await email.stop();
       await worker.stop();
       realtime.close();
       await app.close();
+      await deps.routing.close();
       await opened.close();
     },
   };
 }
 
-function describeError(error: FastifyError | ParleyError): { status: number; code: string; message: string; details?: unknown } {
+function describeError(error: FastifyError | ParleyError | Error): { status: number; code: string; message: string; details?: unknown } {
   if (error instanceof ParleyError) return { status: error.statusCode, code: error.code, message: error.message, details: error.details };
+  if (isRoutingError(error)) return { status: routingErrorHttpStatus[error.code], code: error.code, message: error.message, details: error.context };
   const fe = error as FastifyError;
   if (fe.validation) {
     return { status: 400, code: 'PARLEY_ERR_VALIDATION', message: fe.message, details: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) };

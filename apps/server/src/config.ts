@@ -17,6 +17,19 @@ export interface Config {
   logLevel: string;
   /** Run the durable job worker in this process (webhook deliveries, …). */
   workers: boolean;
+  /** Port of the inbound SMTP listener (email inboxes); unset = no listener. 0 = any free port. */
+  smtpPort?: number;
+  smtpHost: string;
+  /** PEM files for STARTTLS on the SMTP listener; without them STARTTLS is not offered. */
+  smtpTlsKeyFile?: string;
+  smtpTlsCertFile?: string;
+  /** The name the SMTP listener greets with. */
+  smtpHostname?: string;
+  /** Largest email accepted (SMTP SIZE) or downloaded (IMAP). */
+  emailMaxBytes: number;
+  /** Poll the IMAP mailboxes of email inboxes in this process. */
+  imapPolling: boolean;
+  imapPollMs: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -32,6 +45,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: Number(env.PARLEY_BODY_LIMIT_BYTES ?? 256 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     workers: env.PARLEY_WORKERS !== 'off',
+    smtpPort: env.PARLEY_SMTP_PORT ? Number(env.PARLEY_SMTP_PORT) : undefined,
+    smtpHost: env.PARLEY_SMTP_HOST ?? env.HOST ?? '0.0.0.0',
+    smtpTlsKeyFile: env.PARLEY_SMTP_TLS_KEY || undefined,
+    smtpTlsCertFile: env.PARLEY_SMTP_TLS_CERT || undefined,
+    smtpHostname: env.PARLEY_SMTP_HOSTNAME || undefined,
+    emailMaxBytes: Number(env.PARLEY_EMAIL_MAX_BYTES ?? 25 * 1024 * 1024),
+    imapPolling: env.PARLEY_IMAP_POLLING !== 'off',
+    imapPollMs: Number(env.PARLEY_IMAP_POLL_SECONDS ?? 60) * 1000,
   };
 }
 

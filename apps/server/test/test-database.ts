@@ -10,7 +10,7 @@ import { PGLITE_PARSERS, pgliteDatabase, postgresDatabase, type OpenedDatabase }
  * TEST_DATABASE_URL, or else an in-memory PGlite loaded from a migrated template (made once per
  * run by test/global-setup.ts, since a PGlite initdb takes seconds).
  */
-export async function openTestDatabase(): Promise<OpenedDatabase> {
+export async function openTestDatabase(): Promise<OpenedDatabase & { url?: string }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     const name = `parley_test_${randomBytes(6).toString('hex')}`;
@@ -21,9 +21,19 @@ export async function openTestDatabase(): Promise<OpenedDatabase> {
     await migrate(opened.db);
     return {
       ...opened,
+      url: url.toString(),
       async close() {
         await opened.close();
-        await withAdmin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+        await withAdmin(serverUrl, async (c) => {
+          // The pool's end() returns before its sockets have closed; a forced drop would kill them
+          // mid-goodbye and the driver would throw that as an uncaught error. Let them go first.
+          for (let i = 0; i < 40; i++) {
+            const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+            if (rows[0].n === 0) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        });
       },
     };
   }

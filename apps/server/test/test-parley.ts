@@ -6,6 +6,7 @@ import pino from 'pino';
 import { buildParley, type BuildOptions } from '../src/app.ts';
 import { createTenant } from '../src/tenants/create-tenant.ts';
 import type { Config } from '../src/config.ts';
+import type { OpenedDatabase } from '../src/db/database.ts';
 import { openTestDatabase } from './test-database.ts';
 
 export interface TestTenant {
@@ -17,11 +18,13 @@ export interface TestTenant {
 }
 
 /** A whole Parley on a free port with a fresh database and data dir, for one test file. */
-export async function startTestParley(options: { config?: Partial<Config>; jobs?: BuildOptions['jobs'] } = {}) {
+export async function startTestParley(options: { config?: Partial<Config>; jobs?: BuildOptions['jobs']; routing?: BuildOptions['routing']; database?: OpenedDatabase } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-test-'));
-  const database = await openTestDatabase();
+  // A database passed in outlives this server (restart tests, several servers on one database).
+  const database = options.database ? { ...options.database, close: async () => undefined } : await openTestDatabase();
   const parley = await buildParley({
     database,
+    routing: options.routing,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     config: { port: 0, host: '127.0.0.1', dataDir, secret: 'test-secret', ...options.config },
     jobs: options.jobs,

@@ -73,12 +73,14 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
 
 function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) {
   const { t } = useI18n();
+  const { queues } = useWorkspace();
   const [name, setName] = useState(inbox.name);
   const [settings, setSettings] = useState<InboxSettings>(inbox.settings);
   const [domains, setDomains] = useState(inbox.settings.allowedDomains.join('\n'));
   const [snippet, setSnippet] = useState<string | null>(null);
   const [showSecret, setShowSecret] = useState(false);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [queueId, setQueueId] = useState(inbox.queueId ?? '');
 
   useEffect(() => {
     api.inboxSnippet(inbox.id).then((r) => setSnippet(r.html), () => setSnippet(null));
@@ -125,6 +127,26 @@ function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) 
             <code className="mono small">{settings.color}</code>
           </span>
         </label>
+        {queues.length > 0 && (
+          <label className="field span-2">
+            <span>{t('inbox.queue')}</span>
+            <select className="select" name="queueId" value={queueId}
+              onChange={(e) => {
+                const next = e.target.value;
+                setQueueId(next);
+                setStatus(null);
+                // Saved at once, apart from the inbox settings (its own route).
+                api.setInboxQueue(inbox.id, next || null).then(
+                  () => setStatus({ ok: true, text: t('common.saved') }),
+                  (err) => setStatus({ ok: false, text: errorMessage(err) }),
+                );
+              }}>
+              <option value="">{t('inbox.defaultQueue')}</option>
+              {queues.filter((q) => !q.isDefault).map((q) => <option key={q.id} value={q.id}>{q.name}</option>)}
+            </select>
+            <span className="muted small">{t('inbox.queueHint')}</span>
+          </label>
+        )}
         <label className="field span-2">
           <span>{t('inbox.greeting')}</span>
           <textarea className="input" rows={2} value={settings.greeting} maxLength={500}

@@ -1,6 +1,7 @@
 import type {
-  ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, Inbox, Invitation,
-  Locale, Message, Role, Session, User, Webhook, WebhookDelivery, InboxSettings,
+  AgentRouting, ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, ConversationRouting, Inbox,
+  Invitation, Locale, Message, Offer, PerChannel, Queue, QueueInput, Role, Session, SettableAgentState, User, Wallboard,
+  Webhook, WebhookDelivery, InboxSettings,
 } from './types';
 
 /** An error answered by the API: `{ error: { code, message, details? } }` with its HTTP status. */
@@ -170,6 +171,29 @@ export const api = {
   createWebhook: (url: string, events: string[]) => request<Webhook>('/webhooks', { method: 'POST', body: { url, events } }),
   deleteWebhook: (id: string) => request<void>(`/webhooks/${id}`, { method: 'DELETE' }),
   webhookDeliveries: (id: string) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
+
+  // Routing (docs/routing-api.md)
+  routingMe: () => request<AgentRouting>('/routing/me'),
+  setMyState: (state: SettableAgentState, reason?: string) =>
+    request<AgentRouting>('/routing/me/state', { method: 'PATCH', body: reason ? { state, reason } : { state } }),
+  acceptOffer: (id: string) =>
+    request<{ offer: Offer; conversation: Conversation }>(`/routing/offers/${encodeURIComponent(id)}/accept`, { method: 'POST', body: {} }),
+  declineOffer: (id: string) =>
+    request<{ offer: Offer }>(`/routing/offers/${encodeURIComponent(id)}/decline`, { method: 'POST', body: {} }),
+  conversationRouting: (id: string) => request<ConversationRouting>(`/conversations/${id}/routing`),
+  pickConversation: (id: string) => request<Conversation>(`/conversations/${id}/pick`, { method: 'POST', body: {} }),
+  wallboard: () => request<Wallboard>('/routing/wallboard'),
+  queues: () => request<{ items: Queue[] }>('/routing/queues'),
+  createQueue: (body: QueueInput) => request<Queue>('/routing/queues', { method: 'POST', body }),
+  updateQueue: (id: string, body: Partial<QueueInput>) =>
+    request<Queue>(`/routing/queues/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+  deleteQueue: (id: string) => request<void>(`/routing/queues/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  routingAgents: () => request<{ items: AgentRouting[] }>('/routing/agents'),
+  setAgentProfile: (userId: string, body: { skills: Record<string, number>; capacity: PerChannel<number> }) =>
+    request<AgentRouting>(`/routing/agents/${encodeURIComponent(userId)}/profile`, { method: 'PUT', body }),
+  skills: () => request<{ items: string[] }>('/routing/skills'),
+  setInboxQueue: (inboxId: string, queueId: string | null) =>
+    request<void>(`/routing/inboxes/${encodeURIComponent(inboxId)}/queue`, { method: 'PUT', body: { queueId } }),
 };
 
 export function errorMessage(err: unknown): string {

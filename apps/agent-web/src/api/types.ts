@@ -43,6 +43,8 @@ export interface Inbox {
   channelType: 'webchat';
   settings: InboxSettings;
   identitySecret?: string;
+  /** The routing queue conversations of this inbox enter; null or absent: the tenant's default queue. */
+  queueId?: string | null;
   createdAt: string;
 }
 
@@ -152,11 +154,192 @@ export interface WebhookDelivery {
   deliveredAt: string | null;
 }
 
+// ---------------------------------------------------------------- routing (docs/routing-api.md)
+
+export const CHANNELS = ['chat', 'email', 'sms', 'social', 'voice', 'task'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export type PerChannel<T> = Partial<Record<Channel, T>>;
+
+export const AGENT_STATES = ['available', 'busy', 'away', 'not-ready', 'wrap-up', 'offline'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+/** The states an agent may choose; wrap-up is set by the server after a resolve. */
+export type SettableAgentState = Exclude<AgentState, 'wrap-up'>;
+
+export type OfferStatus = 'open' | 'accepted' | 'declined' | 'expired' | 'revoked';
+
+export interface Offer {
+  id: string;
+  conversationId: string;
+  agentId: string;
+  queueId: string;
+  channel: string;
+  status: OfferStatus;
+  createdAt: string;
+  expiresAt: string;
+  closedAt: string | null;
+}
+
+export interface AgentRouting {
+  userId: string;
+  name: string;
+  role: string;
+  state: AgentState;
+  reason: string | null;
+  since: string;
+  connected: boolean;
+  skills: Record<string, number>;
+  capacity: PerChannel<number>;
+  load: PerChannel<number>;
+  offers: Offer[];
+  conversationIds: string[];
+}
+
+export type SlaClock = 'first-response' | 'next-response' | 'resolution';
+export type SlaStatus = 'ok' | 'warning' | 'breached';
+
+export interface SlaDueView {
+  clock: SlaClock;
+  dueAt: string;
+  status: SlaStatus;
+}
+
+export interface ConversationRouting {
+  conversationId: string;
+  queueId: string | null;
+  state: 'waiting' | 'offered' | 'assigned' | null;
+  waitingSince: string | null;
+  priority: number;
+  offer: Offer | null;
+  sla: SlaDueView[];
+}
+
+export interface WallboardQueue {
+  id: string;
+  name: string;
+  waiting: number;
+  offered: number;
+  longestWaitSeconds: number;
+  today: { offered: number; answered: number; abandoned: number; answeredWithinTarget: number };
+  serviceLevelTargetSeconds: number;
+  serviceLevelPercent: number | null;
+  agentsByState: Partial<Record<AgentState, number>>;
+}
+
+export interface WallboardAgent {
+  userId: string;
+  name: string;
+  state: AgentState;
+  reason: string | null;
+  since: string;
+  secondsInState: number;
+  connected: boolean;
+  load: PerChannel<number>;
+  capacity: PerChannel<number>;
+}
+
+export interface Wallboard {
+  generatedAt: string;
+  queues: WallboardQueue[];
+  agents: WallboardAgent[];
+}
+
+export type StrategyName = 'longest-idle' | 'least-occupied' | 'round-robin' | 'best-skill-match';
+export const STRATEGIES: StrategyName[] = ['longest-idle', 'least-occupied', 'round-robin', 'best-skill-match'];
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface TimeInterval { start: string; end: string }
+export interface Holiday { date: string; name?: string; open?: TimeInterval[] }
+export interface BusinessHours {
+  timeZone: string;
+  weekly: Partial<Record<Weekday, TimeInterval[]>>;
+  holidays?: Holiday[];
+}
+
+export type QueueExitAction =
+  | { kind: 'offline-form' }
+  | { kind: 'voicemail' }
+  | { kind: 'overflow'; queueId: string }
+  | { kind: 'close'; message: string };
+
+export type EscalationAction =
+  | { kind: 'raise-priority'; by: number }
+  | { kind: 'notify-supervisor' }
+  | { kind: 'move-queue'; queueId: string };
+
+export interface SlaTarget {
+  minPriority?: number;
+  firstResponseSeconds?: number;
+  nextResponseSeconds?: number;
+  resolutionSeconds?: number;
+}
+
+export interface SlaPolicy {
+  id: string;
+  targets: SlaTarget[];
+  businessHoursOnly?: boolean;
+  warnBeforeSeconds?: number;
+  onWarning?: EscalationAction[];
+  onBreach?: EscalationAction[];
+}
+
+export interface BullseyeRing {
+  afterSeconds: number;
+  dropPreferredSkills?: boolean;
+  lowerRequiredLevelsBy?: number;
+  addQueueMembers?: string[];
+}
+
+export interface QueueInput {
+  name: string;
+  strategy?: StrategyName;
+  members?: string[];
+  requiredSkills?: { skill: string; minLevel: number }[];
+  businessHours?: BusinessHours | null;
+  outOfHoursAction?: QueueExitAction;
+  maxWait?: { seconds: number; action: QueueExitAction } | null;
+  maxQueueSize?: { size: number; action: QueueExitAction } | null;
+  offerTimeoutSeconds?: number;
+  setAwayOnOfferTimeout?: boolean;
+  autoAccept?: PerChannel<boolean>;
+  declineCooldownSeconds?: number;
+  bullseye?: BullseyeRing[];
+  priorityWeightSeconds?: number;
+  lastAgentPreferenceSeconds?: number;
+  wrapUpSeconds?: number;
+  serviceLevelTargetSeconds?: number;
+  sla?: SlaPolicy | null;
+}
+
+export interface Queue extends QueueInput {
+  id: string;
+  isDefault: boolean;
+  members: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RoutingConversationEvent = {
+  conversationId: string;
+  queueId: string | null;
+  state: 'waiting' | 'offered' | 'assigned' | null;
+  event: string;
+  detail?: Record<string, unknown>;
+};
+
 export type ServerEvent =
   | { type: 'conversation.created'; data: Conversation }
   | { type: 'conversation.updated'; data: Conversation }
   | { type: 'message.created'; data: Message }
-  | { type: 'conversation.read'; data: { conversationId: string; by: 'contact' | 'agent'; at: string } };
+  | { type: 'conversation.read'; data: { conversationId: string; by: 'contact' | 'agent'; at: string } }
+  | { type: 'routing.offer'; data: { offer: Offer; conversation: Conversation } }
+  | { type: 'routing.offer_closed'; data: { offer: Offer; reason: 'accepted' | 'declined' | 'expired' | 'revoked'; detail?: string } }
+  | {
+    type: 'agent.state_changed';
+    data: { agentId: string; state: AgentState; reason: string | null; since: string; cause: string };
+  }
+  | { type: 'routing.conversation'; data: RoutingConversationEvent }
+  | { type: 'routing.sla'; data: { conversationId: string; clock: SlaClock; status: 'warning' | 'breached'; dueAt: string } };
 
 export type EphemeralEvent =
   | { type: 'typing'; data: { conversationId: string; who: 'contact' | 'agent'; userId?: string; on: boolean } }

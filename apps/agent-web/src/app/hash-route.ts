@@ -1,14 +1,17 @@
-/** Hash routes of the agent app: `#/login`, `#/conversations/:id`, `#/admin/:section`, `#/invite/:token`. */
+/** Hash routes of the agent app: `#/login`, `#/conversations/:id`, `#/admin/:section`, `#/invite/:token`, `#/wallboard`. */
 
-export type AdminSection = 'inboxes' | 'users' | 'api-keys' | 'webhooks' | 'canned-replies';
-export const adminSections: AdminSection[] = ['inboxes', 'users', 'api-keys', 'webhooks', 'canned-replies'];
+export type AdminSection = 'inboxes' | 'users' | 'queues' | 'routing-agents' | 'api-keys' | 'webhooks' | 'canned-replies';
+export const adminSections: AdminSection[] = ['inboxes', 'users', 'queues', 'routing-agents', 'api-keys', 'webhooks', 'canned-replies'];
+/** Routing sections are open to supervisors too (they tune routing); the rest is for admins. */
+export const supervisorSections: AdminSection[] = ['queues', 'routing-agents'];
 
 export type Route =
   | { name: 'login' }
   | { name: 'invite'; token: string }
   | { name: 'conversations'; conversationId: string | null }
   | { name: 'admin'; section: AdminSection; itemId: string | null }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'wallboard' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '');
@@ -27,6 +30,8 @@ export function parseRoute(hash: string): Route {
       return second ? { name: 'invite', token: second } : { name: 'login' };
     case 'settings':
       return { name: 'settings' };
+    case 'wallboard':
+      return { name: 'wallboard' };
     case 'admin': {
       const section = adminSections.find((s) => s === second) ?? 'inboxes';
       return { name: 'admin', section, itemId: third ?? null };
@@ -46,6 +51,8 @@ export function routeHref(route: Route): string {
       return `#/invite/${encodeURIComponent(route.token)}`;
     case 'settings':
       return '#/settings';
+    case 'wallboard':
+      return '#/wallboard';
     case 'admin':
       return `#/admin/${route.section}${route.itemId ? `/${encodeURIComponent(route.itemId)}` : ''}`;
     case 'conversations':

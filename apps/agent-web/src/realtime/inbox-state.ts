@@ -1,4 +1,7 @@
-import type { Conversation, ConversationCounts, Message, ServerEvent } from '../api/types';
+import type {
+  AgentRouting, AgentState, Conversation, ConversationCounts, ConversationRouting, Message, Offer, ServerEvent, SlaDueView,
+} from '../api/types';
+import { applySlaEvent } from '../routing/sla-view';
 
 /**
  * The in-memory state of the agent workspace: the conversation list for the current filters,
@@ -33,6 +36,25 @@ export interface InboxState {
   lastSeq: number | null;
   /** Seq of the last event that changed each conversation, so an older list snapshot cannot undo it. */
   touchedAt: Record<string, number>;
+  /** Open routing offers to me, by offer id (CC-4). */
+  offers: Record<string, Offer>;
+  /** My routing state (CC-5); null until `GET /routing/me` answered. */
+  agent: MyAgentState | null;
+  /** What routing knows of conversations (queue, waiting since, SLA clocks), by conversation id. */
+  routing: Record<string, ConversationRoutingView>;
+}
+
+export interface MyAgentState {
+  state: AgentState;
+  reason: string | null;
+  since: string;
+}
+
+export interface ConversationRoutingView {
+  queueId: string | null;
+  state: ConversationRouting['state'];
+  waitingSince: string | null;
+  sla: SlaDueView[];
 }
 
 export type InboxAction =
@@ -46,14 +68,22 @@ export type InboxAction =
   | { type: 'event'; seq: number; event: ServerEvent }
   | { type: 'cursor'; seq: number }
   | { type: 'typing'; conversationId: string; on: boolean }
-  | { type: 'markedRead'; conversationId: string };
+  | { type: 'markedRead'; conversationId: string }
+  /** `GET /routing/me` answered: my state and my open offers (replacing what the client had). */
+  | { type: 'routingLoaded'; me: AgentRouting }
+  | { type: 'myState'; state: MyAgentState }
+  /** An offer ended here (accepted, declined, or the client saw it expire). */
+  | { type: 'offerGone'; offerId: string }
+  /** Drops offers whose expiry passed (the server's closing event may be late or lost). */
+  | { type: 'expireOffers'; now: number }
+  | { type: 'conversationRoutingLoaded'; routing: ConversationRouting };
 
 export const defaultFilters: Filters = { assignee: 'mine', status: 'open', inboxId: null, label: null };
 
 export function initialInboxState(meId: string, filters: Filters = defaultFilters): InboxState {
   return {
     meId, filters, conversations: {}, listIds: [], listLoaded: false, counts: null,
-    messages: {}, typing: {}, lastSeq: null, touchedAt: {},
+    messages: {}, typing: {}, lastSeq: null, touchedAt: {}, offers: {}, agent: null, routing: {},
   };
 }
 
@@ -150,7 +180,8 @@ function applyMessage(state: InboxState, m: Message): InboxState {
   return next;
 }
 
-function eventConversationId(event: ServerEvent): string {
+/** The conversation whose data an event carries (null: the event changes no conversation's fields). */
+function eventConversationId(event: ServerEvent): string | null {
   switch (event.type) {
     case 'conversation.created':
     case 'conversation.updated':
@@ -159,14 +190,39 @@ function eventConversationId(event: ServerEvent): string {
       return event.data.conversationId;
     case 'conversation.read':
       return event.data.conversationId;
+    case 'routing.offer':
+      return event.data.conversation.id;
+    default:
+      return null;
   }
+}
+
+function withoutOffers(offers: Record<string, Offer>, drop: (o: Offer) => boolean): Record<string, Offer> {
+  let changed = false;
+  const next: Record<string, Offer> = {};
+  for (const [id, o] of Object.entries(offers)) {
+    if (drop(o)) changed = true;
+    else next[id] = o;
+  }
+  return changed ? next : offers;
+}
+
+/** An offer stops making sense once its conversation is someone's or is closed. */
+function pruneOffersFor(state: InboxState, c: Conversation): InboxState {
+  if (c.assigneeId === null && c.status === 'open') return state;
+  const offers = withoutOffers(state.offers, (o) => o.conversationId === c.id);
+  return offers === state.offers ? state : { ...state, offers };
+}
+
+function routingOf(state: InboxState, conversationId: string): ConversationRoutingView {
+  return state.routing[conversationId] ?? { queueId: null, state: null, waitingSince: null, sla: [] };
 }
 
 function applyEvent(state: InboxState, event: ServerEvent): InboxState {
   switch (event.type) {
     case 'conversation.created':
     case 'conversation.updated':
-      return upsertConversation(state, event.data);
+      return pruneOffersFor(upsertConversation(state, event.data), event.data);
     case 'message.created':
       return applyMessage(state, event.data);
     case 'conversation.read': {
@@ -177,6 +233,42 @@ function applyEvent(state: InboxState, event: ServerEvent): InboxState {
           ? { ...c, unreadCount: 0, agentLastReadAt: event.data.at }
           : { ...c, contactLastReadAt: event.data.at };
       return { ...state, conversations: { ...state.conversations, [c.id]: updated } };
+    }
+    case 'routing.offer': {
+      const { offer, conversation } = event.data;
+      const next = upsertConversation(state, conversation);
+      // Every agent socket of the tenant gets every offer: only mine become prompts.
+      if (offer.agentId !== state.meId || offer.status !== 'open') return next;
+      const r = routingOf(next, conversation.id);
+      return {
+        ...next,
+        offers: { ...next.offers, [offer.id]: offer },
+        routing: { ...next.routing, [conversation.id]: { ...r, queueId: offer.queueId, state: 'offered' } },
+      };
+    }
+    case 'routing.offer_closed': {
+      if (!state.offers[event.data.offer.id]) return state;
+      const { [event.data.offer.id]: _gone, ...offers } = state.offers;
+      return { ...state, offers };
+    }
+    case 'agent.state_changed': {
+      if (event.data.agentId !== state.meId) return state;
+      return { ...state, agent: { state: event.data.state, reason: event.data.reason, since: event.data.since } };
+    }
+    case 'routing.sla': {
+      const r = routingOf(state, event.data.conversationId);
+      return {
+        ...state,
+        routing: { ...state.routing, [event.data.conversationId]: { ...r, sla: applySlaEvent(r.sla, event.data) } },
+      };
+    }
+    case 'routing.conversation': {
+      const d = event.data;
+      const r = routingOf(state, d.conversationId);
+      // Out of routing (resolved, pending): its clocks stopped.
+      const sla = d.state === null ? [] : r.sla;
+      const waitingSince = d.state === 'waiting' || d.state === 'offered' ? r.waitingSince : null;
+      return { ...state, routing: { ...state.routing, [d.conversationId]: { ...r, queueId: d.queueId, state: d.state, waitingSince, sla } } };
     }
     default:
       return state;
@@ -232,6 +324,7 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       if (state.lastSeq !== null && action.seq <= state.lastSeq) return state;
       const next = applyEvent(state, action.event);
       const id = eventConversationId(action.event);
+      if (id === null) return { ...next, lastSeq: action.seq };
       return { ...next, lastSeq: action.seq, touchedAt: { ...next.touchedAt, [id]: action.seq } };
     }
     case 'cursor':
@@ -244,9 +337,41 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       if (!c || c.unreadCount === 0) return state;
       return { ...state, conversations: { ...state.conversations, [c.id]: { ...c, unreadCount: 0 } } };
     }
+    case 'routingLoaded': {
+      const me = action.me;
+      const offers: Record<string, Offer> = {};
+      for (const o of me.offers) if (o.status === 'open' && o.agentId === state.meId) offers[o.id] = o;
+      return { ...state, agent: { state: me.state, reason: me.reason, since: me.since }, offers };
+    }
+    case 'myState':
+      return { ...state, agent: action.state };
+    case 'offerGone': {
+      if (!state.offers[action.offerId]) return state;
+      const { [action.offerId]: _gone, ...offers } = state.offers;
+      return { ...state, offers };
+    }
+    case 'expireOffers': {
+      const offers = withoutOffers(state.offers, (o) => Date.parse(o.expiresAt) <= action.now);
+      return offers === state.offers ? state : { ...state, offers };
+    }
+    case 'conversationRoutingLoaded': {
+      const r = action.routing;
+      return {
+        ...state,
+        routing: {
+          ...state.routing,
+          [r.conversationId]: { queueId: r.queueId, state: r.state, waitingSince: r.waitingSince, sla: r.sla },
+        },
+      };
+    }
     default:
       return state;
   }
+}
+
+/** My open offers, the one expiring first first. */
+export function openOffers(state: InboxState): Offer[] {
+  return Object.values(state.offers).sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt) || (a.id < b.id ? -1 : 1));
 }
 
 /** Unread messages in conversations that are mine or unassigned, for the title badge. */

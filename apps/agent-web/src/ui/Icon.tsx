@@ -22,6 +22,8 @@ const paths = {
   message: 'M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z',
   plus: 'M12 5v14M5 12h14',
   shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z',
+  chart: 'M3 3v18h18M8 17v-6M13 17V7M18 17v-4',
+  trash: 'M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -1,9 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import type { Conversation, ConversationStatus } from '../api/types';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
 import { Icon } from '../ui/Icon';
+import { SlaBadges } from '../routing/SlaBadge';
+import { runningClocks } from '../routing/sla-view';
+import { useNow } from '../routing/use-now';
 import { priorityKey } from './ConversationList';
 import { snoozeUntil, type SnoozeChoice } from './snooze';
 import { contactDisplayName, useWorkspace } from './workspace-store';
@@ -13,12 +16,21 @@ const PRIORITIES = [0, 1, 2, 3, 4];
 export function ConversationHeader({ conversation: c }: { conversation: Conversation }) {
   const { t, formatDateTime } = useI18n();
   const { session } = useSession();
-  const { users, inboxes, labels, updateConversation, reloadLabels } = useWorkspace();
+  const { users, inboxes, labels, updateConversation, reloadLabels, state, queues, requestRouting, routingAvailable } = useWorkspace();
   const [error, setError] = useState<string | null>(null);
   const [labelDraft, setLabelDraft] = useState('');
   const [addingLabel, setAddingLabel] = useState(false);
   const me = session.user;
   const inbox = inboxes.find((i) => i.id === c.inboxId);
+  const routing = state.routing[c.id];
+  const queue = routing?.queueId ? queues.find((q) => q.id === routing.queueId) : undefined;
+  const clocks = runningClocks(routing?.sla, c);
+  const now = useNow(1000, clocks.length > 0);
+
+  // Fresh routing details (queue, SLA clocks) whenever the conversation is opened.
+  useEffect(() => {
+    if (routingAvailable) requestRouting([c.id], true);
+  }, [c.id, requestRouting, routingAvailable]);
 
   const patch = (p: Parameters<typeof updateConversation>[1]) => {
     setError(null);
@@ -48,6 +60,12 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
             {c.status === 'snoozed' && c.snoozedUntil && (
               <span className="muted small">{t('action.snoozedUntil', { when: formatDateTime(c.snoozedUntil) })}</span>
             )}
+            {(routing?.state === 'waiting' || routing?.state === 'offered') && (
+              <span className="pill pill-waiting" data-routing={routing.state}>
+                {queue ? t('routing.waitingIn', { queue: queue.name }) : t('routing.waiting')}
+              </span>
+            )}
+            <SlaBadges clocks={clocks} now={now} />
           </div>
         </div>
         <div className="conv-actions">

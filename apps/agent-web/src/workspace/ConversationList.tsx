@@ -4,6 +4,9 @@ import { routeHref } from '../app/hash-route';
 import { useSession } from '../app/session';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import type { AssigneeFilter, StatusFilter } from '../realtime/inbox-state';
+import { SlaBadge } from '../routing/SlaBadge';
+import { runningClocks } from '../routing/sla-view';
+import { useNow } from '../routing/use-now';
 import { Avatar } from '../ui/Avatar';
 import { contactDisplayName, useWorkspace } from './workspace-store';
 
@@ -16,9 +19,17 @@ const statuses: StatusFilter[] = ['open', 'pending', 'snoozed', 'resolved', 'all
 
 export function ConversationList({ openId }: { openId: string | null }) {
   const { t } = useI18n();
-  const { state, setFilters, inboxes, labels } = useWorkspace();
+  const { state, setFilters, inboxes, labels, requestRouting, routingAvailable } = useWorkspace();
   const { filters, counts } = state;
   const items = state.listIds.map((id) => state.conversations[id]).filter((c): c is Conversation => Boolean(c));
+  // SLA badges: a coarse clock while every due time is minutes away, a fine one when seconds count.
+  const nearDue = items.some((c) => (state.routing[c.id]?.sla ?? []).some((d) => Math.abs(Date.parse(d.dueAt) - Date.now()) < 120_000));
+  const now = useNow(nearDue ? 1000 : 15_000);
+  // Routing details (SLA clocks) of the conversations shown that still run clocks.
+  const activeIds = items.filter((c) => c.status === 'open' || c.status === 'pending').map((c) => c.id).join(',');
+  useEffect(() => {
+    if (routingAvailable && activeIds) requestRouting(activeIds.split(','));
+  }, [activeIds, requestRouting, routingAvailable]);
 
   return (
     <aside className="list-pane" aria-label={t('list.title')}>
@@ -55,7 +66,7 @@ export function ConversationList({ openId }: { openId: string | null }) {
         <div className="list-empty muted">{t('list.empty')}</div>
       ) : (
         <ul className="conv-list" role="list">
-          {items.map((c) => <ConversationRow key={c.id} conversation={c} active={c.id === openId} />)}
+          {items.map((c) => <ConversationRow key={c.id} conversation={c} active={c.id === openId} now={now} />)}
         </ul>
       )}
       {!state.listLoaded && (
@@ -67,10 +78,11 @@ export function ConversationList({ openId }: { openId: string | null }) {
   );
 }
 
-function ConversationRow({ conversation: c, active }: { conversation: Conversation; active: boolean }) {
+function ConversationRow({ conversation: c, active, now }: { conversation: Conversation; active: boolean; now: number }) {
   const { t, formatTime } = useI18n();
   const { session } = useSession();
-  const { inboxes, users } = useWorkspace();
+  const { inboxes, users, state } = useWorkspace();
+  const clocks = runningClocks(state.routing[c.id]?.sla, c);
   const ref = useRef<HTMLAnchorElement>(null);
   const name = contactDisplayName(c.contact, t('contact.anonymous'));
   const inbox = inboxes.find((i) => i.id === c.inboxId);
@@ -106,6 +118,7 @@ function ConversationRow({ conversation: c, active }: { conversation: Conversati
             {inbox && <span className="inbox-tag"><span className="dot" style={{ background: inbox.settings.color }} />{inbox.name}</span>}
             {c.status !== 'open' && <span className={`pill pill-${c.status}`}>{t(`status.${c.status}`)}</span>}
             {c.priority > 0 && <span className={`pill pill-prio-${c.priority}`}>{t(priorityKey(c.priority))}</span>}
+            <SlaBadge clocks={clocks} now={now} />
             {assignee && <span className="muted small">→ {assignee}</span>}
             {c.labels.slice(0, 3).map((l) => <span key={l} className="label-chip small">{l}</span>)}
           </div>

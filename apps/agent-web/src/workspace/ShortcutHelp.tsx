@@ -10,6 +10,9 @@ const shortcuts: [string, MessageKey][] = [
   ['a', 'shortcuts.assignMe'],
   ['/', 'shortcuts.canned'],
   ['?', 'shortcuts.help'],
+  ['Alt + A', 'shortcuts.acceptOffer'],
+  ['Alt + X', 'shortcuts.declineOffer'],
+  ['Enter', 'shortcuts.acceptOfferEnter'],
   ['Enter', 'shortcuts.send'],
   ['Shift + Enter', 'shortcuts.newline'],
   ['Esc', 'shortcuts.leave'],
@@ -22,7 +25,7 @@ export function ShortcutHelp({ onClose }: { onClose: () => void }) {
       <table className="shortcut-table">
         <tbody>
           {shortcuts.map(([key, label]) => (
-            <tr key={key}>
+            <tr key={`${key}:${label}`}>
               <td><kbd>{key}</kbd></td>
               <td>{t(label)}</td>
             </tr>

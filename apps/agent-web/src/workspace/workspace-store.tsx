@@ -1,8 +1,10 @@
 import {
   createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState, type ReactNode,
 } from 'react';
-import { api, type ConversationPatch } from '../api/client';
-import type { CannedReply, Conversation, Inbox, Message, ServerFrame, User } from '../api/types';
+import { api, ApiError, type ConversationPatch } from '../api/client';
+import type {
+  CannedReply, Conversation, Inbox, Message, Offer, Queue, ServerEvent, ServerFrame, SettableAgentState, User,
+} from '../api/types';
 import { navigate } from '../app/hash-route';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
@@ -11,6 +13,8 @@ import {
 } from '../realtime/inbox-state';
 import { RealtimeConnection, realtimeUrl, type ConnectionStatus } from '../realtime/realtime-client';
 import { showMessageNotification } from './notifications';
+
+export type EventListener = (event: ServerEvent) => void;
 
 const FILTERS_KEY = 'parley.agent.filters';
 const TYPING_TIMEOUT_MS = 6_000;
@@ -32,6 +36,20 @@ interface WorkspaceValue {
   reloadLabels: () => void;
   reloadUsers: () => void;
   reloadInboxes: () => void;
+  /** Routing: false when the server has no routing API (then no state selector or offers are shown). */
+  routingAvailable: boolean;
+  /** Routing queues, for names (empty when the server does not let this user list them). */
+  queues: Queue[];
+  reloadQueues: () => void;
+  setMyState: (state: SettableAgentState, reason?: string) => Promise<void>;
+  acceptOffer: (offerId: string) => Promise<void>;
+  declineOffer: (offerId: string) => Promise<void>;
+  /** Loads routing details (queue, waiting since, SLA clocks) of conversations not asked for yet, or again with `force`. */
+  requestRouting: (ids: string[], force?: boolean) => void;
+  /** Local clock minus the server's, estimated from offers (0 when within a second and a half). */
+  clockSkewMs: number;
+  /** Every realtime event, after the reducer applied it (the wallboard refetches on routing events). */
+  subscribe: (listener: EventListener) => () => void;
 }
 
 const WorkspaceContext = createContext<WorkspaceValue | null>(null);
@@ -66,6 +84,18 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
   const [labels, setLabels] = useState<string[]>([]);
   const [inboxes, setInboxes] = useState<Inbox[]>([]);
   const [cannedReplies, setCannedReplies] = useState<CannedReply[]>([]);
+  const [routingAvailable, setRoutingAvailable] = useState(true);
+  const routingRef = useRef(routingAvailable);
+  routingRef.current = routingAvailable;
+  const [queues, setQueues] = useState<Queue[]>([]);
+  const listeners = useRef(new Set<EventListener>());
+  const routingAsked = useRef(new Set<string>());
+  const routingQueue = useRef<string[]>([]);
+  const routingInFlight = useRef(0);
+  const routingRefresh = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  const offerNotifications = useRef(new Map<string, Notification>());
+  const [clockSkewMs, setClockSkewMs] = useState(0);
+  const skewSamples = useRef<number[]>([]);
 
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -137,6 +167,89 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     scheduleListRefresh();
   }, [scheduleListRefresh]);
 
+  /** A few routing lookups at a time: a long list must not flood the server. */
+  const pumpRouting = useCallback(() => {
+    while (routingInFlight.current < 3 && routingQueue.current.length > 0) {
+      const id = routingQueue.current.shift()!;
+      routingInFlight.current++;
+      api.conversationRouting(id).then(
+        (routing) => dispatch({ type: 'conversationRoutingLoaded', routing }),
+        (err) => {
+          if (err instanceof ApiError && err.status === 404 && err.code === 'PARLEY_ERR_NOT_FOUND') routingAsked.current.add(id);
+        },
+      ).finally(() => {
+        routingInFlight.current--;
+        pumpRoutingRef.current();
+      });
+    }
+  }, []);
+  const pumpRoutingRef = useRef(pumpRouting);
+  pumpRoutingRef.current = pumpRouting;
+
+  const requestRouting = useCallback((ids: string[], force = false) => {
+    for (const id of ids) {
+      if (!force && routingAsked.current.has(id)) continue;
+      routingAsked.current.add(id);
+      if (!routingQueue.current.includes(id)) routingQueue.current.push(id);
+    }
+    pumpRouting();
+  }, [pumpRouting]);
+
+  /** SLA clocks move when messages come and go: look again shortly after (once per burst). */
+  const refreshRoutingSoon = useCallback((id: string) => {
+    if (!routingAsked.current.has(id)) return;
+    const timers = routingRefresh.current;
+    const old = timers.get(id);
+    if (old) clearTimeout(old);
+    timers.set(id, setTimeout(() => {
+      timers.delete(id);
+      requestRouting([id], true);
+    }, 800));
+  }, [requestRouting]);
+
+  const loadRouting = useCallback(async () => {
+    try {
+      const me = await api.routingMe();
+      setRoutingAvailable(true);
+      dispatch({ type: 'routingLoaded', me });
+      // Offers listed without their conversation: fetch those the client does not know.
+      for (const o of me.offers) {
+        if (!stateRef.current.conversations[o.conversationId]) {
+          void api.conversation(o.conversationId).then((c) => dispatch({ type: 'conversationLoaded', conversation: c }), () => undefined);
+        }
+        requestRouting([o.conversationId]);
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) setRoutingAvailable(false);
+    }
+  }, [requestRouting]);
+
+  const onOffer = useCallback((offer: Offer, conversation: Conversation) => {
+    if (offer.agentId !== me.id || offer.status !== 'open') return;
+    // Countdowns run on the server's clock: an offer arrives right after it was made, so the smallest
+    // recent gap between now and its creation is the local clock's offset (replayed old offers only add).
+    const sample = Date.now() - Date.parse(offer.createdAt);
+    if (Number.isFinite(sample)) {
+      const samples = [...skewSamples.current, sample].slice(-20);
+      skewSamples.current = samples;
+      const skew = Math.min(...samples);
+      setClockSkewMs(Math.abs(skew) > 1500 ? skew : 0);
+    }
+    requestRouting([conversation.id], true);
+    if (document.visibilityState !== 'visible') {
+      const name = contactDisplayName(conversation.contact, tRef.current('contact.anonymous'));
+      const n = showMessageNotification({
+        title: tRef.current('offer.notifyTitle'),
+        body: tRef.current('offer.notifyBody', { name }),
+        tag: `offer:${offer.id}`,
+        requireInteraction: true,
+        // Back in the tab, the offer card with Accept / Decline is in front of the agent.
+        onClick: () => undefined,
+      });
+      if (n) offerNotifications.current.set(offer.id, n);
+    }
+  }, [me.id, requestRouting]);
+
   const onMessage = useCallback((m: Message) => {
     const known = stateRef.current.conversations[m.conversationId];
     if (!known) {
@@ -149,7 +262,9 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     if (m.direction !== 'in' || m.private || m.senderType !== 'contact') return;
     const hidden = document.visibilityState !== 'visible';
     const assignee = known ? known.assigneeId : null;
-    if (hidden && (assignee === null || assignee === me.id)) {
+    // With routing, waiting (unassigned) work reaches one agent as an offer, with its own notification.
+    const forMe = assignee === me.id || (assignee === null && !routingRef.current);
+    if (hidden && forMe) {
       const name = known?.contact.name ?? m.senderName ?? tRef.current('contact.anonymous');
       showMessageNotification({
         title: tRef.current('notify.newMessage', { name }),
@@ -170,6 +285,8 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
         }
         if (first) void fetchList();
         else scheduleListRefresh();
+        // Offers and my state may have changed while the socket was away.
+        void loadRouting();
         break;
       }
       case 'resync': {
@@ -179,14 +296,30 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
         void fetchList();
         const open = openRef.current;
         if (open) void loadConversation(open).catch(() => undefined);
+        void loadRouting();
         break;
       }
       case 'event': {
         if (seqRef.current !== null && frame.seq <= seqRef.current) return;
         seqRef.current = frame.seq;
         dispatch({ type: 'event', seq: frame.seq, event: frame.event });
-        if (frame.event.type === 'message.created') onMessage(frame.event.data);
-        scheduleListRefresh();
+        const ev = frame.event;
+        if (ev.type === 'message.created') {
+          onMessage(ev.data);
+          refreshRoutingSoon(ev.data.conversationId);
+        }
+        if (ev.type === 'routing.offer') onOffer(ev.data.offer, ev.data.conversation);
+        if (ev.type === 'routing.conversation') refreshRoutingSoon(ev.data.conversationId);
+        if (ev.type === 'conversation.updated') refreshRoutingSoon(ev.data.id);
+        for (const l of listeners.current) {
+          try {
+            l(ev);
+          } catch {
+            // One broken listener must not stop the others.
+          }
+        }
+        // Agent states and SLA events change no list entry.
+        if (ev.type !== 'agent.state_changed' && ev.type !== 'routing.sla') scheduleListRefresh();
         break;
       }
       case 'ephemeral': {
@@ -205,7 +338,7 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
       default:
         break;
     }
-  }, [fetchList, scheduleListRefresh, loadConversation, onMessage]);
+  }, [fetchList, scheduleListRefresh, loadConversation, onMessage, onOffer, loadRouting, refreshRoutingSoon]);
 
   const onFrameRef = useRef(onFrame);
   onFrameRef.current = onFrame;
@@ -223,10 +356,11 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     connRef.current = conn;
     conn.start();
     const typing = typingTimers.current;
+    const routingTimers = routingRefresh.current;
     return () => {
       conn.stop();
       connRef.current = null;
-      for (const timer of [refreshTimer.current, retryTimer.current, ...typing.values()]) if (timer) clearTimeout(timer);
+      for (const timer of [refreshTimer.current, retryTimer.current, ...typing.values(), ...routingTimers.values()]) if (timer) clearTimeout(timer);
     };
   }, []);
 
@@ -263,6 +397,9 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
   const reloadUsers = useCallback(() => {
     api.users().then((r) => setUsers(r.items), () => undefined);
   }, []);
+  const reloadQueues = useCallback(() => {
+    api.queues().then((r) => setQueues(r.items), () => undefined);
+  }, []);
   const reloadLabels = useCallback(() => {
     api.labels().then((r) => setLabels(r.items), () => undefined);
   }, []);
@@ -272,7 +409,8 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     reloadInboxes();
     reloadLabels();
     reloadCannedReplies();
-  }, [reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes]);
+    reloadQueues();
+  }, [reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes, reloadQueues]);
 
   // A conversation of an inbox created after the workspace loaded: fetch the inboxes again (once per id).
   const askedInboxes = useRef(new Set<string>());
@@ -290,6 +428,59 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
   }, [unread]);
 
+  // A desktop notification goes with its offer.
+  useEffect(() => {
+    for (const [id, n] of offerNotifications.current) {
+      if (state.offers[id]) continue;
+      n.close();
+      offerNotifications.current.delete(id);
+    }
+  }, [state.offers]);
+
+  // Offers end at their expiry even if the server's closing event is late.
+  const hasOffers = Object.keys(state.offers).length > 0;
+  useEffect(() => {
+    if (!hasOffers) return;
+    const timer = setInterval(() => dispatch({ type: 'expireOffers', now: Date.now() - clockSkewMs }), 500);
+    return () => clearInterval(timer);
+  }, [hasOffers, clockSkewMs]);
+
+  const setMyState = useCallback(async (next: SettableAgentState, reason?: string) => {
+    const res = await api.setMyState(next, reason);
+    dispatch({ type: 'myState', state: { state: res.state, reason: res.reason, since: res.since } });
+  }, []);
+
+  const acceptOffer = useCallback(async (offerId: string) => {
+    try {
+      const res = await api.acceptOffer(offerId);
+      dispatch({ type: 'offerGone', offerId });
+      dispatch({ type: 'conversationLoaded', conversation: res.conversation });
+      scheduleListRefresh();
+      navigate({ name: 'conversations', conversationId: res.conversation.id });
+    } catch (err) {
+      // Gone (expired, taken, revoked): the prompt has nothing left to do.
+      if (err instanceof ApiError && [403, 404, 409, 410].includes(err.status)) dispatch({ type: 'offerGone', offerId });
+      throw err;
+    }
+  }, [scheduleListRefresh]);
+
+  const declineOffer = useCallback(async (offerId: string) => {
+    try {
+      await api.declineOffer(offerId);
+      dispatch({ type: 'offerGone', offerId });
+    } catch (err) {
+      if (err instanceof ApiError && [403, 404, 409, 410].includes(err.status)) dispatch({ type: 'offerGone', offerId });
+      throw err;
+    }
+  }, []);
+
+  const subscribe = useCallback((listener: EventListener) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+
   const setFilters = useCallback((f: Filters) => dispatch({ type: 'filters', filters: f }), []);
   const sendTyping = useCallback((conversationId: string, on: boolean) => {
     connRef.current?.send({ type: 'typing', conversationId, on });
@@ -298,8 +489,10 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
   const value = useMemo<WorkspaceValue>(() => ({
     state, dispatch, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation,
     loadOlderMessages, updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs,
   }), [state, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation, loadOlderMessages,
-    updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes]);
+    updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs]);
 
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }

@@ -156,6 +156,9 @@ describe('lists, filters and counts', () => {
   });
 });
 
+/** History events written by routing (docs/routing-api.md), apart from what people did. */
+const ROUTING_EVENTS = new Set(['queued', 'abandoned', 'offered', 'requeued', 'offer_expired', 'offer_declined', 'offer_revoked']);
+
 describe('assignment', () => {
   it('an agent may take or drop a conversation only for themselves; admins assign anyone', async () => {
     const c = await visitorStarts('Ola', 'hello');
@@ -180,7 +183,10 @@ describe('assignment', () => {
     const supervisor = await invite('Sam Supervisor', 'supervisor');
     expect((await api('PATCH', `/conversations/${c.id}`, supervisor.auth, { assigneeId: agentOne.id })).body.assigneeId).toBe(agentOne.id);
 
-    const history = (await api('GET', `/conversations/${c.id}/events`, admin.auth)).body.items as { type: string; actorId: string; data: Record<string, unknown> }[];
+    const all = (await api('GET', `/conversations/${c.id}/events`, admin.auth)).body.items as { type: string; actorId: string; data: Record<string, unknown> }[];
+    // With no agent online, routing queued it on arrival and again when it was un-assigned.
+    expect(all.filter((e) => e.type === 'queued')).toHaveLength(2);
+    const history = all.filter((e) => !ROUTING_EVENTS.has(e.type));
     expect(history.map((e) => e.type)).toEqual(['created', 'assigned', 'assigned', 'unassigned', 'assigned', 'assigned']);
     expect(history[1]).toMatchObject({ actorId: agentOne.id, data: { from: null, to: agentOne.id } });
     expect(history[2]).toMatchObject({ actorId: agentTwo.id, data: { from: agentOne.id, to: agentTwo.id } });
@@ -212,7 +218,10 @@ describe('status', () => {
     await api('POST', '/widget/conversation/messages', visitorAuth(c.token), { content: 'one more thing', clientMessageId: 'p-3' });
     expect((await api('GET', `/conversations/${c.id}`, agentOne.auth)).body.status).toBe('open');
 
-    const history = (await api('GET', `/conversations/${c.id}/events`, admin.auth)).body.items as { type: string; actorType: string; data: { from?: string; to?: string } }[];
+    const all = (await api('GET', `/conversations/${c.id}/events`, admin.auth)).body.items as { type: string; actorType: string; data: { from?: string; to?: string } }[];
+    // Routing: queued on arrival and on each re-open; snoozing took it out of the queue, resolving it unanswered is an abandon.
+    expect(all.filter((e) => ROUTING_EVENTS.has(e.type)).map((e) => e.type)).toEqual(['queued', 'queued', 'abandoned', 'queued']);
+    const history = all.filter((e) => !ROUTING_EVENTS.has(e.type));
     expect(history.map((e) => [e.type, e.actorType, e.data.from, e.data.to])).toEqual([
       ['created', 'contact', undefined, undefined],
       ['status_changed', 'user', 'open', 'snoozed'],
@@ -231,7 +240,7 @@ describe('status', () => {
     const patched = await api('PATCH', `/conversations/${c.id}`, agentOne.auth, { customAttributes: { seats: 4 } });
     expect(patched.body).toMatchObject({ priority: 3, customAttributes: { plan: 'pro', seats: 4 } });
     const history = (await api('GET', `/conversations/${c.id}/events`, admin.auth)).body.items as { type: string }[];
-    expect(history.map((e) => e.type)).toEqual(['created', 'priority_changed', 'attributes_changed', 'attributes_changed']);
+    expect(history.map((e) => e.type)).toEqual(['created', 'queued', 'priority_changed', 'attributes_changed', 'attributes_changed']);
   });
 });
 

@@ -17,7 +17,7 @@ export interface OpenConversationInput {
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. */
-export async function openConversation(deps: Pick<Deps, 'db' | 'committer'>, input: OpenConversationInput) {
+export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: OpenConversationInput) {
   return transact(deps, input.tenantId, async (trx, outbox) => {
     const contactId = 'id' in input.contact ? input.contact.id : (await resolveContact(trx, input.tenantId, input.contact)).id;
     const row = await trx
@@ -45,6 +45,7 @@ export async function openConversation(deps: Pick<Deps, 'db' | 'committer'>, inp
     await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: row.id, type: 'created', actorType: input.actor.type, actorId: input.actor.id, data: { inboxId: input.inboxId, channelType: input.channelType } });
     const dto = await loadConversationDto(trx, input.tenantId, row);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
+    if (row.status === 'open') await deps.routing.arriveInTx(trx, outbox, input.tenantId, row.id);
     return dto;
   });
 }

@@ -6,6 +6,7 @@ import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { lockConversationsWithContacts, lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
+import { enqueueOutbound } from '../channels/outbound.ts';
 
 export const MAX_MESSAGE_LENGTH = 20_000;
 
@@ -79,6 +80,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
         .returningAll()
         .executeTakeFirst();
       if (!message) return { message: (await findExisting(trx, input))!, created: false };
+      await enqueueOutbound(trx, message, conversation);
 
       // A customer writing again reopens a resolved or snoozed conversation.
       const reopen = input.direction === 'in' && (conversation.status === 'resolved' || conversation.status === 'snoozed');

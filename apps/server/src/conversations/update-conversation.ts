@@ -1,8 +1,9 @@
-import type { ConversationStatus } from '../db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ParleyError } from '../errors.ts';
-import { transact } from '../realtime/transact.ts';
+import { transact, type Outbox } from '../realtime/transact.ts';
 import { getConversationRowOrThrow, loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
 
 export interface ConversationPatch {
@@ -18,7 +19,7 @@ export interface ConversationPatch {
  * Changes status, assignee, priority, labels or attributes; each change is one history event.
  * Agents may take or drop a conversation themselves; assigning someone else needs a supervisor.
  */
-export async function updateConversation(deps: Pick<Deps, 'db' | 'committer'>, principal: Principal, id: string, patch: ConversationPatch) {
+export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, principal: Principal, id: string, patch: ConversationPatch) {
   const tenantId = principal.tenantId;
   return transact(deps, tenantId, async (trx, outbox) => {
     const current = await getConversationRowOrThrow(trx, tenantId, id, true);
@@ -70,6 +71,7 @@ export async function updateConversation(deps: Pick<Deps, 'db' | 'committer'>, p
     }
     const dto = await loadConversationDto(trx, tenantId, updated);
     outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dto });
+    await routeChange(deps, trx, outbox, tenantId, current, updated);
     return dto;
   });
 }
@@ -89,4 +91,13 @@ export async function markConversationRead(deps: Pick<Deps, 'db' | 'committer'>,
     outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.read', payload: { conversationId: id, by, at: at.toISOString() } });
     if (by === 'agent') outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, updated) });
   });
+}
+
+/** Tells routing what a person changed: resolved, paused, re-opened, or (un)assigned by hand. */
+async function routeChange(deps: Pick<Deps, 'routing'>, trx: Transaction<Database>, outbox: Outbox, tenantId: string, before: ConversationRow, after: ConversationRow) {
+  const routing = deps.routing;
+  if (after.status === 'resolved' && before.status !== 'resolved') return routing.completeInTx(trx, outbox, tenantId, after.id);
+  if (after.assignee_id !== before.assignee_id) await routing.assigneeChangedInTx(trx, outbox, tenantId, after.id, after.assignee_id);
+  if (after.status !== 'open' && before.status === 'open') await routing.pausedInTx(trx, outbox, tenantId, after.id);
+  else if (after.status === 'open' && before.status !== 'open') await routing.arriveInTx(trx, outbox, tenantId, after.id);
 }

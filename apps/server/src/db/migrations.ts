@@ -303,6 +303,41 @@ ALTER TABLE conversations ADD COLUMN sla jsonb NOT NULL DEFAULT '[]';
 CREATE INDEX conversation_events_tenant_type_idx ON conversation_events (tenant_id, type, created_at)
 `,
   },
+  {
+    version: 3,
+    name: 'channels-email',
+    sql: `
+ALTER TABLE messages ADD COLUMN error text;
+CREATE UNIQUE INDEX inboxes_email_address_key ON inboxes (lower(settings->'email'->>'address')) WHERE channel_type = 'email';
+CREATE TABLE channel_messages (
+  message_id text PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  conversation_id text NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  channel_type text NOT NULL,
+  direction text NOT NULL,
+  external_id text,
+  thread_keys jsonb NOT NULL DEFAULT '[]',
+  from_handle text,
+  to_address text,
+  subject text,
+  html text,
+  details jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX channel_messages_external_idx ON channel_messages (tenant_id, inbox_id, external_id);
+CREATE INDEX channel_messages_conversation_idx ON channel_messages (tenant_id, conversation_id, created_at);
+CREATE TABLE imap_cursors (
+  inbox_id text PRIMARY KEY REFERENCES inboxes(id) ON DELETE CASCADE,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  mailbox text NOT NULL,
+  uid_validity bigint NOT NULL,
+  last_uid bigint NOT NULL,
+  last_error text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

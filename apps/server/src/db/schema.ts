@@ -173,6 +173,8 @@ export interface MessagesTable {
   /** The provider's id of an inbound message (MessageSid, wamid, Message-ID): stored once. */
   source_id: string | null;
   created_at: Timestamp;
+  /** Why a channel could not deliver an outbound message (status 'failed'), or the last retryable error. */
+  error: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AttachmentsTable {
@@ -354,6 +356,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   jobs: JobsTable;
+  channel_messages: ChannelMessagesTable;
+  imap_cursors: ImapCursorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -362,3 +366,37 @@ export type ContactRow = Selectable<ContactsTable>;
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
+
+/** Channel-side facts of one message (email headers, sanitized HTML, auth results), beside the message row. */
+export interface ChannelMessagesTable {
+  message_id: string;
+  tenant_id: string;
+  inbox_id: string;
+  conversation_id: string;
+  channel_type: ChannelType;
+  direction: MessageDirection;
+  /** The provider's id: an email's Message-ID (without angle brackets). */
+  external_id: string | null;
+  /** Ids this message answers (email In-Reply-To and References). */
+  thread_keys: Json<string[]>;
+  from_handle: string | null;
+  to_address: string | null;
+  subject: string | null;
+  /** Sanitized HTML body, safe to show in the agent app. */
+  html: string | null;
+  details: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+/** Where IMAP polling of an email inbox stands: nothing at or below last_uid is read again. */
+export interface ImapCursorsTable {
+  inbox_id: string;
+  tenant_id: string;
+  mailbox: string;
+  uid_validity: ColumnType<number, number, number>;
+  last_uid: ColumnType<number, number, number>;
+  last_error: string | null;
+  updated_at: Timestamp;
+}
+
+export type ChannelMessageRow = Selectable<ChannelMessagesTable>;

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Db } from '../db/database.ts';
 import type { InboxRow, InboxSettings } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
+import { EmailSettingsSchema, redactEmailSettings, type EmailSettings } from '../channels/email/settings.ts';
 
 export const InboxSettingsSchema = Type.Object(
   {
@@ -12,6 +13,8 @@ export const InboxSettingsSchema = Type.Object(
       fields: Type.Array(Type.Object({ name: Type.Union([Type.Literal('name'), Type.Literal('email')]), required: Type.Boolean() }), { maxItems: 2 }),
     }),
     allowedDomains: Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.*:-]+$' }), { maxItems: 50 }),
+    /** Email inboxes: address, SMTP relay, IMAP mailbox (see docs/channels/email.md). */
+    email: Type.Optional(EmailSettingsSchema),
   },
   { additionalProperties: false },
 );
@@ -40,7 +43,7 @@ export function toInboxDto(row: InboxRow, withSecret: boolean): InboxDto {
     publicId: row.public_id,
     name: row.name,
     channelType: row.channel_type,
-    settings: { ...defaultInboxSettings, ...row.settings },
+    settings: withoutSecrets({ ...defaultInboxSettings, ...row.settings }),
     ...(withSecret ? { identitySecret: row.identity_secret } : {}),
     createdAt: row.created_at.toISOString(),
   };
@@ -75,4 +78,9 @@ export function originAllowed(settings: InboxSettings, origin: string | undefine
     if (domain.startsWith('*.')) return host.endsWith(domain.slice(1)) || host === domain.slice(2);
     return host === domain || host.split(':')[0] === domain;
   });
+}
+
+/** Channel passwords are write-only: the API says whether one is set, never what it is. */
+function withoutSecrets(settings: InboxSettings & { email?: EmailSettings }): InboxSettings & { email?: EmailSettings } {
+  return settings.email ? { ...settings, email: redactEmailSettings(settings.email) } : settings;
 }

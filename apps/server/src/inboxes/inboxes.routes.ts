@@ -4,8 +4,14 @@ import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { defaultInboxSettings, getInboxOrThrow, InboxDto, InboxSettingsSchema, toInboxDto } from './inboxes.repository.ts';
+import { emailSettingsOf, mergeEmailSettings } from '../channels/email/settings.ts';
+import { ParleyError } from '../errors.ts';
+import { isUniqueViolation } from '../conversations/post-message.ts';
 
-const ChannelTypeSchema = Type.Union([Type.Literal('webchat'), Type.Literal('api')]);
+const ChannelTypeSchema = Type.Union([Type.Literal('webchat'), Type.Literal('api'), Type.Literal('email')]);
+
+/** An email address belongs to one inbox of one tenant: mail to it must find its inbox. */
+const addressTaken = (err: unknown) => (isUniqueViolation(err) ? new ParleyError('PARLEY_ERR_CONFLICT', 'this email address belongs to another inbox') : err);
 
 export function inboxRoutes(app: App, deps: Deps) {
   const db = deps.db;
@@ -36,6 +42,8 @@ export function inboxRoutes(app: App, deps: Deps) {
     async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
+      const email = request.body.settings?.email;
+      if (request.body.channelType === 'email' && !email) throw new ParleyError('PARLEY_ERR_VALIDATION', 'an email inbox needs settings.email with its address');
       const row = await db
         .insertInto('inboxes')
         .values({
@@ -44,11 +52,12 @@ export function inboxRoutes(app: App, deps: Deps) {
           public_id: newToken('wc', 12),
           name: request.body.name,
           channel_type: request.body.channelType,
-          settings: JSON.stringify({ ...defaultInboxSettings, ...request.body.settings }),
+          settings: JSON.stringify({ ...defaultInboxSettings, ...request.body.settings, ...(email ? { email: mergeEmailSettings(null, email) } : {}) }),
           identity_secret: newToken('ids', 24),
         })
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow()
+        .catch((err) => Promise.reject(addressTaken(err)));
       return reply.status(201).send(toInboxDto(row, true));
     },
   );
@@ -71,12 +80,18 @@ export function inboxRoutes(app: App, deps: Deps) {
         .updateTable('inboxes')
         .set({
           name: request.body.name ?? current.name,
-          settings: JSON.stringify({ ...defaultInboxSettings, ...current.settings, ...request.body.settings }),
+          settings: JSON.stringify({
+            ...defaultInboxSettings,
+            ...current.settings,
+            ...request.body.settings,
+            ...(request.body.settings?.email ? { email: mergeEmailSettings(emailSettingsOf(current.settings), request.body.settings.email) } : {}),
+          }),
         })
         .where('tenant_id', '=', principal.tenantId)
         .where('id', '=', current.id)
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow()
+        .catch((err) => Promise.reject(addressTaken(err)));
       return toInboxDto(row, true);
     },
   );

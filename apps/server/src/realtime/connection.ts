@@ -95,8 +95,20 @@ export class RealtimeConnection implements HubListener {
     this.sendRaw(JSON.stringify(message));
   }
 
+  private corked = false;
+
   private sendRaw(frame: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
+    // Frames sent in one tick (a committed batch fans out many) leave in one TCP write.
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (tcp && !this.corked) {
+      this.corked = true;
+      tcp.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        tcp.uncork();
+      });
+    }
     this.socket.send(frame, (err) => {
       if (err) this.log.debug({ err }, 'socket send failed');
     });

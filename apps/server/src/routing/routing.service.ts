@@ -19,6 +19,9 @@ import {
 import { toOfferDto, type OfferDto } from './routing.types.ts';
 
 type Trx = Transaction<Database>;
+
+/** Closed offers are answered from routing_offers (see routing.routes.ts), not from stored state. */
+const STORED_CLOSED_OFFERS = 0;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type EventInput = DistributiveOmit<RoutingEvent, 'now'>;
 export type Actor = { type: 'user' | 'system' | 'contact'; id: string | null };
@@ -51,7 +54,7 @@ export class RoutingTx {
 
   constructor(
     readonly tenantId: string,
-    readonly engine: RoutingEngine,
+    public engine: RoutingEngine,
     readonly trx: Trx,
     readonly outbox: Outbox,
     readonly actor: Actor,
@@ -62,6 +65,14 @@ export class RoutingTx {
     const decisions = this.engine.apply({ ...event, now: this.now } as RoutingEvent);
     for (const d of decisions) await carryOut(this, d);
     return decisions;
+  }
+
+  /**
+   * Swaps in an engine rebuilt from a changed snapshot, for changes the engine has no event for
+   * (deleting a queue). Stored at the end of this transaction like any other change.
+   */
+  replaceEngine(engine: RoutingEngine): void {
+    this.engine = engine;
   }
 
   /** Adds a user the engine does not know yet (invited after the engine was built). */
@@ -130,6 +141,7 @@ export class RoutingService {
 
   /** Runs `work` with the tenant's engine in its own transaction (group-committed with others). */
   run<T>(tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('routing is shut down'));
     const p = transact(this.deps, tenantId, (trx, outbox) => this.inTx(trx, outbox, tenantId, work, actor));
     this.inflight.add(p);
     void p.then(
@@ -156,15 +168,19 @@ export class RoutingService {
     const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor);
     if (fresh) await this.routeOpenConversations(tx);
     const result = await work(tx);
+    te.engine = tx.engine;
     for (const id of tx.touched) {
       outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, id) });
     }
     const token = randomUUID();
     const wake = te.engine.nextWakeAt();
+    const snapshot = te.engine.snapshot();
+    // Closed offers are answered from routing_offers; the stored state need not carry them.
+    snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
     const values = {
       version: (row?.version ?? 0) + 1,
       token,
-      snapshot: JSON.stringify(te.engine.snapshot()),
+      snapshot: JSON.stringify(snapshot),
       next_wake_at: wake === null ? null : new Date(wake),
       updated_at: new Date(),
     };
@@ -201,6 +217,11 @@ export class RoutingService {
     await this.inTx(trx, outbox, tenantId, (tx) => arrive(tx, conversationId));
   }
 
+  /** Same as arriveInTx, for work already holding the tenant's engine. */
+  arriveFromTx(tx: RoutingTx, conversationId: string): Promise<void> {
+    return arrive(tx, conversationId, true);
+  }
+
   /** A conversation resolved: its agent's slot is freed; if it still waited, it was abandoned. */
   async completeInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
     await this.inTx(trx, outbox, tenantId, async (tx) => {
@@ -212,27 +233,26 @@ export class RoutingService {
     });
   }
 
-  /** A person set or cleared the assignee by hand (PATCH): routing follows their choice. */
+  /**
+   * A person set or cleared the assignee by hand (PATCH /conversations/:id). Their choice stands:
+   * routing lets go of a conversation a person assigned, and a conversation a person un-assigns
+   * waits in its queue again. (Transfer, pick and force-assign are the routed ways to assign.)
+   */
   async assigneeChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string, assigneeId: string | null): Promise<void> {
     await this.inTx(trx, outbox, tenantId, async (tx) => {
+      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
+      await tx.setConversation(conversationId, { routing_state: null }, false);
+      if (assigneeId === null) await arrive(tx, conversationId);
+    });
+  }
+
+  /** A conversation left `open` (snoozed, pending) while nobody held it: it stops waiting. */
+  async pausedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
       const item = tx.engine.getItem(conversationId);
-      if (!item) return;
-      try {
-        if (assigneeId === null) {
-          if (item.state === 'assigned') await tx.apply({ type: 'transfer', itemId: conversationId, to: { queueId: item.queueId } });
-          return;
-        }
-        if (item.agentId === assigneeId && item.state === 'assigned') return;
-        await tx.ensureAgent(assigneeId);
-        if (item.state === 'assigned') await tx.apply({ type: 'transfer', itemId: conversationId, to: { agentId: assigneeId } });
-        else await tx.apply({ type: 'forceAssign', itemId: conversationId, agentId: assigneeId });
-      } catch (err) {
-        if (!(err instanceof RoutingError)) throw err;
-        // The person's choice stands even beyond the agent's capacity: routing lets go of it.
-        await tx.history(conversationId, 'routing_released', { reason: err.code });
-        await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
-        await tx.setConversation(conversationId, { routing_state: null, assignee_id: assigneeId }, false);
-      }
+      if (!item || item.state === 'assigned') return;
+      await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
+      await tx.setConversation(conversationId, { routing_state: null }, false);
     });
   }
 
@@ -252,18 +272,39 @@ export class RoutingService {
     });
   }
 
-  /** An agent replied: the next-response SLA clock stops. */
-  responded(tenantId: string, conversationId: string): Promise<void> {
-    return this.run(tenantId, async (tx) => {
+  /** An agent replied: the SLA response clocks stop. */
+  async responded(tenantId: string, conversationId: string): Promise<void> {
+    const c = await this.routingFacts(tenantId, conversationId);
+    if (!c?.hasSla || !c.routing_state) return; // nothing in routing listens (the common case: one read, no write)
+    await this.run(tenantId, async (tx) => {
       if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'responded', itemId: conversationId });
     });
   }
 
-  /** The customer wrote: the next-response SLA clock starts. */
-  customerMessage(tenantId: string, conversationId: string): Promise<void> {
-    return this.run(tenantId, async (tx) => {
+  /**
+   * The customer wrote: the next-response SLA clock starts; a conversation their message
+   * re-opened (resolved or snoozed before) and that nobody holds waits in its queue again.
+   */
+  async customerMessage(tenantId: string, conversationId: string): Promise<void> {
+    const c = await this.routingFacts(tenantId, conversationId);
+    if (!c || c.status !== 'open') return;
+    const reopened = !c.routing_state && !c.assignee_id;
+    if (!reopened && !(c.hasSla && c.routing_state)) return;
+    await this.run(tenantId, async (tx) => {
       if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'customerMessage', itemId: conversationId });
+      else await arrive(tx, conversationId);
     });
+  }
+
+  private async routingFacts(tenantId: string, conversationId: string) {
+    const row = await this.deps.db
+      .selectFrom('conversations as c')
+      .leftJoin('routing_queues as q', 'q.id', 'c.queue_id')
+      .select(['c.status', 'c.assignee_id', 'c.routing_state', 'q.config'])
+      .where('c.tenant_id', '=', tenantId)
+      .where('c.id', '=', conversationId)
+      .executeTakeFirst();
+    return row && { ...row, hasSla: Boolean(row.config && (row.config as { sla?: unknown }).sla) };
   }
 
   /** Runs a hook without making its caller wait or fail (socket connects, replies). */
@@ -343,7 +384,7 @@ export class RoutingService {
 }
 
 /** Puts a conversation into its queue (inbox's queue, else the default queue). */
-async function arrive(tx: RoutingTx, conversationId: string): Promise<void> {
+async function arrive(tx: RoutingTx, conversationId: string, evenIfAssigned = false): Promise<void> {
   if (tx.engine.getItem(conversationId)) return;
   const c = await tx.trx
     .selectFrom('conversations as c')
@@ -352,7 +393,7 @@ async function arrive(tx: RoutingTx, conversationId: string): Promise<void> {
     .where('c.tenant_id', '=', tx.tenantId)
     .where('c.id', '=', conversationId)
     .executeTakeFirst();
-  if (!c || c.status !== 'open') return;
+  if (!c || c.status !== 'open' || (c.assignee_id && !evenIfAssigned)) return;
   const queueId = [c.queue_id, c.inbox_queue_id].find((q) => q && tx.engine.getQueue(q)) ?? (await defaultQueueId(tx.trx, tx.tenantId));
   if (!queueId || !tx.engine.getQueue(queueId)) return;
   const attributes: Record<string, string | number | boolean> = {};
@@ -466,6 +507,9 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
       await tx.history(d.itemId, 'transferred', { from: d.fromAgentId, to: d.to }, tx.actor);
       if ('queueId' in d.to) {
         await tx.setConversation(d.itemId, { assignee_id: null, queue_id: d.to.queueId, routing_state: 'waiting', waiting_since: at });
+      } else {
+        // To an agent: offered to them (an `offer` or, with auto-accept, `assigned` follows).
+        await tx.setConversation(d.itemId, { assignee_id: null, routing_state: 'waiting' });
       }
       return;
     case 'priorityChanged':

@@ -5,9 +5,9 @@ import type { Selectable } from 'kysely';
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 
-export const ChannelSchema = Type.Union(['chat', 'email', 'sms', 'social', 'voice', 'task'].map((c) => Type.Literal(c)));
-export const AgentStateSchema = Type.Union(['available', 'busy', 'away', 'offline', 'not-ready', 'wrap-up'].map((c) => Type.Literal(c)));
-export const SettableStateSchema = Type.Union(['available', 'busy', 'away', 'offline', 'not-ready'].map((c) => Type.Literal(c)));
+export const ChannelSchema = Type.Union([Type.Literal('chat'), Type.Literal('email'), Type.Literal('sms'), Type.Literal('social'), Type.Literal('voice'), Type.Literal('task')]);
+export const AgentStateSchema = Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away'), Type.Literal('offline'), Type.Literal('not-ready'), Type.Literal('wrap-up')]);
+export const SettableStateSchema = Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away'), Type.Literal('offline'), Type.Literal('not-ready')]);
 const PerChannel = <T extends TSchema>(t: T) =>
   Type.Object({ chat: Type.Optional(t), email: Type.Optional(t), sms: Type.Optional(t), social: Type.Optional(t), voice: Type.Optional(t), task: Type.Optional(t) }, { additionalProperties: false });
 
@@ -17,7 +17,7 @@ export const OfferDto = Type.Object({
   agentId: Type.String(),
   queueId: Type.String(),
   channel: Type.String(),
-  status: Type.Union(['open', 'accepted', 'declined', 'expired', 'revoked'].map((c) => Type.Literal(c))),
+  status: Type.Union([Type.Literal('open'), Type.Literal('accepted'), Type.Literal('declined'), Type.Literal('expired'), Type.Literal('revoked')]),
   createdAt: Type.String(),
   expiresAt: Type.String(),
   closedAt: Nullable(Type.String()),
@@ -58,7 +58,7 @@ const EscalationSchema = Type.Union([
 ]);
 
 export const QueueSettingsSchema = {
-  strategy: Type.Optional(Type.Union(['longest-idle', 'least-occupied', 'round-robin', 'best-skill-match'].map((c) => Type.Literal(c)))),
+  strategy: Type.Optional(Type.Union([Type.Literal('longest-idle'), Type.Literal('least-occupied'), Type.Literal('round-robin'), Type.Literal('best-skill-match')])),
   requiredSkills: Type.Optional(Type.Array(Type.Object({ skill: SkillName, minLevel: Level }, { additionalProperties: false }), { maxItems: 20 })),
   businessHours: Type.Optional(
     Nullable(

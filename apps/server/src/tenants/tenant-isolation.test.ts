@@ -154,6 +154,7 @@ function idFor(path: string, param: string): string {
     queues: a.queue,
     agents: a.tenant.adminUserId,
     offers: a.offer,
+    messages: a.message,
   };
   const id = collection ? byCollection[collection] : undefined;
   if (!id) throw new Error(`route ${path}: no id kind known for {${param}} after "${collection}"; classify it in this test`);

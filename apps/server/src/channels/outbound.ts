@@ -1,0 +1,161 @@
+import type { Transaction } from 'kysely';
+import type { ConversationRow, Database, MessageRow, MessageStatus } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { enqueueJob, PermanentJobError, type JobHandler } from '../jobs/job-queue.ts';
+import { transact } from '../realtime/transact.ts';
+import { toMessageDto } from '../conversations/conversation-dto.ts';
+import { adapterFor } from './adapters.ts';
+import type { ChannelAdapter, OutboundMessage } from './channel.ts';
+
+export const CHANNEL_SEND_JOB = 'channel.send';
+
+/**
+ * Called by postMessage inside its transaction, right after the message insert: an agent's
+ * public reply in a conversation of a channel with a provider side is queued for sending in
+ * the same transaction, so a reply is never stored without its send or sent without being
+ * stored. The message leaves postMessage as 'queued' (the row and the object it emits).
+ */
+export async function enqueueOutbound(trx: Transaction<Database>, message: MessageRow, conversation: ConversationRow): Promise<void> {
+  if (message.direction !== 'out' || message.private || !adapterFor(conversation.channel_type)) return;
+  await trx.updateTable('messages').set({ status: 'queued' }).where('tenant_id', '=', message.tenant_id).where('id', '=', message.id).execute();
+  message.status = 'queued';
+  await enqueueJob(trx, { tenantId: message.tenant_id, kind: CHANNEL_SEND_JOB, payload: { messageId: message.id } });
+}
+
+export interface SendJobOptions {
+  /** Adapters by channel type; defaults to the registry (tests pass one with a fake transport). */
+  adapterFor?: typeof adapterFor;
+}
+
+/**
+ * The durable job that sends one queued message through its channel's adapter. A definitive
+ * refusal (SMTP 5yz, no relay configured) marks the message failed at once; a temporary one
+ * is retried with the queue's backoff, and marks the message failed when the attempts run out.
+ * The failure reason is kept on the message (`error`) and agents hear of it by `message.updated`.
+ */
+export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' | 'log'>, options: SendJobOptions = {}): JobHandler {
+  const lookup = options.adapterFor ?? adapterFor;
+  return async (job) => {
+    const tenantId = job.tenantId!;
+    const messageId = String(job.payload.messageId);
+    const message = await deps.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', '=', messageId).executeTakeFirst();
+    if (!message || message.status !== 'queued') return; // deleted, or sent by an earlier attempt
+    const conversation = await deps.db.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', message.conversation_id).executeTakeFirstOrThrow();
+    const inbox = await deps.db.selectFrom('inboxes').selectAll().where('tenant_id', '=', tenantId).where('id', '=', conversation.inbox_id).executeTakeFirstOrThrow();
+    const adapter = lookup(conversation.channel_type);
+    const settings = adapter?.settingsOf(inbox.settings) ?? null;
+    if (!adapter || !settings) {
+      await finish(deps, message, 'failed', 'the inbox cannot send on this channel');
+      return;
+    }
+    const outbound = await buildOutbound(deps, message, conversation);
+    if (!outbound) {
+      await finish(deps, message, 'failed', 'the contact has no address on this channel');
+      return;
+    }
+    const result = await (adapter as ChannelAdapter<unknown>).send(settings, outbound);
+    if (result.ok) {
+      await deps.db
+        .insertInto('channel_messages')
+        .values({
+          message_id: message.id,
+          tenant_id: tenantId,
+          inbox_id: inbox.id,
+          conversation_id: conversation.id,
+          channel_type: conversation.channel_type,
+          direction: 'out',
+          external_id: result.providerId,
+          thread_keys: JSON.stringify(outbound.replyTo ? [...(outbound.replyTo.externalId ? [outbound.replyTo.externalId] : []), ...outbound.replyTo.threadKeys] : []),
+          from_handle: null,
+          to_address: outbound.to.handle,
+          subject: outbound.subject,
+          html: null,
+          details: '{}',
+        })
+        .onConflict((oc) => oc.column('message_id').doNothing())
+        .execute();
+      await finish(deps, message, 'sent', null);
+      return;
+    }
+    if (!result.retryable || job.attempts >= job.maxAttempts) {
+      await finish(deps, message, 'failed', result.error);
+      throw new PermanentJobError(result.error);
+    }
+    await deps.db.updateTable('messages').set({ error: result.error }).where('tenant_id', '=', tenantId).where('id', '=', message.id).execute();
+    throw new Error(result.error);
+  };
+}
+
+/** What the adapter needs: the contact's handle, the customer's last message to thread on and quote. */
+async function buildOutbound(deps: Pick<Deps, 'db' | 'storage'>, message: MessageRow, conversation: ConversationRow): Promise<OutboundMessage | null> {
+  const tenantId = message.tenant_id;
+  const parent = await deps.db
+    .selectFrom('channel_messages as cm')
+    .innerJoin('messages as m', 'm.id', 'cm.message_id')
+    .select(['cm.external_id', 'cm.thread_keys', 'cm.from_handle', 'cm.subject', 'm.content', 'm.created_at', 'm.sender_name'])
+    .where('cm.tenant_id', '=', tenantId)
+    .where('cm.conversation_id', '=', conversation.id)
+    .where('cm.direction', '=', 'in')
+    .where('m.private', '=', false)
+    .where('m.created_at', '<=', message.created_at)
+    .orderBy('m.created_at', 'desc')
+    .executeTakeFirst();
+  const contact = await deps.db.selectFrom('contacts').select(['name', 'email']).where('tenant_id', '=', tenantId).where('id', '=', conversation.contact_id).executeTakeFirstOrThrow();
+  const handle =
+    parent?.from_handle ??
+    (await deps.db.selectFrom('contact_handles').select('handle').where('tenant_id', '=', tenantId).where('contact_id', '=', conversation.contact_id).where('channel_type', '=', conversation.channel_type).executeTakeFirst())?.handle ??
+    (conversation.channel_type === 'email' ? contact.email : null);
+  if (!handle) return null;
+  const files = message.attachments.length
+    ? await deps.db.selectFrom('attachments').select(['id', 'filename', 'content_type', 'storage_key']).where('tenant_id', '=', tenantId).where('id', 'in', message.attachments.map((a) => a.id)).execute()
+    : [];
+  return {
+    messageId: message.id,
+    conversationId: conversation.id,
+    to: { handle, name: contact.name },
+    subject: parent?.subject ?? conversation.subject,
+    text: message.content,
+    attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, open: () => deps.storage.open(f.storage_key) })),
+    replyTo: parent
+      ? { externalId: parent.external_id, threadKeys: parent.thread_keys, from: parent.sender_name ? `${parent.sender_name} <${parent.from_handle}>` : parent.from_handle, text: parent.content, sentAt: parent.created_at }
+      : null,
+  };
+}
+
+/**
+ * A delivery report about messages Parley sent (a bounce naming their provider ids): each one
+ * still counted as sent takes the status the adapter maps the report to, with the reason.
+ */
+export async function applyDeliveryReport(
+  deps: Pick<Deps, 'db' | 'committer'>,
+  tenantId: string,
+  inboxId: string,
+  report: { providerIds: string[]; status: MessageStatus; reason: string },
+): Promise<string[]> {
+  if (report.providerIds.length === 0) return [];
+  const rows = await deps.db
+    .selectFrom('channel_messages as cm')
+    .innerJoin('messages as m', 'm.id', 'cm.message_id')
+    .selectAll('m')
+    .where('cm.tenant_id', '=', tenantId)
+    .where('cm.inbox_id', '=', inboxId)
+    .where('cm.direction', '=', 'out')
+    .where('cm.external_id', 'in', report.providerIds)
+    .where('m.status', 'in', ['sent', 'delivered'])
+    .execute();
+  for (const row of rows) await finish(deps, row, report.status, report.reason);
+  return rows.map((r) => r.id);
+}
+
+async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, error: string | null): Promise<void> {
+  await transact(deps, message.tenant_id, async (trx, outbox) => {
+    const row = await trx
+      .updateTable('messages')
+      .set({ status, error })
+      .where('tenant_id', '=', message.tenant_id)
+      .where('id', '=', message.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    outbox.emit({ conversationId: row.conversation_id, audience: row.private ? 'agents' : 'all', type: 'message.updated', payload: { ...toMessageDto(row), error: row.error } });
+  });
+}

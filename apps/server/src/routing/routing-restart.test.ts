@@ -1,0 +1,117 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestParley, type TestParley } from '../../test/test-parley.ts';
+import { openTestDatabase } from '../../test/test-database.ts';
+import { RoutingKit, offerFrame, offerOf } from '../../test/routing-kit.ts';
+import { postgresDatabase, type OpenedDatabase } from '../db/database.ts';
+import type { TestSocket } from '../../test/sockets.ts';
+
+// Routing state lives in the database: a new server on the same database rebuilds each tenant's
+// engine and carries on; two servers on one PostgreSQL take turns and never offer one
+// conversation twice or push an agent over capacity (docs/decisions/0003-routing-serialization.md).
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+});
+
+describe('restart', () => {
+  it('a waiting conversation survives a restart and is offered by the new server', async () => {
+    const database = await openTestDatabase();
+    cleanup.push(() => database.close());
+    const first = await startTestParley({ config: { workers: false }, database });
+    const kit = await RoutingKit.create(first);
+    await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });
+    const agent = await kit.invite('Rita');
+    await kit.setProfile(agent, { billing: 3 }, { chat: 2 });
+    await kit.patchQueue(kit.defaultQueue, { offerTimeoutSeconds: 45 });
+    const socket = await kit.online(agent);
+    await kit.ok('PATCH', '/routing/me/state', agent.auth, { state: 'away' });
+    const waiting = await kit.visitor('Sven');
+    await kit.until(async () => (await kit.history(waiting.id)).some((e) => e.type === 'queued'), 'queued');
+    socket.close();
+    await first.stop();
+
+    const second = await startTestParley({ config: { workers: false }, database });
+    cleanup.push(() => second.stop());
+    kit.t = second;
+    // Settings, profile and the agent's state came back from the database.
+    expect((await kit.ok('GET', `/routing/queues/${kit.defaultQueue}`, kit.key)).offerTimeoutSeconds).toBe(45);
+    const rita = await kit.ok('GET', `/routing/agents/${agent.id}`, kit.key);
+    expect(rita).toMatchObject({ state: 'away', skills: { billing: 3 }, capacity: { chat: 2 } });
+    expect(await kit.ok('GET', `/conversations/${waiting.id}/routing`, kit.key)).toMatchObject({ state: 'waiting', queueId: kit.defaultQueue });
+
+    const again = await kit.online(agent);
+    cleanup.push(async () => again.close());
+    await kit.ok('PATCH', '/routing/me/state', agent.auth, { state: 'available' });
+    const offer = offerOf(await again.next(offerFrame(waiting.id, agent.id)));
+    const accepted = await kit.ok('POST', `/routing/offers/${offer.id}/accept`, agent.auth);
+    expect(accepted.conversation.assigneeId).toBe(agent.id);
+    // A new arrival on the new server is offered too (one slot left).
+    const next = await kit.visitor('Tove');
+    expect(offerOf(await again.next(offerFrame(next.id, agent.id))).agentId).toBe(agent.id);
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('two servers on one PostgreSQL', () => {
+  it('never offers one conversation twice nor exceeds an agent capacity when both route at once', async () => {
+    const database = await openTestDatabase();
+    cleanup.push(() => database.close());
+    const second: OpenedDatabase = postgresDatabase(database.url!, 5);
+    cleanup.push(() => second.close());
+    const a: TestParley = await startTestParley({ config: { workers: false }, database });
+    cleanup.push(() => a.stop());
+    const b: TestParley = await startTestParley({ config: { workers: false }, database: second });
+    cleanup.push(() => b.stop());
+
+    const kit = await RoutingKit.create(a);
+    await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });
+    const agents = [await kit.invite('Uno'), await kit.invite('Duo'), await kit.invite('Tre')];
+    const capacity = [2, 1, 3];
+    for (const [i, agent] of agents.entries()) await kit.setProfile(agent, {}, { chat: capacity[i]! });
+    // Agents connect to either server.
+    const sockets: TestSocket[] = [];
+    for (const [i, agent] of agents.entries()) {
+      const s = await kit.online(agent, (i % 2 === 0 ? a : b).baseUrl);
+      sockets.push(s);
+      cleanup.push(async () => s.close());
+    }
+
+    // Thirty visitors, half through each server, all at once.
+    const kitB = Object.assign(Object.create(Object.getPrototypeOf(kit)) as RoutingKit, kit, { t: b });
+    const arrivals = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? kit : kitB).visitor(`Many-${i}`)));
+    await kit.until(async () => (await kit.ok('GET', '/routing/offers?mine=false', kit.key)).items.length === 6, 'six offers');
+
+    // Half the offers are accepted through the other server than the one that made them; room frees up and more are offered.
+    const open = (await kit.ok('GET', '/routing/offers?mine=false', kit.key)).items as { id: string; agentId: string; conversationId: string }[];
+    await Promise.all(
+      open.map((o, i) => {
+        const who = agents.find((x) => x.id === o.agentId)!;
+        return (i % 2 ? kit : kitB).ok('POST', `/routing/offers/${o.id}/${i % 3 === 0 ? 'decline' : 'accept'}`, who.auth);
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+
+    const offers = await a.db.selectFrom('routing_offers').select(['conversation_id', 'agent_id', 'status']).where('tenant_id', '=', kit.tenant.tenantId).execute();
+    const openNow = offers.filter((o) => o.status === 'open');
+    expect(new Set(openNow.map((o) => o.conversation_id)).size).toBe(openNow.length);
+    const assigned = await a.db
+      .selectFrom('conversations')
+      .select(['id', 'assignee_id'])
+      .where('tenant_id', '=', kit.tenant.tenantId)
+      .where('assignee_id', 'is not', null)
+      .execute();
+    for (const [i, agent] of agents.entries()) {
+      const held = openNow.filter((o) => o.agent_id === agent.id).length + assigned.filter((c) => c.assignee_id === agent.id).length;
+      expect(held, `agent ${i}`).toBeLessThanOrEqual(capacity[i]!);
+    }
+    // No conversation is both offered and assigned, or assigned twice.
+    for (const c of assigned) expect(openNow.some((o) => o.conversation_id === c.id)).toBe(false);
+    // Every arrival is accounted for: waiting, offered or assigned.
+    const states = await a.db.selectFrom('conversations').select(['routing_state']).where('tenant_id', '=', kit.tenant.tenantId).execute();
+    expect(states.filter((s) => s.routing_state !== null)).toHaveLength(arrivals.length);
+    // Both servers agree on the wallboard (each rebuilt from the shared state as needed).
+    const boardA = (await kit.ok('GET', '/routing/wallboard', kit.key)).queues[0];
+    const boardB = (await kitB.ok('GET', '/routing/wallboard', kit.key)).queues[0];
+    expect({ waiting: boardB.waiting, offered: boardB.offered }).toEqual({ waiting: boardA.waiting, offered: boardA.offered });
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * `npm run bench -- routing-server [--engine postgres|pglite] [--tenants 4] [--agents 4] [--rate 500]
+ * [--seconds 10] [--capacity 100]`
+ *
+ * Routing through the server (issue 3): conversations arrive by `POST /api/v1/conversations` at
+ * an open-loop `rate` per second, spread over `tenants`; each tenant's `agents` hold the agent
+ * socket. Measured: time from sending the arrival to the `routing.offer` frame reaching the
+ * offered agent's socket, p50/p99. Agents resolve each offered conversation at once (by API), so
+ * the engines stay at a steady state instead of filling up. Target (issue 3): p99 < 50 ms at 500/s
+ * on PostgreSQL.
+ * Baseline in the same run: the same arrivals at the same rate to a tenant whose queue has no
+ * member, i.e. open-conversation + queueing without the offer (arrival → `conversation.created`
+ * on an admin socket).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { startBenchPostgres } from './bench-postgres.ts';
+import { percentile, round } from './stats.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Agent {
+  tenant: number;
+  id: string;
+  cookie: string;
+  csrf: string;
+}
+
+export async function main(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      engine: { type: 'string', default: 'postgres' },
+      tenants: { type: 'string', default: '4' },
+      agents: { type: 'string', default: '4' },
+      rate: { type: 'string', default: '500' },
+      seconds: { type: 'string', default: '10' },
+      capacity: { type: 'string', default: '100' },
+      port: { type: 'string', default: '18091' },
+    },
+  });
+  const o = {
+    engine: values.engine === 'pglite' ? 'pglite' : 'postgres',
+    tenants: Number(values.tenants),
+    agents: Number(values.agents),
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+    capacity: Number(values.capacity),
+    port: Number(values.port),
+  } as const;
+  console.log(`routing-server bench: ${JSON.stringify(o)}`);
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+  const pgServer = o.engine === 'postgres' ? startBenchPostgres(55471) : null;
+  let databaseUrl = '';
+  if (pgServer) {
+    await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
+    databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
+  }
+  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench' };
+  const base = `http://127.0.0.1:${o.port}`;
+  try {
+    const tenants = Array.from({ length: o.tenants + 1 }, (_, i) => {
+      const email = `route${i}@example.com`;
+      const out = execFileSync('node', ['bin/parley.js', 'tenant', 'create', '--name', `Routing ${i}`, '--admin-email', email, '--admin-password', 'bench-password-1', '--json'], { cwd: root, env, encoding: 'utf8' });
+      return { key: (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey, email };
+    });
+    const server = spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      await waitHealthy(base);
+      const routed = await run(base, tenants.slice(0, o.tenants), o, 'routed');
+      const baseline = await run(base, tenants.slice(o.tenants), o, 'queue-only');
+      const result = {
+        bench: 'routing-server',
+        engine: o.engine,
+        rate: o.rate,
+        seconds: o.seconds,
+        tenants: o.tenants,
+        agentsPerTenant: o.agents,
+        arrivals: routed.count,
+        offersReceived: routed.received,
+        p50Ms: routed.p50,
+        p99Ms: routed.p99,
+        maxMs: routed.max,
+        achievedRate: routed.achievedRate,
+        baselineQueueOnlyP50Ms: baseline.p50,
+        baselineQueueOnlyP99Ms: baseline.p99,
+        ratioP99ToQueueOnly: round(routed.p99 / baseline.p99, 2),
+      };
+      console.log(
+        `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms (${routed.received}/${routed.count} offers); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+      );
+      console.log(JSON.stringify(result));
+      return result;
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  } finally {
+    pgServer?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function run(
+  base: string,
+  tenants: { key: string; email: string }[],
+  o: { agents: number; rate: number; seconds: number; capacity: number },
+  mode: 'routed' | 'queue-only',
+) {
+  const call = async (auth: { key?: string; cookie?: string; csrf?: string }, method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (auth.key) headers.authorization = `Bearer ${auth.key}`;
+    if (auth.cookie) Object.assign(headers, { cookie: auth.cookie, 'x-csrf-token': auth.csrf ?? '' });
+    const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as Record<string, unknown> & { items?: Record<string, unknown>[] };
+  };
+  const login = async (email: string, password: string) => {
+    const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const body = (await res.json()) as { user: { id: string }; csrfToken: string };
+    return { id: body.user.id, cookie: res.headers.getSetCookie().find((c) => c.startsWith('parley_session='))!.split(';')[0]!, csrf: body.csrfToken };
+  };
+
+  const inboxes: string[] = [];
+  const agents: Agent[] = [];
+  for (const [t, tenant] of tenants.entries()) {
+    inboxes.push(String((await call({ key: tenant.key }, 'POST', '/inboxes', { name: 'Bench', channelType: 'api' })).id));
+    const queue = String((await call({ key: tenant.key }, 'GET', '/routing/queues')).items![0]!.id);
+    const admin = await login(tenant.email, 'bench-password-1');
+    if (mode === 'queue-only') {
+      // Nobody may take the work: measures open-conversation + queueing alone.
+      await call({ key: tenant.key }, 'PATCH', `/routing/queues/${queue}`, { members: [] });
+      agents.push({ tenant: t, ...admin });
+      continue;
+    }
+    await call({ key: tenant.key }, 'PATCH', `/routing/queues/${queue}`, { offerTimeoutSeconds: 600 });
+    agents.push({ tenant: t, ...admin });
+    for (let i = 1; i < o.agents; i++) {
+      const email = `agent${i}-${t}-${Date.now()}@example.com`;
+      const inv = await call({ key: tenant.key }, 'POST', '/invitations', { email, role: 'agent' });
+      const token = String(inv.acceptUrl).split('/invite/')[1];
+      await call({}, 'POST', `/invitations/${token}/accept`, { name: `Agent ${i}`, password: 'bench-password-1' });
+      agents.push({ tenant: t, ...(await login(email, 'bench-password-1')) });
+    }
+    for (const a of agents.filter((x) => x.tenant === t)) await call({ key: tenant.key }, 'PUT', `/routing/agents/${a.id}/profile`, { skills: {}, capacity: { chat: o.capacity, task: o.capacity } });
+  }
+
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const early = new Map<string, number>(); // frames that beat the POST's answer
+  const counted = new Set<string>();
+  const resolveQueue: { tenant: number; id: string }[] = [];
+  const sockets: WebSocket[] = [];
+  for (const a of agents) {
+    const ws = await openSocket(`${base.replace(/^http/, 'ws')}/api/v1/realtime`, { cookie: a.cookie, origin: base });
+    await hello(ws);
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString()) as { type: string; event?: { type: string; data: Record<string, unknown> } };
+      if (frame.type !== 'event' || !frame.event) return;
+      const now = performance.now();
+      let conversationId: string | undefined;
+      if (mode === 'routed' && frame.event.type === 'routing.offer') {
+        const offer = frame.event.data.offer as { agentId: string; conversationId: string };
+        if (offer.agentId !== a.id) return;
+        conversationId = offer.conversationId;
+        resolveQueue.push({ tenant: a.tenant, id: conversationId });
+      } else if (mode === 'queue-only' && frame.event.type === 'routing.conversation') {
+        conversationId = frame.event.data.conversationId as string;
+      }
+      if (!conversationId || counted.has(conversationId)) return;
+      counted.add(conversationId);
+      const sent = sentAt.get(conversationId);
+      if (sent === undefined) early.set(conversationId, now);
+      else latencies.push(now - sent);
+    });
+    sockets.push(ws);
+  }
+  // Agents wait for their sockets to count as connected (routing hears of them asynchronously).
+  await new Promise((r) => setTimeout(r, 1000));
+
+  // Agents resolve what they were offered, so capacity frees up (a steady state, not a pile-up).
+  let resolving = true;
+  const resolver = (async () => {
+    while (resolving || resolveQueue.length) {
+      const batch = resolveQueue.splice(0, 20);
+      if (batch.length === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      await Promise.all(batch.map((b) => call({ key: tenants[b.tenant]!.key }, 'PATCH', `/conversations/${b.id}`, { status: 'resolved' }).catch(() => undefined)));
+    }
+  })();
+
+  const total = Math.round(o.rate * o.seconds);
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t = i % tenants.length;
+    const sent = performance.now();
+    inflight.push(
+      call({ key: tenants[t]!.key }, 'POST', '/conversations', { inboxId: inboxes[t], contact: { name: `Arrival ${i}` } }).then((c) => {
+        const id = String(c.id);
+        sentAt.set(id, sent);
+        const seen = early.get(id);
+        if (seen !== undefined) latencies.push(seen - sent);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const achievedRate = round(total / ((performance.now() - start) / 1000));
+  const deadline = Date.now() + 15_000;
+  while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  resolving = false;
+  await resolver;
+  for (const ws of sockets) ws.close();
+  const sorted = latencies.sort((x, y) => x - y);
+  return { count: total, received: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN), achievedRate };
+}
+
+function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function hello(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: WebSocket.RawData) => {
+      const frame = JSON.parse(raw.toString()) as { type: string };
+      if (frame.type === 'ready' || frame.type === 'resync') {
+        ws.off('message', onMessage);
+        resolve();
+      }
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ type: 'hello', lastSeq: null }));
+  });
+}
+
+async function waitHealthy(base: string) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('server did not become healthy');
+}
+
+async function adminQuery(url: string, query: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(query);
+  await client.end();
+}
