@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { openDatabase } from '../apps/server/src/db/database.ts';
 import { startBenchPostgres } from './bench-postgres.ts';
 import { percentile, round } from './stats.ts';
+import { adminQuery, hello, openSocket, waitHealthy } from './bench-kit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -277,44 +277,4 @@ async function wsEchoBaseline(sockets: number, messages: number, window: number)
   for (const ws of clients) ws.close();
   wss.close();
   return rate;
-}
-
-function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-function hello(ws: WebSocket, frame: unknown): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (raw: WebSocket.RawData) => {
-      if ((JSON.parse(raw.toString()) as { type: string }).type === 'ready') {
-        ws.off('message', onMessage);
-        resolve();
-      }
-    };
-    ws.on('message', onMessage);
-    ws.send(JSON.stringify(frame));
-  });
-}
-
-async function waitHealthy(base: string) {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('server did not become healthy');
-}
-
-async function adminQuery(url: string, query: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(query);
-  await client.end();
 }

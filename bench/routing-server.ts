@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { startBenchPostgres } from './bench-postgres.ts';
 import { percentile, round } from './stats.ts';
+import { adminQuery, hello, openSocket, waitHealthy } from './bench-kit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -226,45 +226,4 @@ async function run(
   for (const ws of sockets) ws.close();
   const sorted = latencies.sort((x, y) => x - y);
   return { count: total, received: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN), achievedRate };
-}
-
-function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-function hello(ws: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (raw: WebSocket.RawData) => {
-      const frame = JSON.parse(raw.toString()) as { type: string };
-      if (frame.type === 'ready' || frame.type === 'resync') {
-        ws.off('message', onMessage);
-        resolve();
-      }
-    };
-    ws.on('message', onMessage);
-    ws.send(JSON.stringify({ type: 'hello', lastSeq: null }));
-  });
-}
-
-async function waitHealthy(base: string) {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('server did not become healthy');
-}
-
-async function adminQuery(url: string, query: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(query);
-  await client.end();
 }
