@@ -17,7 +17,7 @@ export interface ConversationPatch {
 
 /**
  * Changes status, assignee, priority, labels or attributes; each change is one history event.
- * Agents may take or drop a conversation themselves; assigning someone else needs a supervisor.
+ * Agents may take an unassigned conversation or drop their own; reassigning needs a supervisor.
  */
 export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, principal: Principal, id: string, patch: ConversationPatch) {
   const tenantId = principal.tenantId;
@@ -27,8 +27,10 @@ export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | '
     const events: { type: string; data: Record<string, unknown> }[] = [];
 
     if (patch.assigneeId !== undefined && patch.assigneeId !== current.assignee_id) {
-      const selfService = principal.role === 'agent' && (patch.assigneeId === principal.userId || (patch.assigneeId === null && current.assignee_id === principal.userId));
-      if (principal.role === 'agent' && !selfService) throw new ParleyError('PARLEY_ERR_FORBIDDEN', 'agents may only assign conversations to themselves');
+      // An agent takes what nobody holds, or drops what they hold; anything else is a supervisor's call.
+      const selfService =
+        (patch.assigneeId === principal.userId && current.assignee_id === null) || (patch.assigneeId === null && current.assignee_id === principal.userId);
+      if (principal.role === 'agent' && !selfService) throw new ParleyError('PARLEY_ERR_FORBIDDEN', 'agents may take unassigned conversations or drop their own; ask a supervisor to reassign');
       if (patch.assigneeId) {
         const user = await trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', patch.assigneeId).executeTakeFirst();
         if (!user) throw new ParleyError('PARLEY_ERR_VALIDATION', 'assignee is not a user of this tenant');
