@@ -5,11 +5,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh || exit 1
 
+export NO_COLOR=1
+log=$(mktemp)
 failed=()
 step() {
   local name=$1; shift
   echo "=== $name"
-  if "$@"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed+=("$name"); fi
+  if "$@" 2>&1 | tee -a "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed+=("$name"); fi
 }
 
 step "typecheck" npm run typecheck --silent
@@ -26,8 +28,13 @@ else
   failed+=("postgres server")
 fi
 
+# One closing line over every Vitest run: "N passed, N failed".
+totals=$(grep -E '^ +Tests +' "$log" | awk '{ for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } } END { printf "%d %d", p, f }')
+rm -f "$log"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed steps: ${failed[*]}"
+  echo "${totals% *} passed, ${totals#* } failed"
   exit 1
 fi
 echo "all test steps passed"
+echo "${totals% *} passed, ${totals#* } failed"
