@@ -2,6 +2,7 @@
  * What every browser test starts from: a real Parley server (in-process, fresh database and
  * data dir, free port, the built widget and agent app) and Debian's Chromium.
  */
+import { createServer } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestParley } from '../apps/server/test/test-parley.ts';
 
@@ -22,4 +23,30 @@ export function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
   });
+}
+
+/**
+ * The customer's own web site: a little server on loopback under the other host name than
+ * Parley's, so the widget runs cross-origin as it does in production. (It stays on loopback:
+ * Chromium's Private Network Access rules block a public page from loading scripts from it.)
+ */
+export async function startHostSite(parleyBaseUrl: string) {
+  const pages = new Map<string, string>();
+  const server = createServer((req, res) => {
+    const html = pages.get(new URL(req.url ?? '/', 'http://x').pathname);
+    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html ?? 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const parleyHost = new URL(parleyBaseUrl).hostname;
+  const origin = `http://${parleyHost === 'localhost' ? '127.0.0.1' : 'localhost'}:${(server.address() as { port: number }).port}`;
+  return {
+    origin,
+    /** Serves `html` at `path`; returns the page's URL. */
+    page(path: string, html: string): string {
+      pages.set(path, html);
+      return `${origin}${path}`;
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -5,26 +5,19 @@
  */
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import WebSocket from 'ws';
-import { startParley } from './harness.ts';
+import { launchBrowser, startParley, startHostSite } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
-/**
- * The customer's site is served by its own little server on another origin than Parley, so
- * CORS and storage are exercised cross-origin. It stays on loopback like Parley: Chromium's
- * Private Network Access rules block a public page from loading scripts from loopback.
- */
-let hostOrigin: string;
-let hostServer: Server;
-const hostPages = new Map<string, string>();
+/** The customer's site, on another origin than Parley: CORS and storage are exercised cross-origin. */
+let host: Awaited<ReturnType<typeof startHostSite>>;
 
 const HOSTILE_CSS = `
   div, span, p, button, form, input, textarea, a, img, label, h2 { color: red !important; font-size: 40px !important; background: lime !important; font-family: "Comic Sans MS", cursive !important; }
@@ -38,25 +31,14 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
-  hostServer = createServer((req, res) => {
-    const html = hostPages.get(new URL(req.url ?? '/', 'http://x').pathname);
-    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(html ?? 'not found');
-  });
-  await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
-  // Same machine, other host name: a different origin from the Parley server.
-  const parleyHost = new URL(parley.baseUrl).hostname;
-  hostOrigin = `http://${parleyHost === 'localhost' ? '127.0.0.1' : 'localhost'}:${(hostServer.address() as { port: number }).port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
-  });
+  host = await startHostSite(parley.baseUrl);
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
   await parley?.stop();
-  await new Promise((resolve) => hostServer?.close(resolve));
+  await host?.stop();
 });
 
 // ───────────────────────────── agent side, through the public API ─────────────────────────────
@@ -136,7 +118,7 @@ async function openHostPage(
   const sockets: string[] = [];
   page.on('websocket', (ws) => sockets.push(ws.url()));
   const path = `/shop-${publicId}`;
-  hostPages.set(
+  host.page(
     path,
     `<!doctype html><html><head><title>Acme shop</title><style>${HOSTILE_CSS}</style></head>
       <body><main><h1>Acme shop</h1><p>Welcome to our store. Browse our catalogue of fine things.</p></main>
@@ -144,7 +126,7 @@ async function openHostPage(
       <script src="${parley.baseUrl}/widget.js" data-inbox="${publicId}"${opts.locale ? ` data-locale="${opts.locale}"` : ''} async></script>
       </body></html>`,
   );
-  await page.goto(`${hostOrigin}${path}`);
+  await page.goto(`${host.origin}${path}`);
   await page.locator('parley-widget .launcher').waitFor({ state: 'visible' });
   return { context, page, errors, sockets };
 }

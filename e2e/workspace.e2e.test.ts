@@ -6,11 +6,10 @@
  * visitor HTML stays text.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, startParley } from './harness.ts';
+import { launchBrowser, startParley, startHostSite } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
@@ -21,28 +20,19 @@ const EVIL = `<img src=x onerror="window.__pwned='img'"><script>window.__pwned='
 let parley: Parley;
 let browser: Browser;
 /** The customer's site, on loopback under the other host name: a different origin from Parley. */
-let hostOrigin: string;
-let hostServer: Server;
-const hostPages = new Map<string, string>();
+let host: Awaited<ReturnType<typeof startHostSite>>;
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
-  hostServer = createServer((req, res) => {
-    const html = hostPages.get(new URL(req.url ?? '/', 'http://x').pathname);
-    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(html ?? 'not found');
-  });
-  await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
-  const parleyHost = new URL(parley.baseUrl).hostname;
-  hostOrigin = `http://${parleyHost === 'localhost' ? '127.0.0.1' : 'localhost'}:${(hostServer.address() as { port: number }).port}`;
+  host = await startHostSite(parley.baseUrl);
   browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await parley?.stop();
-  await new Promise((resolve) => hostServer?.close(resolve));
+  await host?.stop();
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}workspace-${name}.png` });
@@ -76,10 +66,10 @@ async function visitor(publicId: string): Promise<{ context: BrowserContext; pag
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   const path = `/shop-${publicId}`;
-  hostPages.set(path, `<!doctype html><html><head><title>Acme shop</title></head>
+  host.page(path, `<!doctype html><html><head><title>Acme shop</title></head>
     <body><main><h1>Acme shop</h1><p>Fine things for fine people.</p></main>
     <script src="${parley.baseUrl}/widget.js" data-inbox="${publicId}" async></script></body></html>`);
-  await page.goto(`${hostOrigin}${path}`);
+  await page.goto(`${host.origin}${path}`);
   await page.locator('parley-widget .launcher').click();
   await page.locator('parley-widget form.prechat').waitFor();
   await page.locator('parley-widget #parley-name').fill('Vera Visitor');
