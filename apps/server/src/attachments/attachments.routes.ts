@@ -5,7 +5,7 @@ import type { SenderType } from '../db/schema.ts';
 import { IdParams, principalOf, responses, type App } from '../http.ts';
 import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { AttachmentDto } from '../conversations/conversation-dto.ts';
+import { AGENT_ATTACHMENTS, AttachmentDto } from '../conversations/conversation-dto.ts';
 import { effectiveType, isAcceptedType, sanitizeFilename, servesInline } from './attachment-policy.ts';
 
 /** Takes one multipart file from the request, checks it and stores it; the row commits last. */
@@ -62,7 +62,7 @@ export async function sendAttachment(deps: Deps, reply: FastifyReply, tenantId: 
 export function attachmentRoutes(app: App, deps: Deps) {
   app.post('/attachments', { schema: { tags: ['attachments'], consumes: ['multipart/form-data'], response: responses({ 201: AttachmentDto }) } }, async (request, reply) => {
     const principal = principalOf(request);
-    const attachment = await receiveAttachment(deps, request, { tenantId: principal.tenantId, conversationId: null, uploaderType: 'user', uploaderId: principal.userId }, '/api/v1/attachments');
+    const attachment = await receiveAttachment(deps, request, { tenantId: principal.tenantId, conversationId: null, uploaderType: 'user', uploaderId: principal.userId }, AGENT_ATTACHMENTS);
     return reply.status(201).send(attachment);
   });
 

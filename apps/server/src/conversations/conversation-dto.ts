@@ -52,9 +52,10 @@ export const ConversationDto = Type.Object({
 export type ConversationDto = Static<typeof ConversationDto>;
 
 /** Attachment bytes are served by a route that checks who asks; agents and visitors use different ones. */
-export type AttachmentUrlBase = '/api/v1/attachments' | '/api/v1/widget/conversation/attachments';
+export const AGENT_ATTACHMENTS = '/api/v1/attachments';
+export const VISITOR_ATTACHMENTS = '/api/v1/widget/conversation/attachments';
 
-export function toMessageDto(m: MessageRow, urlBase: AttachmentUrlBase = '/api/v1/attachments'): MessageDto {
+export function toMessageDto(m: MessageRow): MessageDto {
   return {
     id: m.id,
     conversationId: m.conversation_id,
@@ -64,7 +65,7 @@ export function toMessageDto(m: MessageRow, urlBase: AttachmentUrlBase = '/api/v
     senderId: m.sender_id,
     senderName: m.sender_name,
     content: m.content,
-    attachments: m.attachments.map((a) => ({ ...a, url: `${urlBase}/${a.id}` })),
+    attachments: m.attachments.map((a) => ({ ...a, url: `${AGENT_ATTACHMENTS}/${a.id}` })),
     mentions: m.mentions,
     status: m.status,
     clientMessageId: m.client_message_id,
@@ -98,7 +99,7 @@ export function visitorView(type: string, payload: unknown): unknown | null {
   if (type === 'message.created') {
     const m = payload as MessageDto;
     if (m.private) return null;
-    return { ...m, mentions: [], attachments: m.attachments.map((a) => ({ ...a, url: a.url.replace('/api/v1/attachments', '/api/v1/widget/conversation/attachments') })) };
+    return { ...m, mentions: [], attachments: m.attachments.map((a) => ({ ...a, url: `${VISITOR_ATTACHMENTS}/${a.id}` })) };
   }
   if (type === 'conversation.updated' || type === 'conversation.created') {
     const c = payload as ConversationDto;

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import { IdParams, responses, type App } from '../http.ts';
 import { ParleyError } from '../errors.ts';
 import { getInboxByPublicIdOrThrow, originAllowed } from '../inboxes/inboxes.repository.ts';
-import { AttachmentDto, MessageDto, toMessageDto, visitorView, type MessageDto as MessageDtoType } from '../conversations/conversation-dto.ts';
+import { AttachmentDto, MessageDto, toMessageDto, visitorView, VISITOR_ATTACHMENTS, type MessageDto as MessageDtoType } from '../conversations/conversation-dto.ts';
 import { getConversationRowOrThrow, listMessages } from '../conversations/conversations.repository.ts';
 import { MAX_MESSAGE_LENGTH, postMessage } from '../conversations/post-message.ts';
 import { openConversation } from '../conversations/open-conversation.ts';
@@ -13,13 +13,12 @@ import { receiveAttachment, sendAttachment } from '../attachments/attachments.ro
 import { identityHashValid, issueVisitorToken, verifyVisitorToken } from './visitor-token.ts';
 import type { MessageRow } from '../db/schema.ts';
 
-const VISITOR_ATTACHMENTS = '/api/v1/widget/conversation/attachments';
 const PublicIdParams = Type.Object({ publicId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const VisitorMessageDto = MessageDto;
 
-export const toVisitorMessage = (m: MessageRow) => visitorView('message.created', toMessageDto(m, VISITOR_ATTACHMENTS)) as MessageDtoType;
+export const toVisitorMessage = (m: MessageRow) => visitorView('message.created', toMessageDto(m)) as MessageDtoType;
 
 export function visitorOf(deps: Deps, request: FastifyRequest) {
   const header = request.headers.authorization;
