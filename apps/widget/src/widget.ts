@@ -665,27 +665,34 @@ export class ParleyWidget {
         class: 'form prechat',
         attrs: { novalidate: '' },
         on: {
-          submit: async (ev) => {
-            ev.preventDefault();
-            const values = this.validate(fields);
-            if (!values) return;
-            submit.disabled = true;
-            try {
-              await this.ensureConversation({ name: values.name || undefined, email: values.email || undefined });
-              this.showChat();
-              this.renderMessages(true);
-              void this.sender.flush();
-            } catch (err) {
-              this.showError(err);
-            } finally {
-              submit.disabled = false;
-            }
-          },
+          submit: this.onSubmit(fields, submit, async (values) => {
+            await this.ensureConversation({ name: values.name || undefined, email: values.email || undefined });
+            this.showChat();
+            this.renderMessages(true);
+            void this.sender.flush();
+          }),
         },
       },
       [config.greeting ? h('h2', { text: config.greeting }) : null, h('p', { class: 'intro', text: this.t('prechatIntro') }), ...fields.map((x) => x.f.wrap), submit],
     );
     this.setContent('prechat', form);
+  }
+
+  /** A form's submit: validate, keep the button disabled while `action` runs, show its error. */
+  private onSubmit(fields: Parameters<ParleyWidget['validate']>[0], submit: HTMLButtonElement, action: (values: Record<string, string>) => Promise<void>) {
+    return async (ev: Event) => {
+      ev.preventDefault();
+      const values = this.validate(fields);
+      if (!values) return;
+      submit.disabled = true;
+      try {
+        await action(values);
+      } catch (err) {
+        this.showError(err);
+      } finally {
+        submit.disabled = false;
+      }
+    };
   }
 
   private showOffline(): void {
@@ -702,20 +709,10 @@ export class ParleyWidget {
         class: 'form offline',
         attrs: { novalidate: '' },
         on: {
-          submit: async (ev) => {
-            ev.preventDefault();
-            const values = this.validate(fields);
-            if (!values) return;
-            submit.disabled = true;
-            try {
-              await this.api.sendOfflineMessage({ name: values.name ?? '', email: values.email ?? '', message: values.message ?? '' });
-              this.setContent('offline-sent', h('div', { class: 'done offline-sent' }, [icon(ICONS.check, 48), h('p', { text: this.t('offlineThanks') })]));
-            } catch (err) {
-              this.showError(err);
-            } finally {
-              submit.disabled = false;
-            }
-          },
+          submit: this.onSubmit(fields, submit, async (values) => {
+            await this.api.sendOfflineMessage({ name: values.name ?? '', email: values.email ?? '', message: values.message ?? '' });
+            this.setContent('offline-sent', h('div', { class: 'done offline-sent' }, [icon(ICONS.check, 48), h('p', { text: this.t('offlineThanks') })]));
+          }),
         },
       },
       [h('h2', { text: this.t('offlineTitle') }), h('p', { class: 'intro', text: this.t('offlineIntro') }), ...fields.map((x) => x.f.wrap), submit],
