@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { AttachmentRef, ConversationRow, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
+import type { AttachmentRef, ContactRow, ConversationRow, Database, MessageDirection, MessageRow, SenderType } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -82,8 +82,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
       if (!message) return { message: (await findExisting(trx, input))!, created: false };
       await enqueueOutbound(trx, message, conversation);
 
-      // A customer writing again reopens a resolved or snoozed conversation.
-      const reopen = input.direction === 'in' && (conversation.status === 'resolved' || conversation.status === 'snoozed');
+      const reopen = input.direction === 'in' && reopensOnCustomerMessage(conversation);
       const updated = await trx
         .updateTable('conversations')
         .set((eb) => ({
@@ -103,8 +102,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
       }
       emitMessageEvents(outbox, message);
       const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
-      // The visitor learns of the conversation only when its status changes.
-      outbox.emit({ conversationId: conversation.id, audience: reopen ? 'all' : 'agents', type: 'conversation.updated', payload: toConversationDto(updated, contact, lastMessage) });
+      emitConversationUpdated(outbox, updated, contact, lastMessage, reopen);
       return { message, created: true };
     });
   } catch (err) {
@@ -164,11 +162,10 @@ const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (
   }
   if (perConversation.size === 0) return results;
 
-  // A customer writing again reopens a resolved or snoozed conversation.
   const changes = [...perConversation].map(([id, messages]) => {
     const before = locked.get(id)!.conversation;
     const last = messages[messages.length - 1]!;
-    return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen: before.status === 'resolved' || before.status === 'snoozed' };
+    return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen: reopensOnCustomerMessage(before) };
   });
   const updated = await sql<ConversationRow>`
     UPDATE conversations AS c SET
@@ -188,7 +185,7 @@ const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (
   for (const row of updated.rows) {
     const change = changes.find((c) => c.id === row.id)!;
     const messages = perConversation.get(row.id)!;
-    outbox.emit({ conversationId: row.id, audience: change.reopen ? 'all' : 'agents', type: 'conversation.updated', payload: toConversationDto(row, locked.get(row.id)!.contact, messages[messages.length - 1]!) });
+    emitConversationUpdated(outbox, row, locked.get(row.id)!.contact, messages[messages.length - 1]!, change.reopen);
   }
   return results;
 };
@@ -201,6 +198,14 @@ function microsecondsAfter(baseMs: number, micros: number): string {
 async function lastPublicMessage(trx: Transaction<Database>, c: ConversationRow): Promise<MessageRow | null> {
   if (!c.last_message_id) return null;
   return (await trx.selectFrom('messages').selectAll().where('tenant_id', '=', c.tenant_id).where('id', '=', c.last_message_id).executeTakeFirst()) ?? null;
+}
+
+/** A customer writing again reopens a resolved or snoozed conversation. */
+const reopensOnCustomerMessage = (c: ConversationRow) => c.status === 'resolved' || c.status === 'snoozed';
+
+/** Agents hear of every change; the visitor only when the status changed (a reopen). */
+function emitConversationUpdated(outbox: Outbox, row: ConversationRow, contact: ContactRow, lastMessage: MessageRow | null, reopened: boolean) {
+  outbox.emit({ conversationId: row.id, audience: reopened ? 'all' : 'agents', type: 'conversation.updated', payload: toConversationDto(row, contact, lastMessage) });
 }
 
 function emitMessageEvents(outbox: Outbox, message: MessageRow) {
