@@ -338,6 +338,39 @@ CREATE TABLE imap_cursors (
 )
 `,
   },
+  {
+    version: 4,
+    name: 'channels-messaging',
+    sql: `
+ALTER TABLE tenants ADD COLUMN settings jsonb NOT NULL DEFAULT '{}';
+CREATE UNIQUE INDEX inboxes_sms_number_key ON inboxes ((settings->'sms'->>'number')) WHERE channel_type = 'sms';
+CREATE UNIQUE INDEX inboxes_meta_account_key ON inboxes (channel_type, (settings->'meta'->>'accountId')) WHERE channel_type IN ('whatsapp','messenger','instagram');
+CREATE TABLE channel_consents (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  handle text NOT NULL,
+  status text NOT NULL CHECK (status IN ('opted_in','opted_out')),
+  keyword text,
+  changed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, inbox_id, handle)
+);
+CREATE TABLE send_rate_windows (
+  key text NOT NULL,
+  window_start timestamptz NOT NULL,
+  count integer NOT NULL DEFAULT 0,
+  PRIMARY KEY (key, window_start)
+);
+CREATE TABLE channel_errors (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  kind text NOT NULL,
+  message text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX channel_errors_inbox_idx ON channel_errors (tenant_id, inbox_id, created_at DESC)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -19,9 +19,17 @@ export interface AttachmentRef {
   size: number;
 }
 
+export interface TenantSettings {
+  /** ISO 3166-1 alpha-2 codes: no message goes to or from numbers of these countries (CO-3). */
+  unavailableCountries?: string[];
+  /** Outbound messages per second across the tenant's numbers (SMS, WhatsApp). */
+  maxSendsPerSecond?: number;
+}
+
 export interface TenantsTable {
   id: string;
   name: string;
+  settings: ColumnType<TenantSettings, string | undefined, string>;
   created_at: Timestamp;
 }
 
@@ -358,6 +366,9 @@ export interface Database {
   jobs: JobsTable;
   channel_messages: ChannelMessagesTable;
   imap_cursors: ImapCursorsTable;
+  channel_consents: ChannelConsentsTable;
+  send_rate_windows: SendRateWindowsTable;
+  channel_errors: ChannelErrorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -400,3 +411,31 @@ export interface ImapCursorsTable {
 }
 
 export type ChannelMessageRow = Selectable<ChannelMessagesTable>;
+
+/** A contact's consent to messages from one sending number or account (an inbox), set by STOP/START keywords (CO-2). */
+export interface ChannelConsentsTable {
+  tenant_id: string;
+  inbox_id: string;
+  handle: string;
+  status: 'opted_in' | 'opted_out';
+  /** The keyword (or API call) that set it. */
+  keyword: string | null;
+  changed_at: Timestamp;
+}
+
+/** Sends counted per key (a number, a tenant) and one-second window: the rate limits of outbound channels. */
+export interface SendRateWindowsTable {
+  key: string;
+  window_start: Timestamp;
+  count: ColumnType<number, number | undefined, number>;
+}
+
+/** The last problems of a channel connection (a refused send, a bad webhook signature, a lost bind), shown to the admin. */
+export interface ChannelErrorsTable {
+  id: string;
+  tenant_id: string;
+  inbox_id: string;
+  kind: string;
+  message: string;
+  created_at: Timestamp;
+}

@@ -2,7 +2,10 @@ import { Type, type Static } from 'typebox';
 import type { Db } from '../db/database.ts';
 import type { InboxRow, InboxSettings } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
-import { EmailSettingsSchema, redactEmailSettings, type EmailSettings } from '../channels/email/settings.ts';
+import { EmailSettingsSchema } from '../channels/email/settings.ts';
+import { SmsSettingsSchema } from '../channels/sms/settings.ts';
+import { MetaSettingsSchema } from '../channels/meta/settings.ts';
+import { redactSecrets } from '../channels/channel-settings.ts';
 
 export const InboxSettingsSchema = Type.Object(
   {
@@ -15,6 +18,10 @@ export const InboxSettingsSchema = Type.Object(
     allowedDomains: Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.*:-]+$' }), { maxItems: 50 }),
     /** Email inboxes: address, SMTP relay, IMAP mailbox (see docs/channels/email.md). */
     email: Type.Optional(EmailSettingsSchema),
+    /** SMS inboxes: the number and its provider (see docs/channels/sms.md). */
+    sms: Type.Optional(SmsSettingsSchema),
+    /** WhatsApp, Messenger and Instagram inboxes: the Meta account (see docs/channels/meta.md). */
+    meta: Type.Optional(MetaSettingsSchema),
   },
   { additionalProperties: false },
 );
@@ -43,7 +50,7 @@ export function toInboxDto(row: InboxRow, withSecret: boolean): InboxDto {
     publicId: row.public_id,
     name: row.name,
     channelType: row.channel_type,
-    settings: withoutSecrets({ ...defaultInboxSettings, ...row.settings }),
+    settings: redactSecrets({ ...defaultInboxSettings, ...row.settings }),
     ...(withSecret ? { identitySecret: row.identity_secret } : {}),
     createdAt: row.created_at.toISOString(),
   };
@@ -78,9 +85,4 @@ export function originAllowed(settings: InboxSettings, origin: string | undefine
     if (domain.startsWith('*.')) return host.endsWith(domain.slice(1)) || host === domain.slice(2);
     return host === domain || host.split(':')[0] === domain;
   });
-}
-
-/** Channel passwords are write-only: the API says whether one is set, never what it is. */
-function withoutSecrets(settings: InboxSettings & { email?: EmailSettings }): InboxSettings & { email?: EmailSettings } {
-  return settings.email ? { ...settings, email: redactEmailSettings(settings.email) } : settings;
 }

@@ -4,14 +4,25 @@ import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { defaultInboxSettings, getInboxOrThrow, InboxDto, InboxSettingsSchema, toInboxDto } from './inboxes.repository.ts';
-import { emailSettingsOf, mergeEmailSettings } from '../channels/email/settings.ts';
+import { CHANNEL_SETTINGS_KEYS, channelSettingsKey, keepSecrets } from '../channels/channel-settings.ts';
+import type { ChannelType, InboxSettings } from '../db/schema.ts';
 import { ParleyError } from '../errors.ts';
 import { isUniqueViolation } from '../conversations/post-message.ts';
 
-const ChannelTypeSchema = Type.Union([Type.Literal('webchat'), Type.Literal('api'), Type.Literal('email')]);
+const ChannelTypeSchema = Type.Union(['webchat', 'api', 'email', 'sms', 'whatsapp', 'messenger', 'instagram'].map((t) => Type.Literal(t)));
 
-/** An email address belongs to one inbox of one tenant: mail to it must find its inbox. */
-const addressTaken = (err: unknown) => (isUniqueViolation(err) ? new ParleyError('PARLEY_ERR_CONFLICT', 'this email address belongs to another inbox') : err);
+/** An email address, a phone number, a Meta account belongs to one inbox of one tenant: what arrives for it must find its inbox. */
+const addressTaken = (err: unknown) =>
+  isUniqueViolation(err) ? new ParleyError('PARLEY_ERR_CONFLICT', 'this address, number or account belongs to another inbox') : err;
+
+/** The stored settings after an update: channel secrets left out of the update are kept. */
+function mergeSettings(current: Partial<InboxSettings>, update: object | undefined): string {
+  const before = current as Record<string, unknown>;
+  const after = (update ?? {}) as Record<string, unknown>;
+  const next: Record<string, unknown> = { ...defaultInboxSettings, ...before, ...after };
+  for (const key of CHANNEL_SETTINGS_KEYS) if (after[key]) next[key] = keepSecrets(before[key], after[key]);
+  return JSON.stringify(next);
+}
 
 export function inboxRoutes(app: App, deps: Deps) {
   const db = deps.db;
@@ -42,8 +53,9 @@ export function inboxRoutes(app: App, deps: Deps) {
     async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
-      const email = request.body.settings?.email;
-      if (request.body.channelType === 'email' && !email) throw new ParleyError('PARLEY_ERR_VALIDATION', 'an email inbox needs settings.email with its address');
+      const channelType = request.body.channelType as ChannelType;
+      const key = channelSettingsKey[channelType];
+      if (key && !(request.body.settings as Record<string, unknown> | undefined)?.[key]) throw new ParleyError('PARLEY_ERR_VALIDATION', `a ${channelType} inbox needs settings.${key}`);
       const row = await db
         .insertInto('inboxes')
         .values({
@@ -51,8 +63,8 @@ export function inboxRoutes(app: App, deps: Deps) {
           tenant_id: principal.tenantId,
           public_id: newToken('wc', 12),
           name: request.body.name,
-          channel_type: request.body.channelType,
-          settings: JSON.stringify({ ...defaultInboxSettings, ...request.body.settings, ...(email ? { email: mergeEmailSettings(null, email) } : {}) }),
+          channel_type: channelType,
+          settings: mergeSettings({}, request.body.settings),
           identity_secret: newToken('ids', 24),
         })
         .returningAll()
@@ -80,12 +92,7 @@ export function inboxRoutes(app: App, deps: Deps) {
         .updateTable('inboxes')
         .set({
           name: request.body.name ?? current.name,
-          settings: JSON.stringify({
-            ...defaultInboxSettings,
-            ...current.settings,
-            ...request.body.settings,
-            ...(request.body.settings?.email ? { email: mergeEmailSettings(emailSettingsOf(current.settings), request.body.settings.email) } : {}),
-          }),
+          settings: mergeSettings(current.settings, request.body.settings),
         })
         .where('tenant_id', '=', principal.tenantId)
         .where('id', '=', current.id)

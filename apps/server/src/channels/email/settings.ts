@@ -55,32 +55,6 @@ export function emailSettingsOf(inboxSettings: unknown): EmailSettings | null {
   return email && typeof email.address === 'string' ? email : null;
 }
 
-/** What the API shows: passwords replaced by `passwordSet`. */
-export function redactEmailSettings(email: EmailSettings): EmailSettings {
-  const strip = <T extends { password?: string; passwordSet?: boolean }>(s: T | undefined): T | undefined => {
-    if (!s) return s;
-    const { password, ...rest } = s;
-    return { ...rest, passwordSet: Boolean(password) } as T;
-  };
-  const out: EmailSettings = { ...email, smtp: strip(email.smtp), imap: strip(email.imap) };
-  if (!out.smtp) delete out.smtp;
-  if (!out.imap) delete out.imap;
-  return out;
-}
-
-/** An update that leaves a password out keeps the stored one (the API never shows it back). */
-export function mergeEmailSettings(current: EmailSettings | null, next: EmailSettings): EmailSettings {
-  const keep = <T extends { password?: string; passwordSet?: boolean }>(now: T | undefined, old: T | undefined): T | undefined => {
-    if (!now) return now;
-    const { passwordSet: _ignored, ...rest } = now;
-    return (rest.password === undefined && old?.password ? { ...rest, password: old.password } : rest) as T;
-  };
-  const out: EmailSettings = { ...next, smtp: keep(next.smtp, current?.smtp), imap: keep(next.imap, current?.imap) };
-  if (!out.smtp) delete out.smtp;
-  if (!out.imap) delete out.imap;
-  return out;
-}
-
 /** `Support+cnv_1@Example.com` → address `support@example.com`, token `cnv_1`. */
 export function splitAddress(address: string): { address: string; token: string | null } {
   const at = address.lastIndexOf('@');
