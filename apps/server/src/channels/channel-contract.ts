@@ -12,6 +12,8 @@ export interface ContractSamples {
   knownStatuses: string[];
   /** Channel settings whose provider cannot be reached. */
   unreachableSettings: unknown;
+  /** A handle of this channel to send to (an email address, an E.164 number, a page-scoped id). */
+  recipient: string;
 }
 
 const STATUSES: MessageStatus[] = ['received', 'queued', 'sent', 'delivered', 'read', 'failed'];
@@ -43,7 +45,7 @@ export async function checkAdapterContract(adapter: ChannelAdapter, samples: Con
   const result = await adapter.send(settings, {
     messageId: 'msg_contract',
     conversationId: 'cnv_contract',
-    to: { handle: 'someone@customer.test', name: null },
+    to: { handle: samples.recipient, name: null },
     subject: 'contract',
     text: 'contract',
     attachments: [],

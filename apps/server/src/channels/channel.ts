@@ -17,6 +17,14 @@ export interface ChannelAdapter<Settings = unknown> {
   mapStatus(providerStatus: string): MessageStatus | null;
   /** The inbox's channel settings out of the inbox's settings; null when the inbox cannot send. */
   settingsOf(inboxSettings: unknown): Settings | null;
+  /** Reaches the provider with these settings without sending a message (the admin's "test connection"). */
+  testConnection?(settings: Settings): Promise<{ ok: boolean; message: string }>;
+  /**
+   * When free text may be sent in a conversation (WhatsApp's 24-hour customer-service window):
+   * given the customer's last inbound message, whether free text is allowed now and until when.
+   * Absent: always allowed. Template messages are allowed regardless.
+   */
+  sendWindow?(lastInboundAt: Date | null, now: Date): { freeText: boolean; closesAt: Date | null };
 }
 
 export interface InboundAttachment {
@@ -65,6 +73,8 @@ export interface OutboundMessage {
   subject: string | null;
   text: string;
   attachments: OutboundAttachment[];
+  /** An approved template to send instead of free text (WhatsApp outside the 24-hour window); `text` is its rendered body. */
+  template?: { name: string; language: string; parameters: string[] };
   /** The customer's message this answers, for threading and quoting. */
   replyTo: { externalId: string | null; threadKeys: string[]; from: string | null; text: string; sentAt: Date } | null;
 }

@@ -12,4 +12,5 @@ export const contractSamples: ContractSamples = {
   knownStatuses: ['sent', 'delivered', 'failed', 'bounced'],
   // A relay on a port nobody listens on: a connection failure, which may pass later.
   unreachableSettings: { address: 'support@x.test', smtp: { host: '127.0.0.1', port: 1, secure: false } },
+  recipient: 'someone@customer.test',
 };
