@@ -371,6 +371,32 @@ CREATE TABLE channel_errors (
 CREATE INDEX channel_errors_inbox_idx ON channel_errors (tenant_id, inbox_id, created_at DESC)
 `,
   },
+  {
+    version: 8,
+    name: 'smpp',
+    sql: `
+CREATE TABLE smpp_part_ids (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  part_message_id text NOT NULL,
+  first_message_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, inbox_id, part_message_id)
+);
+CREATE TABLE smpp_inbound_parts (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  concat_key text NOT NULL,
+  part_no integer NOT NULL,
+  total integer NOT NULL,
+  text text NOT NULL,
+  details jsonb NOT NULL DEFAULT '{}',
+  received_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, inbox_id, concat_key, part_no)
+);
+CREATE INDEX smpp_inbound_parts_age_idx ON smpp_inbound_parts (received_at)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
