@@ -1,0 +1,233 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentDecode } from '../providers/kannel.ts';
+import { decodeUcs2, encodeGsm7, encodeUcs2 } from '../smpp/encoding.ts';
+
+/**
+ * A real Kannel for tests, from Debian's `kannel` (bearerbox, smsbox) and `kannel-extras`
+ * (fakesmsc): bearerbox with the `fake` SMSC, smsbox with one sms-service whose get-url is
+ * Parley's webhook, and fakesmsc connected to the fake SMSC playing the handset. Everything
+ * runs from a generated kannel.conf in a temp dir on free ports, and is stopped by `stop()`
+ * (also when starting fails halfway).
+ */
+
+const BINARIES = { bearerbox: '/usr/sbin/bearerbox', smsbox: '/usr/sbin/smsbox', fakesmsc: '/usr/lib/kannel/test/fakesmsc' };
+
+/** The Kannel programs that are missing on this machine (empty: a Kannel can be started). */
+export function missingKannelBinaries(): string[] {
+  return Object.values(BINARIES).filter((path) => !existsSync(path));
+}
+
+/** One text the handset (fakesmsc) received from Kannel. */
+export interface HandsetMessage {
+  from: string;
+  to: string;
+  text: string;
+}
+
+export interface KannelPeer {
+  /** smsbox's sendsms URL and the sendsms-user's credentials, as an admin enters them in the inbox. */
+  sendUrl: string;
+  username: string;
+  password: string;
+  /** The handset sends one text: GSM-7 texts as plain text, others as UCS-2 (as a phone would). */
+  handsetSends(from: string, to: string, text: string): void;
+  /** What the handset received so far. */
+  handsetReceived(): HandsetMessage[];
+  /** Waits until the handset received a text matching `match`. */
+  waitForHandset(match: (m: HandsetMessage) => boolean, timeoutMs?: number): Promise<HandsetMessage>;
+  /** Kannel's own status page (bearerbox admin), for failure messages. */
+  status(): Promise<string>;
+  /** smsbox's log, for failure messages. */
+  smsboxLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface KannelOptions {
+  /** The sms-service's get-url, with Kannel's escapes (%I, %p …). */
+  getUrl: string;
+  /** smsbox retries of a failed get-url / dlr-url call. */
+  httpRetries?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Kannel's config syntax: a quoted string, backslash and quote escaped. */
+const quoted = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
+  const missing = missingKannelBinaries();
+  if (missing.length) throw new Error(`Kannel binaries missing: ${missing.join(', ')} (Debian packages kannel, kannel-extras)`);
+  const dir = await mkdtemp(join(tmpdir(), 'parley-kannel-'));
+  const [adminPort, boxPort, sendsmsPort, fakePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const adminPassword = 'kannel-admin';
+  const username = 'parley';
+  const password = 'sendsms-secret';
+  const conf = [
+    'group = core',
+    `admin-port = ${adminPort}`,
+    `admin-password = ${adminPassword}`,
+    'admin-interface = 127.0.0.1',
+    'admin-allow-ip = 127.0.0.1',
+    `smsbox-port = ${boxPort}`,
+    'box-allow-ip = 127.0.0.1',
+    'log-level = 0',
+    `log-file = ${quoted(join(dir, 'bearerbox.log'))}`,
+    'dlr-storage = internal',
+    '',
+    'group = smsc',
+    'smsc = fake',
+    'smsc-id = fake',
+    `port = ${fakePort}`,
+    'connect-allow-ip = 127.0.0.1',
+    '',
+    'group = smsbox',
+    'bearerbox-host = 127.0.0.1',
+    `bearerbox-port = ${boxPort}`,
+    `sendsms-port = ${sendsmsPort}`,
+    'sendsms-interface = 127.0.0.1',
+    'log-level = 0',
+    `log-file = ${quoted(join(dir, 'smsbox.log'))}`,
+    `http-request-retry = ${options.httpRetries ?? 3}`,
+    'http-queue-delay = 1',
+    '',
+    'group = sendsms-user',
+    `username = ${username}`,
+    `password = ${password}`,
+    'concatenation = true',
+    'max-messages = 10',
+    '',
+    'group = sms-service',
+    'keyword = default',
+    'catch-all = true',
+    // No reply SMS from smsbox: Parley answers the handset through sendsms like any agent reply.
+    'max-messages = 0',
+    'omit-empty = true',
+    `get-url = ${quoted(options.getUrl)}`,
+    '',
+  ].join('\n');
+  const confFile = join(dir, 'kannel.conf');
+  await writeFile(confFile, conf);
+
+  const children: ChildProcess[] = [];
+  const output = { fakesmsc: '' };
+  const received: HandsetMessage[] = [];
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const status = async () => {
+    try {
+      return await (await fetch(`${adminUrl}/status.txt?password=${adminPassword}`, { signal: AbortSignal.timeout(2000) })).text();
+    } catch (err) {
+      return `bearerbox admin unreachable: ${(err as Error).message}`;
+    }
+  };
+  const readLog = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
+  const start = (path: string, args: string[]) => {
+    const child = spawn(path, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    child.on('error', () => undefined);
+    return child;
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(children.map((child) => stopChild(child)));
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    start(BINARIES.bearerbox, [confFile]);
+    // The fake SMSC listens once bearerbox has read its config; its admin page answers then too.
+    await waitFor(async () => (await status()).includes('SMSC connections'), 15_000, 'bearerbox admin page');
+    start(BINARIES.smsbox, [confFile]);
+    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort)]);
+    // fakesmsc logs every text it receives: `Got message N: <from to type data>`.
+    const onOutput = (chunk: string) => {
+      output.fakesmsc += chunk;
+      let newline: number;
+      while ((newline = output.fakesmsc.indexOf('\n')) !== -1) {
+        const line = output.fakesmsc.slice(0, newline);
+        output.fakesmsc = output.fakesmsc.slice(newline + 1);
+        const got = /Got message \d+: <(\S+) (\S+) (\S+) (.*)>\s*$/.exec(line);
+        if (got) received.push({ from: got[1]!, to: got[2]!, text: decodeHandsetData(got[3]!, got[4]!) });
+      }
+    };
+    handset.stdout!.setEncoding('utf8').on('data', onOutput);
+    handset.stderr!.setEncoding('utf8').on('data', onOutput);
+    await waitFor(
+      async () => {
+        const s = await status();
+        return /fake\[fake\].*\(online/.test(s) && /smsbox:.*on-line/.test(s);
+      },
+      15_000,
+      'fakesmsc and smsbox connected to bearerbox',
+    );
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`).catch(() => null)) !== null, 15_000, 'smsbox sendsms port');
+    return {
+      sendUrl: `http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`,
+      username,
+      password,
+      handsetSends(from, to, text) {
+        // fakesmsc's message syntax: `sender receiver type data`; `ucs2` data is UTF-16BE, URL-encoded.
+        const line = encodeGsm7(text) !== null && !/[\r\n]/.test(text) ? `${from} ${to} text ${text}` : `${from} ${to} ucs2 ${urlEncodeBytes(encodeUcs2(text))}`;
+        handset.stdin!.write(`${line}\n`);
+      },
+      handsetReceived: () => [...received],
+      async waitForHandset(match, timeoutMs = 15_000) {
+        let found: HandsetMessage | undefined;
+        await waitFor(async () => Boolean((found = received.find(match))), timeoutMs, 'a text on the handset');
+        return found!;
+      },
+      status,
+      smsboxLog: () => readLog('smsbox.log'),
+      stop,
+    };
+  } catch (err) {
+    const detail = `${(err as Error).message}\n--- status ---\n${await status()}\n--- bearerbox.log (tail) ---\n${(await readLog('bearerbox.log')).slice(-3000)}`;
+    await stop();
+    throw new Error(`Kannel did not start: ${detail}`);
+  }
+}
+
+/** Data of a fakesmsc line: `text` as is, `data`/`udh` URL-encoded bytes, `ucs-2` URL-encoded UTF-16BE. */
+function decodeHandsetData(type: string, data: string): string {
+  if (type === 'text') return data;
+  const bytes = percentDecode(data);
+  return type === 'ucs-2' || type === 'ucs2' ? decodeUcs2(bytes) : bytes.toString('utf8');
+}
+
+function urlEncodeBytes(bytes: Buffer): string {
+  return [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, then SIGKILL if the program has not exited within a few seconds (bearerbox drains its queues first). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
