@@ -7,6 +7,9 @@ import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { lockConversationsWithContacts, lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
+import type { OutboundMessage } from '../channels/channel.ts';
+import { assertMaySend } from '../compliance/send-policy.ts';
+import { isKeywordReply } from '../compliance/keyword-reply.ts';
 
 export const MAX_MESSAGE_LENGTH = 20_000;
 
@@ -25,6 +28,10 @@ export interface PostMessageInput {
   clientMessageId?: string | null;
   /** The provider's id of an inbound message: stored once, whatever the retries. */
   sourceId?: string | null;
+  /** A customer's message that is not work: it neither reopens a resolved conversation nor takes the batch path (opt-out keywords, see compliance/). */
+  reopens?: boolean;
+  /** An approved template (WhatsApp): may be sent when the channel's free-text window is closed. */
+  template?: OutboundMessage['template'];
 }
 
 export interface PostMessageResult {
@@ -47,11 +54,13 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
 
   try {
     // The common case — a customer's text message — takes the set-based path (see postInboundTexts).
-    if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0) {
+    if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0 && input.reopens !== false) {
       return await deps.committer.runBatched(input.tenantId, postInboundTexts, { ...input, content });
     }
     return await transact(deps, input.tenantId, async (trx, outbox) => {
       const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
+      // Consent, countries, the channel's window: refused before anything is stored.
+      if (input.direction === 'out' && !isPrivate) await assertMaySend(trx, conversation, { template: input.template !== undefined, exemptConsent: isKeywordReply(input) });
       const attachments = await claimAttachments(trx, input, attachmentIds);
       const mentions = isPrivate ? await findMentions(trx, input.tenantId, content) : [];
       const now = new Date();
@@ -80,9 +89,9 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
         .returningAll()
         .executeTakeFirst();
       if (!message) return { message: (await findExisting(trx, input))!, created: false };
-      await enqueueOutbound(trx, message, conversation);
+      await enqueueOutbound(trx, message, conversation, input.template);
 
-      const reopen = input.direction === 'in' && reopensOnCustomerMessage(conversation);
+      const reopen = input.direction === 'in' && input.reopens !== false && reopensOnCustomerMessage(conversation);
       const updated = await trx
         .updateTable('conversations')
         .set((eb) => ({

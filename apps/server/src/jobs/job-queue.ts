@@ -14,6 +14,13 @@ export interface JobContext {
 /** Thrown by a handler when trying again cannot help (a definitive 4xx, a deleted target). */
 export class PermanentJobError extends Error {}
 
+/** Thrown by a handler that may not run yet (no send slot left in this second): the job runs again at `runAt`, and the attempt does not count. */
+export class RetryJobAt extends Error {
+  constructor(readonly runAt: Date) {
+    super(`postponed until ${runAt.toISOString()}`);
+  }
+}
+
 export type JobHandler = (job: JobContext) => Promise<void>;
 
 export async function enqueueJob(
@@ -117,6 +124,10 @@ export class JobWorker {
       await handler({ id: String(row.id), tenantId: row.tenant_id, attempts: row.attempts, maxAttempts: this.opts.maxAttempts, payload: row.payload });
       await this.db.deleteFrom('jobs').where('id', '=', row.id).execute();
     } catch (err) {
+      if (err instanceof RetryJobAt) {
+        await this.db.updateTable('jobs').set((eb) => ({ status: 'queued', attempts: eb('attempts', '-', 1), locked_until: null, run_at: err.runAt })).where('id', '=', row.id).execute();
+        return;
+      }
       const message = err instanceof Error ? err.message : String(err);
       const final = err instanceof PermanentJobError || row.attempts >= this.opts.maxAttempts;
       const delay = Math.min(3_600_000, this.opts.backoffBaseMs * 2 ** (row.attempts - 1)) * (0.8 + Math.random() * 0.4);

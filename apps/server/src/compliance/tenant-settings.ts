@@ -1,0 +1,29 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { TenantSettings } from '../db/schema.ts';
+import { notFound } from '../errors.ts';
+
+/**
+ * Outbound messages per second for a tenant that set no limit of its own: well above what one
+ * agent team types, low enough that a runaway script cannot burn the tenant's provider quota.
+ */
+export const DEFAULT_TENANT_SENDS_PER_SECOND = 50;
+
+export async function getTenantSettings(db: Db, tenantId: string): Promise<{ name: string; settings: TenantSettings }> {
+  const row = await db.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirst();
+  if (!row) throw notFound('tenant');
+  return { name: row.name, settings: row.settings ?? {} };
+}
+
+/** Merges a change into the stored settings in one statement (no lost update between two admins). */
+export async function updateTenantSettings(db: Db, tenantId: string, change: TenantSettings & { maxSendsPerSecond?: number | null }): Promise<TenantSettings> {
+  const row = await db
+    .updateTable('tenants')
+    // A null in the change removes the setting (back to the default).
+    .set({ settings: sql<string>`jsonb_strip_nulls(settings || ${JSON.stringify(change)}::jsonb)` })
+    .where('id', '=', tenantId)
+    .returning('settings')
+    .executeTakeFirst();
+  if (!row) throw notFound('tenant');
+  return row.settings;
+}
