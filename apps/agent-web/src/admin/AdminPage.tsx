@@ -3,6 +3,7 @@ import { adminSections, routeHref, supervisorSections, type AdminSection } from 
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { ApiKeysAdmin } from './ApiKeysAdmin';
 import { CannedRepliesAdmin } from './CannedRepliesAdmin';
+import { ComplianceAdmin } from './ComplianceAdmin';
 import { InboxesAdmin } from './InboxesAdmin';
 import { QueuesAdmin } from './QueuesAdmin';
 import { RoutingAgentsAdmin } from './RoutingAgentsAdmin';
@@ -11,6 +12,7 @@ import { WebhooksAdmin } from './WebhooksAdmin';
 
 const titles: Record<AdminSection, MessageKey> = {
   inboxes: 'admin.inboxes',
+  compliance: 'admin.compliance',
   users: 'admin.users',
   queues: 'admin.queues',
   'routing-agents': 'admin.routingAgents',
@@ -40,6 +42,7 @@ export function AdminPage({ section, itemId }: { section: AdminSection; itemId: 
       </nav>
       <div className="admin-content">
         {section === 'inboxes' && <InboxesAdmin selectedId={itemId} />}
+        {section === 'compliance' && <ComplianceAdmin />}
         {section === 'users' && <UsersAdmin />}
         {section === 'queues' && <QueuesAdmin selectedId={itemId} />}
         {section === 'routing-agents' && <RoutingAgentsAdmin selectedId={itemId} />}

@@ -1,13 +1,20 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../api/client';
-import type { Inbox, InboxSettings, PrechatField } from '../api/types';
+import { PROVIDER_CHANNELS, type Inbox, type InboxSettings, type PrechatField, type ProviderChannel } from '../api/types';
 import { navigate, routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
+import { ChannelIcon } from '../ui/ChannelIcon';
 import { CopyButton } from '../ui/CopyButton';
 import { useWorkspace } from '../workspace/workspace-store';
+import { ChannelHealth } from './ChannelHealth';
+import { ChannelInboxForm } from './ChannelInboxForm';
 import { useLoad } from './use-load';
 
 const DEFAULT_COLOR = '#3b5bdb';
+
+type NewChannel = 'webchat' | ProviderChannel;
+const NEW_CHANNELS: NewChannel[] = ['webchat', ...PROVIDER_CHANNELS];
+const isProviderChannel = (c: string): c is ProviderChannel => (PROVIDER_CHANNELS as readonly string[]).includes(c);
 
 export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
   const { t } = useI18n();
@@ -18,21 +25,33 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
     reloadInboxes();
   };
   const [name, setName] = useState('');
+  const [channel, setChannel] = useState<NewChannel>('webchat');
+  /** A provider channel being connected: its form takes the detail pane until saved or cancelled. */
+  const [connecting, setConnecting] = useState<ProviderChannel | null>(null);
   const [createError, setCreateError] = useState<string | null>(null);
   const inboxes = data?.items ?? [];
   const selected = inboxes.find((i) => i.id === selectedId) ?? null;
 
+  const opened = (inbox: Inbox) => {
+    setConnecting(null);
+    reload();
+    navigate({ name: 'admin', section: 'inboxes', itemId: inbox.id });
+  };
+
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setCreateError(null);
+    if (channel !== 'webchat') {
+      setConnecting(channel);
+      return;
+    }
     try {
       const inbox = await api.createInbox({
         name: name.trim(), channelType: 'webchat',
         settings: { color: DEFAULT_COLOR, greeting: '', prechat: { enabled: true, fields: [{ name: 'name', required: true }, { name: 'email', required: false }] }, allowedDomains: [] },
       });
       setName('');
-      reload();
-      navigate({ name: 'admin', section: 'inboxes', itemId: inbox.id });
+      opened(inbox);
     } catch (err) {
       setCreateError(errorMessage(err));
     }
@@ -42,20 +61,30 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
     <div className="admin-split">
       <section className="admin-list">
         <header className="section-header"><h2>{t('admin.inboxes')}</h2></header>
-        <form className="inline-form" onSubmit={create}>
-          <input className="input input-sm" name="inboxName" required value={name} onChange={(e) => setName(e.target.value)}
-            placeholder={t('inbox.newPlaceholder')} aria-label={t('inbox.name')} maxLength={80} />
-          <button className="btn btn-primary btn-sm" type="submit">{t('inbox.create')}</button>
+        <form className="connect-form" onSubmit={create} aria-label={t('channel.connect')}>
+          <span className="muted small">{t('channel.connect')}</span>
+          <div className="inline-form">
+            <select className="select select-sm" name="channelType" value={channel} aria-label={t('channel.pick')}
+              onChange={(e) => setChannel(e.target.value as NewChannel)}>
+              {NEW_CHANNELS.map((c) => <option key={c} value={c}>{t(`channel.${c}`)}</option>)}
+            </select>
+            {channel === 'webchat' && (
+              <input className="input input-sm" name="inboxName" required value={name} onChange={(e) => setName(e.target.value)}
+                placeholder={t('inbox.newPlaceholder')} aria-label={t('inbox.name')} maxLength={80} />
+            )}
+            <button className="btn btn-primary btn-sm" type="submit">{channel === 'webchat' ? t('inbox.create') : t('channel.connectSubmit')}</button>
+          </div>
         </form>
         {createError && <p className="form-error">{createError}</p>}
         {error && <p className="form-error">{error}</p>}
         <ul className="item-list">
           {inboxes.map((i) => (
             <li key={i.id}>
-              <a href={routeHref({ name: 'admin', section: 'inboxes', itemId: i.id })} className={`item${i.id === selectedId ? ' active' : ''}`}>
-                <span className="dot" style={{ background: i.settings.color }} />
+              <a href={routeHref({ name: 'admin', section: 'inboxes', itemId: i.id })} className={`item${i.id === selectedId && !connecting ? ' active' : ''}`}
+                onClick={() => setConnecting(null)}>
+                <ChannelIcon channel={i.channelType} />
                 <span className="item-title">{i.name}</span>
-                <span className="muted small">{t('inbox.webchat')}</span>
+                <span className="muted small">{channelAddress(i) ?? t(`channel.${i.channelType}`)}</span>
               </a>
             </li>
           ))}
@@ -63,7 +92,18 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
         </ul>
       </section>
       <section className="admin-detail">
-        {selected ? <InboxEditor key={selected.id} inbox={selected} onSaved={reload} /> : (
+        {connecting ? (
+          <div className="detail">
+            <header className="section-header">
+              <h2><ChannelIcon channel={connecting} size={18} /> {t('channel.connectTitle', { channel: t(`channel.${connecting}`) })}</h2>
+            </header>
+            <ChannelInboxForm key={connecting} channel={connecting} inbox={null} onSaved={opened} onCancel={() => setConnecting(null)} />
+          </div>
+        ) : selected ? (
+          isProviderChannel(selected.channelType)
+            ? <ChannelInboxEditor key={selected.id} inbox={selected} channel={selected.channelType} onSaved={reload} />
+            : <InboxEditor key={selected.id} inbox={selected} onSaved={reload} />
+        ) : (
           <div className="empty-state"><p className="muted">{t('inbox.select')}</p></div>
         )}
       </section>
@@ -71,16 +111,65 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
   );
 }
 
-function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) {
+/** The number or account an inbox is connected to, for the list. */
+function channelAddress(inbox: Inbox): string | null {
+  return inbox.settings.sms?.number ?? inbox.settings.meta?.displayNumber ?? (inbox.settings.email?.address as string | undefined) ?? null;
+}
+
+/** The routing queue of an inbox: saved at once, apart from the inbox settings (its own route). */
+function InboxQueueField({ inbox, onStatus }: { inbox: Inbox; onStatus: (s: { ok: boolean; text: string } | null) => void }) {
   const { t } = useI18n();
   const { queues } = useWorkspace();
+  const [queueId, setQueueId] = useState(inbox.queueId ?? '');
+  if (queues.length === 0) return null;
+  return (
+    <label className="field span-2">
+      <span>{t('inbox.queue')}</span>
+      <select className="select" name="queueId" value={queueId}
+        onChange={(e) => {
+          const next = e.target.value;
+          setQueueId(next);
+          onStatus(null);
+          api.setInboxQueue(inbox.id, next || null).then(
+            () => onStatus({ ok: true, text: t('common.saved') }),
+            (err) => onStatus({ ok: false, text: errorMessage(err) }),
+          );
+        }}>
+        <option value="">{t('inbox.defaultQueue')}</option>
+        {queues.filter((q) => !q.isDefault).map((q) => <option key={q.id} value={q.id}>{q.name}</option>)}
+      </select>
+      <span className="muted small">{t('inbox.queueHint')}</span>
+    </label>
+  );
+}
+
+function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel: ProviderChannel; onSaved: () => void }) {
+  const { t } = useI18n();
+  const [queueStatus, setQueueStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  return (
+    <div className="detail">
+      <header className="section-header">
+        <h2><ChannelIcon channel={channel} size={18} /> {inbox.name}</h2>
+        <span className="muted small">{t(`channel.${channel}`)}{channelAddress(inbox) ? ` · ${channelAddress(inbox)}` : ''}</span>
+      </header>
+      <ChannelInboxForm channel={channel} inbox={inbox} onSaved={onSaved} />
+      <div className="form-grid">
+        <InboxQueueField inbox={inbox} onStatus={setQueueStatus} />
+        {queueStatus && <span className={`span-2 ${queueStatus.ok ? 'ok' : 'form-error'}`} role="status">{queueStatus.text}</span>}
+      </div>
+      <ChannelHealth inbox={inbox} />
+    </div>
+  );
+}
+
+function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) {
+  const { t } = useI18n();
   const [name, setName] = useState(inbox.name);
   const [settings, setSettings] = useState<InboxSettings>(inbox.settings);
   const [domains, setDomains] = useState(inbox.settings.allowedDomains.join('\n'));
   const [snippet, setSnippet] = useState<string | null>(null);
   const [showSecret, setShowSecret] = useState(false);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
-  const [queueId, setQueueId] = useState(inbox.queueId ?? '');
 
   useEffect(() => {
     api.inboxSnippet(inbox.id).then((r) => setSnippet(r.html), () => setSnippet(null));
@@ -127,26 +216,7 @@ function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) 
             <code className="mono small">{settings.color}</code>
           </span>
         </label>
-        {queues.length > 0 && (
-          <label className="field span-2">
-            <span>{t('inbox.queue')}</span>
-            <select className="select" name="queueId" value={queueId}
-              onChange={(e) => {
-                const next = e.target.value;
-                setQueueId(next);
-                setStatus(null);
-                // Saved at once, apart from the inbox settings (its own route).
-                api.setInboxQueue(inbox.id, next || null).then(
-                  () => setStatus({ ok: true, text: t('common.saved') }),
-                  (err) => setStatus({ ok: false, text: errorMessage(err) }),
-                );
-              }}>
-              <option value="">{t('inbox.defaultQueue')}</option>
-              {queues.filter((q) => !q.isDefault).map((q) => <option key={q.id} value={q.id}>{q.name}</option>)}
-            </select>
-            <span className="muted small">{t('inbox.queueHint')}</span>
-          </label>
-        )}
+        <InboxQueueField inbox={inbox} onStatus={setStatus} />
         <label className="field span-2">
           <span>{t('inbox.greeting')}</span>
           <textarea className="input" rows={2} value={settings.greeting} maxLength={500}

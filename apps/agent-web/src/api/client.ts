@@ -1,7 +1,8 @@
 import type {
   AgentRouting, ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, ConversationRouting, Inbox,
   Invitation, Locale, Message, Offer, PerChannel, Queue, QueueInput, Role, Session, SettableAgentState, User, Wallboard,
-  Webhook, WebhookDelivery, InboxSettings,
+  Webhook, WebhookDelivery, InboxSettings, ChannelType, ConnectionTest, ChannelError, WebhookUrl, TenantSettings, SendPolicy,
+  Consent, ConsentStatus,
 } from './types';
 
 /** An error answered by the API: `{ error: { code, message, details? } }` with its HTTP status. */
@@ -154,11 +155,25 @@ export const api = {
     request<{ content: string }>(`/canned-replies/${id}/render`, { method: 'POST', body: { conversationId } }),
 
   inboxes: () => request<{ items: Inbox[] }>('/inboxes'),
-  createInbox: (body: { name: string; channelType: 'webchat'; settings?: Partial<InboxSettings> }) =>
+  createInbox: (body: { name: string; channelType: ChannelType; settings?: Partial<InboxSettings> }) =>
     request<Inbox>('/inboxes', { method: 'POST', body }),
   updateInbox: (id: string, body: { name?: string; settings?: Partial<InboxSettings> }) =>
     request<Inbox>(`/inboxes/${id}`, { method: 'PATCH', body }),
   inboxSnippet: (id: string) => request<{ html: string }>(`/inboxes/${id}/snippet`),
+  testConnection: (id: string) => request<ConnectionTest>(`/inboxes/${id}/test-connection`, { method: 'POST', body: {} }),
+  channelErrors: (id: string) => request<{ items: ChannelError[] }>(`/inboxes/${id}/errors`),
+  webhookUrls: async (id: string) => webhookUrlList(await request<unknown>(`/inboxes/${id}/webhook-urls`)),
+
+  tenantSettings: () => request<TenantSettings>('/tenant/settings'),
+  updateTenantSettings: (body: Partial<TenantSettings>) => request<TenantSettings>('/tenant/settings', { method: 'PATCH', body }),
+
+  sendPolicy: (conversationId: string) => request<SendPolicy>(`/conversations/${conversationId}/send-policy`),
+  sendTemplate: (conversationId: string, body: { name: string; language: string; parameters: string[] }) =>
+    request<Message>(`/conversations/${conversationId}/template-messages`, { method: 'POST', body }),
+  messageChannel: (messageId: string) => request<{ status: string; error: string | null }>(`/messages/${messageId}/channel`),
+  consents: (contactId: string) => request<{ items: Consent[] }>(`/contacts/${contactId}/consents`),
+  setConsent: (contactId: string, inboxId: string, status: ConsentStatus) =>
+    request<Consent>(`/contacts/${contactId}/consents/${inboxId}`, { method: 'PUT', body: { status } }),
 
   invitations: () => request<{ items: Invitation[] }>('/invitations'),
   invite: (email: string, role: Role) => request<Invitation>('/invitations', { method: 'POST', body: { email, role } }),
@@ -195,6 +210,21 @@ export const api = {
   setInboxQueue: (inboxId: string, queueId: string | null) =>
     request<void>(`/routing/inboxes/${encodeURIComponent(inboxId)}/queue`, { method: 'PUT', body: { queueId } }),
 };
+
+/**
+ * The webhook URLs of an inbox as a list, whichever way the server lays them out:
+ * `{items: [{name, url}]}`, `{urls: {name: url}}` or `{name: url}`.
+ */
+export function webhookUrlList(body: unknown): WebhookUrl[] {
+  if (!body || typeof body !== 'object') return [];
+  const b = body as { items?: unknown; urls?: unknown };
+  if (Array.isArray(b.items)) {
+    return b.items.flatMap((i: { name?: unknown; kind?: unknown; url?: unknown }) =>
+      typeof i?.url === 'string' ? [{ name: String(i.name ?? i.kind ?? ''), url: i.url }] : []);
+  }
+  const record = (b.urls && typeof b.urls === 'object' ? b.urls : b) as Record<string, unknown>;
+  return Object.entries(record).flatMap(([name, url]) => (typeof url === 'string' && /^https?:\/\//.test(url) ? [{ name, url }] : []));
+}
 
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.message;

@@ -34,13 +34,66 @@ export interface InboxSettings {
   greeting: string;
   prechat: { enabled: boolean; fields: PrechatField[] };
   allowedDomains: string[];
+  /** Email inboxes (apps/server/src/channels/email/settings.ts). */
+  email?: Record<string, unknown>;
+  /** SMS inboxes (apps/server/src/channels/sms/settings.ts). */
+  sms?: SmsSettings;
+  /** WhatsApp, Messenger and Instagram inboxes (apps/server/src/channels/meta/settings.ts). */
+  meta?: MetaSettings;
+}
+
+export const CHANNEL_TYPES = ['webchat', 'api', 'email', 'sms', 'whatsapp', 'messenger', 'instagram'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+/** Channels that speak through a provider (test connection, webhook URLs, channel errors, send policy). */
+export const PROVIDER_CHANNELS = ['sms', 'whatsapp', 'messenger', 'instagram'] as const;
+export type ProviderChannel = (typeof PROVIDER_CHANNELS)[number];
+
+export const SMS_PROVIDERS = ['twilio', 'sinch', 'vonage', 'kannel', 'smpp'] as const;
+export type SmsProvider = (typeof SMS_PROVIDERS)[number];
+
+/**
+ * Channel settings as the API shows them: secrets are write-only, so a stored one reads as
+ * `<name>Set: true`, and an update that leaves it out keeps it.
+ */
+export type ProviderFields = Record<string, string | number | boolean | undefined>;
+
+export interface SmsSettings {
+  number: string;
+  provider: SmsProvider;
+  maxSendsPerSecond?: number;
+  twilio?: ProviderFields;
+  sinch?: ProviderFields;
+  vonage?: ProviderFields;
+  kannel?: ProviderFields;
+  smpp?: ProviderFields;
+}
+
+export interface WhatsAppTemplate {
+  name: string;
+  language: string;
+  body: string;
+}
+
+export interface MetaSettings {
+  accountId: string;
+  displayNumber?: string;
+  appSecret?: string;
+  appSecretSet?: boolean;
+  accessToken?: string;
+  accessTokenSet?: boolean;
+  verifyToken?: string;
+  verifyTokenSet?: boolean;
+  graphBaseUrl?: string;
+  apiVersion?: string;
+  businessAccountId?: string;
+  templates?: WhatsAppTemplate[];
 }
 
 export interface Inbox {
   id: string;
   publicId: string;
   name: string;
-  channelType: 'webchat';
+  channelType: ChannelType;
   settings: InboxSettings;
   identitySecret?: string;
   /** The routing queue conversations of this inbox enter; null or absent: the tenant's default queue. */
@@ -78,14 +131,21 @@ export interface Message {
   content: string;
   attachments: Attachment[];
   mentions: string[];
-  status: 'received' | 'sent' | 'delivered' | 'read' | 'failed';
+  status: MessageStatus;
+  /** Why the channel could not deliver it (status 'failed'), or the last retryable error; absent on older servers. */
+  error?: string | null;
   clientMessageId: string | null;
   createdAt: string;
 }
 
+export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = 'received' | (typeof DELIVERY_STATUSES)[number];
+
 export interface Conversation {
   id: string;
   inboxId: string;
+  /** The channel the customer uses (the reply leaves by it); absent on older servers: the inbox's. */
+  channelType?: ChannelType;
   status: ConversationStatus;
   priority: number;
   assigneeId: string | null;
@@ -152,6 +212,55 @@ export interface WebhookDelivery {
   lastError: string | null;
   createdAt: string;
   deliveredAt: string | null;
+}
+
+// ---------------------------------------------------------------- channels (issue 4)
+
+export interface ConnectionTest {
+  ok: boolean;
+  message: string;
+}
+
+export interface ChannelError {
+  id: string;
+  kind: string;
+  message: string;
+  createdAt: string;
+}
+
+export interface WebhookUrl {
+  /** What the URL is for (inbound messages, delivery reports …), as the server names it. */
+  name: string;
+  url: string;
+}
+
+export interface TenantSettings {
+  /** ISO 3166-1 alpha-2 codes no message may be sent to or from (CO-3). */
+  unavailableCountries: string[];
+  /** Outbound messages per second for the whole tenant; null: no tenant limit. */
+  maxSendsPerSecond: number | null;
+}
+
+export type SendBlockReason = 'opted_out' | 'country_unavailable' | 'window_closed' | 'no_channel';
+
+export interface SendPolicy {
+  canSend: boolean;
+  /** Free text allowed (false outside WhatsApp's 24-hour window: templates only). */
+  freeText: boolean;
+  reason: SendBlockReason | null;
+  message: string | null;
+  windowClosesAt: string | null;
+  templates: WhatsAppTemplate[];
+}
+
+export type ConsentStatus = 'opted_in' | 'opted_out';
+
+export interface Consent {
+  inboxId: string;
+  handle: string;
+  status: ConsentStatus;
+  keyword: string | null;
+  changedAt: string;
 }
 
 // ---------------------------------------------------------------- routing (docs/routing-api.md)
@@ -331,6 +440,7 @@ export type ServerEvent =
   | { type: 'conversation.created'; data: Conversation }
   | { type: 'conversation.updated'; data: Conversation }
   | { type: 'message.created'; data: Message }
+  | { type: 'message.updated'; data: Message }
   | { type: 'conversation.read'; data: { conversationId: string; by: 'contact' | 'agent'; at: string } }
   | { type: 'routing.offer'; data: { offer: Offer; conversation: Conversation } }
   | { type: 'routing.offer_closed'; data: { offer: Offer; reason: 'accepted' | 'declined' | 'expired' | 'revoked'; detail?: string } }

@@ -1,7 +1,7 @@
 /** Hash routes of the agent app: `#/login`, `#/conversations/:id`, `#/admin/:section`, `#/invite/:token`, `#/wallboard`. */
 
-export type AdminSection = 'inboxes' | 'users' | 'queues' | 'routing-agents' | 'api-keys' | 'webhooks' | 'canned-replies';
-export const adminSections: AdminSection[] = ['inboxes', 'users', 'queues', 'routing-agents', 'api-keys', 'webhooks', 'canned-replies'];
+export type AdminSection = 'inboxes' | 'compliance' | 'users' | 'queues' | 'routing-agents' | 'api-keys' | 'webhooks' | 'canned-replies';
+export const adminSections: AdminSection[] = ['inboxes', 'compliance', 'users', 'queues', 'routing-agents', 'api-keys', 'webhooks', 'canned-replies'];
 /** Routing sections are open to supervisors too (they tune routing); the rest is for admins. */
 export const supervisorSections: AdminSection[] = ['queues', 'routing-agents'];
 
