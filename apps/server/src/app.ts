@@ -38,6 +38,8 @@ import { routingRoutes } from './routing/routing.routes.ts';
 import { isRoutingError, routingErrorHttpStatus } from '@parley/routing';
 import { CHANNEL_SEND_JOB, sendOutboundJob } from './channels/outbound.ts';
 import { channelMessageRoutes } from './channels/channel-messages.routes.ts';
+import { webhookScope } from './channels/webhook-scope.ts';
+import { smsRoutes } from './channels/sms/sms.routes.ts';
 import { EmailChannel } from './channels/email/email-channel.ts';
 
 export interface Parley {
@@ -140,6 +142,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     routingRoutes(scoped, deps);
     channelMessageRoutes(scoped, deps);
   }, { prefix: '/api/v1' });
+  await app.register(webhookScope((scope) => smsRoutes(scope, deps)), { prefix: '/api/v1' });
   opsRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   await staticRoutes(app);

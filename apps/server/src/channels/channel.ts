@@ -77,6 +77,8 @@ export interface OutboundMessage {
   template?: { name: string; language: string; parameters: string[] };
   /** The customer's message this answers, for threading and quoting. */
   replyTo: { externalId: string | null; threadKeys: string[]; from: string | null; text: string; sentAt: Date } | null;
+  /** Parley's public base URL and the inbox's public id, for providers told per message where to report delivery (Twilio's StatusCallback); absent without a public URL. */
+  webhookTarget?: { publicUrl: string; inboxPublicId: string };
 }
 
 export type SendResult =

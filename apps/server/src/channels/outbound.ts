@@ -33,7 +33,7 @@ export interface SendJobOptions {
  * is retried with the queue's backoff, and marks the message failed when the attempts run out.
  * The failure reason is kept on the message (`error`) and agents hear of it by `message.updated`.
  */
-export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' | 'log'>, options: SendJobOptions = {}): JobHandler {
+export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' | 'log' | 'config'>, options: SendJobOptions = {}): JobHandler {
   const lookup = options.adapterFor ?? adapterFor;
   return async (job) => {
     const tenantId = job.tenantId!;
@@ -53,6 +53,7 @@ export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' 
       await finish(deps, message, 'failed', 'the contact has no address on this channel');
       return;
     }
+    if (deps.config.publicUrl) outbound.webhookTarget = { publicUrl: deps.config.publicUrl, inboxPublicId: inbox.public_id };
     const result = await (adapter as ChannelAdapter<unknown>).send(settings, outbound);
     if (result.ok) {
       await deps.db
@@ -123,16 +124,29 @@ async function buildOutbound(deps: Pick<Deps, 'db' | 'storage'>, message: Messag
 }
 
 /**
- * A delivery report about messages Parley sent (a bounce naming their provider ids): each one
- * still counted as sent takes the status the adapter maps the report to, with the reason.
+ * The statuses a sent message may move on from to each status: delivery reports only move a
+ * message forward (sent → delivered → read, or → failed), so a late or repeated report (a
+ * 'sent' arriving after 'delivered') changes nothing.
+ */
+const REPORTABLE_FROM: Partial<Record<MessageStatus, MessageStatus[]>> = {
+  delivered: ['sent'],
+  read: ['sent', 'delivered'],
+  failed: ['sent', 'delivered'],
+};
+
+/**
+ * A delivery report about messages Parley sent (a bounce naming their provider ids, an SMS
+ * delivery receipt): each one takes the status the report maps to, with the reason, when
+ * that moves it forward.
  */
 export async function applyDeliveryReport(
   deps: Pick<Deps, 'db' | 'committer'>,
   tenantId: string,
   inboxId: string,
-  report: { providerIds: string[]; status: MessageStatus; reason: string },
+  report: { providerIds: string[]; status: MessageStatus; reason: string | null },
 ): Promise<string[]> {
-  if (report.providerIds.length === 0) return [];
+  const from = REPORTABLE_FROM[report.status];
+  if (report.providerIds.length === 0 || !from) return [];
   const rows = await deps.db
     .selectFrom('channel_messages as cm')
     .innerJoin('messages as m', 'm.id', 'cm.message_id')
@@ -141,21 +155,21 @@ export async function applyDeliveryReport(
     .where('cm.inbox_id', '=', inboxId)
     .where('cm.direction', '=', 'out')
     .where('cm.external_id', 'in', report.providerIds)
-    .where('m.status', 'in', ['sent', 'delivered'])
+    .where('m.status', 'in', from)
     .execute();
-  for (const row of rows) await finish(deps, row, report.status, report.reason);
-  return rows.map((r) => r.id);
+  const moved: string[] = [];
+  for (const row of rows) if (await finish(deps, row, report.status, report.reason, from)) moved.push(row.id);
+  return moved;
 }
 
-async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, error: string | null): Promise<void> {
-  await transact(deps, message.tenant_id, async (trx, outbox) => {
-    const row = await trx
-      .updateTable('messages')
-      .set({ status, error })
-      .where('tenant_id', '=', message.tenant_id)
-      .where('id', '=', message.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+/** Sets the message's status and error and tells agents; with `onlyFrom`, only a message still in one of those statuses (two reports racing). */
+async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, error: string | null, onlyFrom?: MessageStatus[]): Promise<boolean> {
+  return transact(deps, message.tenant_id, async (trx, outbox) => {
+    let update = trx.updateTable('messages').set({ status, error }).where('tenant_id', '=', message.tenant_id).where('id', '=', message.id);
+    if (onlyFrom) update = update.where('status', 'in', onlyFrom);
+    const row = await update.returningAll().executeTakeFirst();
+    if (!row) return false;
     outbox.emit({ conversationId: row.conversation_id, audience: row.private ? 'agents' : 'all', type: 'message.updated', payload: { ...toMessageDto(row), error: row.error } });
+    return true;
   });
 }

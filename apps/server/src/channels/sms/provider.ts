@@ -55,6 +55,8 @@ export interface SmsSend {
   from: string;
   to: string;
   text: string;
+  /** Where the provider should report this message's delivery (this inbox's webhook URL); absent when Parley has no public URL. */
+  callbackUrl?: string;
 }
 
 /**
@@ -69,4 +71,8 @@ export interface SmsProvider {
   send(settings: SmsSettings, message: SmsSend): Promise<SendResult>;
   /** The provider's delivery state → Parley's; null when it means nothing to Parley. */
   mapStatus(providerStatus: string): MessageStatus | null;
+  /** An authenticated request that sends nothing (the admin's "test connection"). */
+  testConnection?(settings: SmsSettings): Promise<{ ok: boolean; message: string }>;
+  /** The Authorization header for fetching media the provider hosts (Twilio MMS), when it needs one. */
+  mediaAuthorization?(settings: SmsSettings): string | null;
 }

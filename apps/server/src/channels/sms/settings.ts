@@ -7,14 +7,21 @@ const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:
 /** A provider's REST base URL: the provider's public API unless set (tests point it at a local fake). */
 const BaseUrl = Type.Optional(Type.String({ minLength: 8, maxLength: 500, pattern: '^https?://' }));
 
+/** A schema accepting one of these strings, typed as their union (a Union of a mapped array would type as never). */
+const oneOf = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v))));
+
 export const SMS_PROVIDERS = ['twilio', 'sinch', 'vonage', 'kannel', 'smpp'] as const;
 export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
+
+/** Vonage's webhook signing methods: the legacy md5 hash of parameters + secret, or an HMAC keyed by the secret. */
+export const VONAGE_SIGNATURE_METHODS = ['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as const;
+export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
 
 export const SmsSettingsSchema = Type.Object(
   {
     /** The number this inbox sends from and receives on, E.164 (`+5215512345678`). A number belongs to one inbox (CO-1). */
     number: Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' }),
-    provider: Type.Union(SMS_PROVIDERS.map((p) => Type.Literal(p))),
+    provider: oneOf(SMS_PROVIDERS),
     /** Outbound messages per second from this number (the carrier's limit for the number type). */
     maxSendsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
     twilio: Type.Optional(Type.Object({ accountSid: Id, authToken: Type.Optional(Secret), authTokenSet: SecretSet, baseUrl: BaseUrl }, { additionalProperties: false })),
@@ -42,6 +49,8 @@ export const SmsSettingsSchema = Type.Object(
           /** Signed webhooks: `sig` = md5/sha256 HMAC of the sorted parameters with this secret. */
           signatureSecret: Type.Optional(Secret),
           signatureSecretSet: SecretSet,
+          /** The signing method chosen in Vonage's dashboard; Vonage's default is `md5hash`. */
+          signatureMethod: Type.Optional(oneOf(VONAGE_SIGNATURE_METHODS)),
           baseUrl: BaseUrl,
         },
         { additionalProperties: false },
