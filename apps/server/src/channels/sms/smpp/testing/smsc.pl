@@ -9,6 +9,7 @@
 #   {"cmd":"deliver","conn":N,"source":"…","dest":"…","esm_class":0,"data_coding":0,
 #    "short_message_hex":"…","receipted_message_id":"…","message_state":2}
 #   {"cmd":"set","respond_delay_ms":N,"next_status":N}
+#   {"cmd":"raw","conn":N,"hex":"…"}   (write bytes as given: malformed PDUs)
 #   {"cmd":"quiet","value":1}   (stop reporting each submit_sm: the benchmark)
 #   {"cmd":"stats"}
 # Usage: smsc.pl [--port N] [--system-id ID --password PW]   (port 0: any free port)
@@ -164,6 +165,11 @@ sub on_command {
       data_coding => $cmd->{data_coding} // 0, short_message => pack('H*', $cmd->{short_message_hex} // ''), @tlvs);
     $deliver_seq{"$c->{id}|$seq"} = 1;
     emit({ event => 'deliver_sm', conn => $c->{id}, seq => $seq });
+  } elsif ($cmd->{cmd} eq 'raw') {
+    # Bytes as given (a malformed PDU, to see how the ESME copes).
+    my $c = conn_by_id($cmd->{conn} // 0) or return emit({ event => 'error', message => 'no such connection' });
+    $c->{smpp}->syswrite(pack('H*', $cmd->{hex}));
+    emit({ event => 'raw', conn => $c->{id} });
   } elsif ($cmd->{cmd} eq 'set') {
     $respond_delay = $cmd->{respond_delay_ms} if exists $cmd->{respond_delay_ms};
     $next_status = $cmd->{next_status} if exists $cmd->{next_status};
