@@ -19,14 +19,22 @@ const isInboundSms = (raw: unknown): raw is SmsInput => {
 // PostgreSQL text cannot hold NUL; other control characters are the customer's (or their phone's) business.
 const storable = (s: string) => s.replace(/\u0000/g, '');
 
+/**
+ * SMS has no threads: one number texting an inbox is one running conversation. The shared
+ * path finds a conversation by its thread root, so the sender's number is that root (the
+ * lookup is scoped to the inbox); a resolved conversation is reopened by the next text.
+ */
+export const smsThreadKey = (from: string) => `sms-thread:${from}`;
+
 function normalize(sms: SmsInput): InboundMessage {
   const mediaNotFetched = sms.media.length - (sms.attachments?.length ?? 0);
+  const from = storable(sms.from).slice(0, 100);
   return {
     sourceId: sms.providerId,
     externalId: sms.providerId,
-    from: { handle: storable(sms.from).slice(0, 100), name: null },
+    from: { handle: from, name: null },
     to: storable(sms.to).slice(0, 100) || null,
-    threadKeys: [],
+    threadKeys: [smsThreadKey(from)],
     subject: null,
     text: storable(typeof sms.text === 'string' ? sms.text : String(sms.text ?? '')),
     html: null,

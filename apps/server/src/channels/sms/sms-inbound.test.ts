@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../../../test/http.ts';
+import type { InboxRow } from '../../db/schema.ts';
+import { ACCOUNTS, NUMBERS, startSmsKit, type SmsKit } from './testing/sms-test-kit.ts';
+
+// Provider webhooks into SMS inboxes: each provider's inbound shape becomes a routed
+// conversation, retries store nothing new, and every refused request says why, stores nothing
+// and leaves a channel error for the admin.
+
+let kit: SmsKit;
+
+beforeAll(async () => {
+  kit = await startSmsKit();
+});
+afterAll(async () => {
+  await kit?.stop();
+});
+
+const messagesOf = (inbox: InboxRow) =>
+  kit.t.db.selectFrom('messages as m').innerJoin('conversations as c', 'c.id', 'm.conversation_id').selectAll('m').where('c.inbox_id', '=', inbox.id).where('m.tenant_id', '=', inbox.tenant_id).execute();
+const errorsOf = (inbox: InboxRow) => kit.t.db.selectFrom('channel_errors').selectAll().where('inbox_id', '=', inbox.id).orderBy('created_at', 'desc').execute();
+
+async function expectRoutedConversation(inbox: InboxRow, from: string, text: string) {
+  const stored = (await messagesOf(inbox)).filter((m) => m.content === text);
+  expect(stored).toHaveLength(1);
+  const message = stored[0]!;
+  expect(message).toMatchObject({ direction: 'in', sender_type: 'contact', status: 'received' });
+  const conversation = await kit.api('GET', `/conversations/${message.conversation_id}`);
+  expect(conversation.body).toMatchObject({ inboxId: inbox.id, channelType: 'sms', status: 'open' });
+  const handle = await kit.t.db.selectFrom('contact_handles').selectAll().where('tenant_id', '=', inbox.tenant_id).where('channel_type', '=', 'sms').where('handle', '=', from).executeTakeFirstOrThrow();
+  expect(handle.contact_id).toBe(message.sender_id);
+  // Routed like web chat: in the tenant's queue, waiting for an agent.
+  const routing = await kit.api('GET', `/conversations/${message.conversation_id}/routing`);
+  expect(routing.body.queueId).toBeTruthy();
+  expect(['waiting', 'offered', 'assigned']).toContain(routing.body.state);
+  return message;
+}
+
+describe('inbound SMS by provider webhooks', () => {
+  it('Twilio: a form-encoded, signed message becomes a routed conversation; the answer is empty TwiML', async () => {
+    const res = await kit.twilioWebhook(kit.inboxes.twilio, { MessageSid: 'SMin0001', AccountSid: ACCOUNTS.twilio.accountSid, From: '+5215512340001', To: NUMBERS.twilio, Body: '¿Tienen envío a Monterrey?', NumMedia: '0' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
+    expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    const message = await expectRoutedConversation(kit.inboxes.twilio, '+5215512340001', '¿Tienen envío a Monterrey?');
+    const channel = await kit.api('GET', `/messages/${message.id}/channel`);
+    expect(channel.body).toMatchObject({ externalId: 'SMin0001', from: '+5215512340001', to: NUMBERS.twilio });
+  });
+
+  it('Twilio MMS: the media is fetched with the account credentials and stored as an attachment', async () => {
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('fake jpeg body')]);
+    kit.fake.media.set('ME0001', { contentType: 'image/jpeg', content: jpeg });
+    const res = await kit.twilioWebhook(kit.inboxes.twilio, {
+      MessageSid: 'MMin0001',
+      AccountSid: ACCOUNTS.twilio.accountSid,
+      From: '+5215512340002',
+      To: NUMBERS.twilio,
+      Body: 'Mira la foto',
+      NumMedia: '1',
+      MediaUrl0: `${kit.fake.baseUrl}/media/ME0001`,
+      MediaContentType0: 'image/jpeg',
+    });
+    expect(res.status).toBe(200);
+    const message = await expectRoutedConversation(kit.inboxes.twilio, '+5215512340002', 'Mira la foto');
+    expect(message.attachments).toHaveLength(1);
+    const file = await fetch(`${kit.t.baseUrl}/api/v1/attachments/${message.attachments[0]!.id}`, { headers: { authorization: `Bearer ${kit.a.apiKey}` } });
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer())).toEqual(jpeg);
+  });
+
+  it('Sinch: an mo_text with the callback bearer token becomes a routed conversation', async () => {
+    const res = await kit.sinchWebhook(kit.inboxes.sinch, { type: 'mo_text', id: '01FC66621VHDBN119Z8PMV1QPQ', from: '5215512340003', to: NUMBERS.sinch.slice(1), body: 'Hola, ¿siguen abiertos?', received_at: '2026-11-22T10:00:00.000Z', operator_id: '33410' });
+    expect(res.status).toBe(200);
+    await expectRoutedConversation(kit.inboxes.sinch, '+5215512340003', 'Hola, ¿siguen abiertos?');
+  });
+
+  it('Vonage: a signed GET inbound becomes a routed conversation', async () => {
+    const res = await kit.vonageWebhook(kit.inboxes.vonage, { msisdn: '5511988880004', to: NUMBERS.vonage.slice(1), messageId: '1700000000000AB1', text: 'Olá, quero falar com alguém', type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, 'message-timestamp': '2026-11-22 10:00:00' });
+    expect(res.status, res.text).toBe(200);
+    await expectRoutedConversation(kit.inboxes.vonage, '+5511988880004', 'Olá, quero falar com alguém');
+  });
+
+  it('a provider retrying the same message, one after the other or at once, stores it once', async () => {
+    const fields = { MessageSid: 'SMretry0001', AccountSid: ACCOUNTS.twilio.accountSid, From: '+5215512340005', To: NUMBERS.twilio, Body: 'Solo una vez' };
+    expect((await kit.twilioWebhook(kit.inboxes.twilio, fields)).status).toBe(200);
+    expect((await kit.twilioWebhook(kit.inboxes.twilio, fields)).status).toBe(200);
+    const concurrent = { ...fields, MessageSid: 'SMretry0002', Body: 'Dos copias a la vez' };
+    const answers = await Promise.all([kit.twilioWebhook(kit.inboxes.twilio, concurrent), kit.twilioWebhook(kit.inboxes.twilio, concurrent), kit.twilioWebhook(kit.inboxes.twilio, concurrent)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    const sinchCopy = { type: 'mo_text', id: 'sinch-retry-1', from: '5215512340005', to: NUMBERS.sinch.slice(1), body: 'Sinch retry' };
+    await Promise.all([kit.sinchWebhook(kit.inboxes.sinch, sinchCopy), kit.sinchWebhook(kit.inboxes.sinch, sinchCopy)]);
+    const all = [...(await messagesOf(kit.inboxes.twilio)), ...(await messagesOf(kit.inboxes.sinch))];
+    expect(all.filter((m) => m.content === 'Solo una vez')).toHaveLength(1);
+    expect(all.filter((m) => m.content === 'Dos copias a la vez')).toHaveLength(1);
+    expect(all.filter((m) => m.content === 'Sinch retry')).toHaveLength(1);
+    // The same sender's three texts are one conversation, not three.
+    const conversations = await kit.t.db.selectFrom('conversations').select('id').where('inbox_id', '=', kit.inboxes.twilio.id).where('contact_id', '=', all.find((m) => m.content === 'Solo una vez')!.sender_id!).execute();
+    expect(conversations).toHaveLength(1);
+  });
+});
+
+describe('refused webhooks: a precise 4xx, nothing stored, the reason kept for the admin', () => {
+  async function expectRefused(inbox: InboxRow, send: () => Promise<{ status: number; body: any }>, status: number, code: string, message: RegExp) {
+    const before = (await messagesOf(inbox)).length;
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.message).toMatch(message);
+    expect((await messagesOf(inbox)).length).toBe(before);
+    const [latest] = await errorsOf(inbox);
+    expect(latest).toMatchObject({ kind: 'webhook.rejected', tenant_id: inbox.tenant_id });
+    expect(latest!.message).toMatch(message);
+  }
+  const twilioFields = { MessageSid: 'SMbad0001', AccountSid: ACCOUNTS.twilio.accountSid, From: '+5215512349999', To: NUMBERS.twilio, Body: 'should not be stored' };
+
+  it('Twilio: bad signature, missing signature, missing MessageSid', async () => {
+    await expectRefused(kit.inboxes.twilio, () => kit.twilioWebhook(kit.inboxes.twilio, twilioFields, { authToken: 'not-the-token' }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /bad X-Twilio-Signature/);
+    await expectRefused(kit.inboxes.twilio, () => kit.twilioWebhook(kit.inboxes.twilio, twilioFields, { authToken: null }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /missing X-Twilio-Signature header/);
+    const { MessageSid: _, ...noSid } = twilioFields;
+    await expectRefused(kit.inboxes.twilio, () => kit.twilioWebhook(kit.inboxes.twilio, noSid), 400, 'PARLEY_ERR_BAD_REQUEST', /MessageSid missing/);
+  });
+
+  it('Sinch: wrong token, missing token, malformed JSON', async () => {
+    const mo = { type: 'mo_text', id: 'sinch-bad-1', from: '5215512349999', to: NUMBERS.sinch.slice(1), body: 'should not be stored' };
+    await expectRefused(kit.inboxes.sinch, () => kit.sinchWebhook(kit.inboxes.sinch, mo, { token: 'wrong' }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /wrong Sinch callback token/);
+    await expectRefused(kit.inboxes.sinch, () => kit.sinchWebhook(kit.inboxes.sinch, mo, { token: null }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /missing Authorization header/);
+    await expectRefused(kit.inboxes.sinch, () => kit.sinchWebhook(kit.inboxes.sinch, null, { raw: '{"type":"mo_text","id":' }), 400, 'PARLEY_ERR_BAD_REQUEST', /not valid JSON/);
+  });
+
+  it('Vonage: unsigned, wrongly signed, stale', async () => {
+    const fields = { msisdn: '5511988889999', to: NUMBERS.vonage.slice(1), messageId: 'VBAD0001', text: 'should not be stored', type: 'text' };
+    await expectRefused(kit.inboxes.vonage, () => kit.vonageWebhook(kit.inboxes.vonage, fields, { sign: false }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /missing sig/);
+    await expectRefused(kit.inboxes.vonage, () => kit.vonageWebhook(kit.inboxes.vonage, fields, { secret: 'not-the-secret' }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /bad sig/);
+    await expectRefused(kit.inboxes.vonage, () => kit.vonageWebhook(kit.inboxes.vonage, fields, { timestamp: Math.floor(Date.now() / 1000) - 3600 }), 401, 'PARLEY_ERR_UNAUTHENTICATED', /more than 5 minutes/);
+  });
+
+  it('an unknown inbox, or the public id of an inbox that is not SMS, is a 404', async () => {
+    const unknown = await call(kit.t.baseUrl, 'POST', '/api/v1/channels/sms/wc_doesnotexist/webhook', { raw: 'MessageSid=SM1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toEqual({ code: 'PARLEY_ERR_NOT_FOUND', message: 'unknown SMS inbox' });
+    const chat = await kit.api('POST', '/inboxes', { name: 'Chat', channelType: 'webchat' });
+    const notSms = await call(kit.t.baseUrl, 'POST', `/api/v1/channels/sms/${chat.body.publicId}/webhook`, { raw: 'MessageSid=SM1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(notSms.status).toBe(404);
+    expect(notSms.body.error.message).toBe('unknown SMS inbox');
+  });
+});
+
+describe('tenant isolation', () => {
+  it("tenant B's token cannot deliver into tenant A's inbox, and B's URL only ever reaches B's inbox", async () => {
+    const fields = { MessageSid: 'SMiso0001', From: '+5215512348888', To: NUMBERS.twilio, Body: 'from B into A?' };
+    // Signed with B's auth token, posted to A's inbox URL.
+    const intoA = await kit.twilioWebhook(kit.inboxes.twilio, fields, { authToken: 'twilio-auth-token-b' });
+    expect(intoA.status).toBe(401);
+    // Posted to B's URL with A's number as the recipient: it lands in B's inbox, never in A's.
+    const intoB = await kit.twilioWebhook(kit.inboxes.tenantBTwilio, fields);
+    expect(intoB.status).toBe(200);
+    const anyTenant = await kit.t.db.selectFrom('messages').select(['tenant_id', 'conversation_id']).where('content', '=', 'from B into A?').execute();
+    expect(anyTenant).toHaveLength(1);
+    expect(anyTenant[0]!.tenant_id).toBe(kit.b.tenantId);
+    expect((await kit.api('GET', `/conversations/${anyTenant[0]!.conversation_id}`)).status).toBe(404);
+  });
+});
