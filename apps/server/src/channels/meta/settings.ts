@@ -36,6 +36,11 @@ export const MetaSettingsSchema = Type.Object(
     /** WhatsApp business account id (templates live there). */
     businessAccountId: Type.Optional(Type.String({ maxLength: 100 })),
     templates: Type.Optional(Type.Array(WhatsAppTemplateSchema, { maxItems: 200 })),
+    /**
+     * Messenger/Instagram: the app has Meta's Human Agent permission, so agents may answer up to
+     * 7 days after the customer's last message (sent with the HUMAN_AGENT tag after the first 24 h).
+     */
+    humanAgentTag: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

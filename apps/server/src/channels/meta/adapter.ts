@@ -1,0 +1,43 @@
+import type { ChannelAdapter } from '../channel.ts';
+import type { MessageStatus } from '../../db/schema.ts';
+import { graphRequest } from './graph-client.ts';
+import type { MetaChannel } from './meta-webhook.ts';
+import { parseMetaMessage } from './parse-meta-message.ts';
+import { sendMetaMessage } from './send-meta-message.ts';
+import { metaSendWindow } from './send-window.ts';
+import { metaSettingsOf, type MetaSettings } from './settings.ts';
+
+/** Meta's delivery states (WhatsApp `statuses[].status`, Messenger delivery/read events) → Parley's. */
+const STATUS: Record<string, MessageStatus> = { sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed', deleted: 'failed' };
+
+export interface MetaAdapter extends ChannelAdapter<MetaSettings> {
+  /** As ChannelAdapter.sendWindow; with the inbox's settings, Messenger/Instagram's human-agent extension counts too. */
+  sendWindow(lastInboundAt: Date | null, now: Date, settings?: MetaSettings | null): { freeText: boolean; closesAt: Date | null };
+}
+
+/**
+ * WhatsApp, Messenger and Instagram as channels: one Graph client, one webhook reader, one
+ * parser; they differ in the send shape (Cloud API vs Send API) and the window rules.
+ */
+export function createMetaAdapter(channel: MetaChannel): MetaAdapter {
+  return {
+    channelType: channel,
+    parseInbound: async (raw) => parseMetaMessage(raw),
+    send: (settings, message) => sendMetaMessage(channel, settings, message),
+    mapStatus: (status) => STATUS[status.toLowerCase()] ?? null,
+    settingsOf: metaSettingsOf,
+    async testConnection(settings) {
+      const res = await graphRequest<{ id?: string }>(settings, { method: 'GET', path: settings.accountId, query: { fields: 'id' } });
+      if (!res.ok) return { ok: false, message: res.error };
+      return res.body.id === settings.accountId ? { ok: true, message: `connected to ${channel} account ${settings.accountId}` } : { ok: false, message: `Graph answered for another account (${String(res.body.id)})` };
+    },
+    sendWindow(lastInboundAt, now, settings) {
+      const { freeText, closesAt } = metaSendWindow(channel, lastInboundAt, now, settings);
+      return { freeText, closesAt };
+    },
+  };
+}
+
+export const whatsAppAdapter = createMetaAdapter('whatsapp');
+export const messengerAdapter = createMetaAdapter('messenger');
+export const instagramAdapter = createMetaAdapter('instagram');
