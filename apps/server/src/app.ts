@@ -38,9 +38,13 @@ import { routingRoutes } from './routing/routing.routes.ts';
 import { isRoutingError, routingErrorHttpStatus } from '@parley/routing';
 import { CHANNEL_SEND_JOB, sendOutboundJob } from './channels/outbound.ts';
 import { channelMessageRoutes } from './channels/channel-messages.routes.ts';
+import { channelAdminRoutes } from './channels/channel-admin.routes.ts';
+import { complianceRoutes } from './compliance/compliance.routes.ts';
 import { webhookScope } from './channels/webhook-scope.ts';
 import { smsRoutes } from './channels/sms/sms.routes.ts';
 import { EmailChannel } from './channels/email/email-channel.ts';
+import { SmppChannel } from './channels/sms/smpp/smpp-channel.ts';
+import { metaRoutes } from './channels/meta/meta.routes.ts';
 
 export interface Parley {
   app: App;
@@ -48,6 +52,8 @@ export interface Parley {
   worker: JobWorker;
   /** The SMTP listener and IMAP poller of email inboxes (started by listen()). */
   email: EmailChannel;
+  /** The SMPP binds of SMS inboxes whose provider is 'smpp' (started by listen()). */
+  smpp: SmppChannel;
   /** Listens on config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -141,8 +147,11 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     widgetRoutes(scoped, deps);
     routingRoutes(scoped, deps);
     channelMessageRoutes(scoped, deps);
+    channelAdminRoutes(scoped, deps);
+    complianceRoutes(scoped, deps);
   }, { prefix: '/api/v1' });
   await app.register(webhookScope((scope) => smsRoutes(scope, deps)), { prefix: '/api/v1' });
+  await app.register(metaRoutes(deps), { prefix: '/api/v1' });
   opsRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   await staticRoutes(app);
@@ -152,6 +161,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db));
   worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
   const email = new EmailChannel(deps);
+  const smpp = new SmppChannel(deps);
   const pruneTimer = setInterval(() => {
     pruneEvents(opened.db, new Date(Date.now() - 24 * 3_600_000)).catch((err) => log.error({ err }, 'event prune failed'));
   }, 3_600_000);
@@ -162,17 +172,20 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     deps,
     worker,
     email,
+    smpp,
     async listen() {
       await app.ready();
       if (config.workers) worker.start();
       deps.routing.start();
       await email.start();
+      await smpp.start();
       const address = await app.listen({ port: config.port, host: config.host });
       return address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     },
     async close() {
       clearInterval(pruneTimer);
       await email.stop();
+      await smpp.stop();
       await worker.stop();
       realtime.close();
       await app.close();

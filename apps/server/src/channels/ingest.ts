@@ -11,6 +11,7 @@ import type { InboundAttachment, InboundMessage } from './channel.ts';
 import { splitAddress } from './email/settings.ts';
 import { adapterFor } from './adapters.ts';
 import { applyDeliveryReport } from './outbound.ts';
+import { applyInboundCompliance, inboundComplianceOf } from '../compliance/inbound-compliance.ts';
 
 export type IngestDeps = Pick<Deps, 'db' | 'committer' | 'routing' | 'storage' | 'log'>;
 
@@ -68,8 +69,11 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   const channelType = inbox.channel_type;
 
   const existing = await deps.db.selectFrom('messages').select(['id', 'conversation_id']).where('tenant_id', '=', tenantId).where('source_id', '=', sourceId).executeTakeFirst();
+  const compliance = await inboundComplianceOf(deps.db, inbox, message);
   if (existing) {
     await recordChannelMessage(deps, inbox, existing.id, existing.conversation_id, message);
+    // A redelivery after a crash between the store and the keyword's consent and reply: finish them.
+    if (compliance.keyword) await applyInboundCompliance(deps, inbox, { ...(await storedFacts(deps, tenantId, existing.id)), created: false }, message.from.handle, compliance);
     return { messageId: existing.id, conversationId: existing.conversation_id, created: false };
   }
 
@@ -83,7 +87,7 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
       inboxId: inbox.id,
       channelType,
       contact: { id: contactId },
-      status: automatic ? 'resolved' : 'open',
+      status: automatic || !compliance.isWork ? 'resolved' : 'open',
       subject: message.subject?.slice(0, 500) ?? null,
       externalThreadId: message.threadKeys.at(-1) ?? message.externalId,
       actor: { type: 'contact', id: contactId },
@@ -114,8 +118,16 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
     content: automatic ? `${message.bounce ? 'Delivery failure report' : 'Automatic reply'}: ${message.subject ?? ''}\n\n${text}`.slice(0, MAX_MESSAGE_LENGTH) : text,
     attachmentIds: stored.map((s) => s.id),
     sourceId,
+    reopens: compliance.isWork,
   });
   await recordChannelMessage(deps, inbox, posted.message.id, posted.message.conversation_id, { ...message, html });
+  if (!compliance.isWork) {
+    const stored = { messageId: posted.message.id, conversationId: posted.message.conversation_id, contactId, receivedAt: posted.message.created_at, created: posted.created };
+    await applyInboundCompliance(deps, inbox, stored, message.from.handle, compliance);
+  } else if (posted.created && !automatic) {
+    // A customer writing in a conversation that was resolved (or opened resolved by a proactive send) is work again.
+    await deps.routing.customerMessage(tenantId, posted.message.conversation_id).catch((err: unknown) => deps.log.error({ err }, 'routing: customer message failed'));
+  }
   if (message.bounce) {
     // The bounce names the message it returns: that send failed after all.
     const status = adapterFor(channelType)?.mapStatus('bounced') ?? 'failed';
@@ -135,8 +147,14 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   return { messageId: posted.message.id, conversationId: posted.message.conversation_id, created: posted.created };
 }
 
+/** The stored message's conversation, sender and time, for finishing a redelivered keyword. */
+async function storedFacts(deps: IngestDeps, tenantId: string, messageId: string) {
+  const row = await deps.db.selectFrom('messages').select(['conversation_id', 'sender_id', 'created_at']).where('tenant_id', '=', tenantId).where('id', '=', messageId).executeTakeFirstOrThrow();
+  return { messageId, conversationId: row.conversation_id, contactId: row.sender_id ?? '', receivedAt: row.created_at };
+}
+
 /** The contact reached at this handle on this channel; a new one (with its handle) when nobody is. */
-async function contactForHandle(deps: IngestDeps, tenantId: string, channelType: ChannelType, handle: string, name: string | null): Promise<string> {
+export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: string, channelType: ChannelType, handle: string, name: string | null): Promise<string> {
   const find = () =>
     deps.db.selectFrom('contact_handles').select('contact_id').where('tenant_id', '=', tenantId).where('channel_type', '=', channelType).where('handle', '=', handle).executeTakeFirst();
   const found = await find();

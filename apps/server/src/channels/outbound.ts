@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { ConversationRow, Database, MessageRow, MessageStatus } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { enqueueJob, PermanentJobError, type JobHandler } from '../jobs/job-queue.ts';
+import { enqueueJob, PermanentJobError, RetryJobAt, type JobHandler } from '../jobs/job-queue.ts';
+import { gateSend } from '../compliance/gate-send.ts';
 import { transact } from '../realtime/transact.ts';
 import { toMessageDto } from '../conversations/conversation-dto.ts';
 import { adapterFor } from './adapters.ts';
@@ -15,11 +16,11 @@ export const CHANNEL_SEND_JOB = 'channel.send';
  * the same transaction, so a reply is never stored without its send or sent without being
  * stored. The message leaves postMessage as 'queued' (the row and the object it emits).
  */
-export async function enqueueOutbound(trx: Transaction<Database>, message: MessageRow, conversation: ConversationRow): Promise<void> {
+export async function enqueueOutbound(trx: Transaction<Database>, message: MessageRow, conversation: ConversationRow, template?: OutboundMessage['template']): Promise<void> {
   if (message.direction !== 'out' || message.private || !adapterFor(conversation.channel_type)) return;
   await trx.updateTable('messages').set({ status: 'queued' }).where('tenant_id', '=', message.tenant_id).where('id', '=', message.id).execute();
   message.status = 'queued';
-  await enqueueJob(trx, { tenantId: message.tenant_id, kind: CHANNEL_SEND_JOB, payload: { messageId: message.id } });
+  await enqueueJob(trx, { tenantId: message.tenant_id, kind: CHANNEL_SEND_JOB, payload: { messageId: message.id, ...(template ? { template } : {}) } });
 }
 
 export interface SendJobOptions {
@@ -49,11 +50,19 @@ export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' 
       return;
     }
     const outbound = await buildOutbound(deps, message, conversation);
+    // A template message (WhatsApp outside the window) carries its template in the job.
+    if (outbound && job.payload.template) outbound.template = job.payload.template as OutboundMessage['template'];
     if (!outbound) {
       await finish(deps, message, 'failed', 'the contact has no address on this channel');
       return;
     }
     if (deps.config.publicUrl) outbound.webhookTarget = { publicUrl: deps.config.publicUrl, inboxPublicId: inbox.public_id };
+    const gate = await gateSend(deps.db, message, conversation, inbox);
+    if ('fail' in gate) {
+      await finish(deps, message, 'failed', gate.fail);
+      return;
+    }
+    if ('retryAt' in gate) throw new RetryJobAt(gate.retryAt);
     const result = await (adapter as ChannelAdapter<unknown>).send(settings, outbound);
     if (result.ok) {
       await deps.db
@@ -71,7 +80,7 @@ export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' 
           to_address: outbound.to.handle,
           subject: outbound.subject,
           html: null,
-          details: '{}',
+          details: JSON.stringify(outbound.template ? { template: outbound.template } : {}),
         })
         .onConflict((oc) => oc.column('message_id').doNothing())
         .execute();
@@ -101,11 +110,8 @@ async function buildOutbound(deps: Pick<Deps, 'db' | 'storage'>, message: Messag
     .where('m.created_at', '<=', message.created_at)
     .orderBy('m.created_at', 'desc')
     .executeTakeFirst();
-  const contact = await deps.db.selectFrom('contacts').select(['name', 'email']).where('tenant_id', '=', tenantId).where('id', '=', conversation.contact_id).executeTakeFirstOrThrow();
-  const handle =
-    parent?.from_handle ??
-    (await deps.db.selectFrom('contact_handles').select('handle').where('tenant_id', '=', tenantId).where('contact_id', '=', conversation.contact_id).where('channel_type', '=', conversation.channel_type).executeTakeFirst())?.handle ??
-    (conversation.channel_type === 'email' ? contact.email : null);
+  const contact = await deps.db.selectFrom('contacts').select(['name']).where('tenant_id', '=', tenantId).where('id', '=', conversation.contact_id).executeTakeFirstOrThrow();
+  const handle = await recipientHandleOf(deps.db, conversation, parent?.from_handle);
   if (!handle) return null;
   const files = message.attachments.length
     ? await deps.db.selectFrom('attachments').select(['id', 'filename', 'content_type', 'storage_key']).where('tenant_id', '=', tenantId).where('id', 'in', message.attachments.map((a) => a.id)).execute()
@@ -121,6 +127,20 @@ async function buildOutbound(deps: Pick<Deps, 'db' | 'storage'>, message: Messag
       ? { externalId: parent.external_id, threadKeys: parent.thread_keys, from: parent.sender_name ? `${parent.sender_name} <${parent.from_handle}>` : parent.from_handle, text: parent.content, sentAt: parent.created_at }
       : null,
   };
+}
+
+/**
+ * Where a reply in this conversation goes: the handle the customer last wrote from (given by
+ * the caller, who has read that message already), else the contact's handle on the channel.
+ */
+export async function recipientHandleOf(db: Deps['db'] | Transaction<Database>, conversation: ConversationRow, lastInboundFrom: string | null | undefined): Promise<string | null> {
+  if (lastInboundFrom) return lastInboundFrom;
+  const tenantId = conversation.tenant_id;
+  const handle = await db.selectFrom('contact_handles').select('handle').where('tenant_id', '=', tenantId).where('contact_id', '=', conversation.contact_id).where('channel_type', '=', conversation.channel_type).executeTakeFirst();
+  if (handle) return handle.handle;
+  if (conversation.channel_type !== 'email') return null;
+  const contact = await db.selectFrom('contacts').select('email').where('tenant_id', '=', tenantId).where('id', '=', conversation.contact_id).executeTakeFirst();
+  return contact?.email ?? null;
 }
 
 /**

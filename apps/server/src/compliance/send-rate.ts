@@ -51,8 +51,8 @@ export async function takeSendSlot(db: Db, limits: SendLimit[]): Promise<{ ok: t
           WHERE send_rate_windows.count < ${max}
           RETURNING count`.execute(trx);
         if (taken.rows.length === 0) throw new WindowFull();
-        // The first send of a window clears the key's past windows: the table stays a few rows per key.
-        if (Number(taken.rows[0]!.count) === 1) await sql`DELETE FROM send_rate_windows WHERE key = ${limit.key} AND window_start < ${windowStart}`.execute(trx);
+        // The first send of a window clears the key's windows older than a minute (kept that long to show what was sent when).
+        if (Number(taken.rows[0]!.count) === 1) await sql`DELETE FROM send_rate_windows WHERE key = ${limit.key} AND window_start < ${windowStart}::timestamptz - interval '1 minute'`.execute(trx);
       }
     });
     return { ok: true };
