@@ -56,6 +56,22 @@ describe('inbox reducer', () => {
     expect(s.listIds).toEqual(['x']);
   });
 
+  it('updates a sent message\'s delivery status and error in place, without counting it as new', () => {
+    const out = msg('m1', 'a', { direction: 'out', senderType: 'user', status: 'queued' });
+    let s = loaded([conv('a', { lastMessage: out })]);
+    s = inboxReducer(s, { type: 'messagesLoaded', conversationId: 'a', items: [msg('m0', 'a', { createdAt: '2025-01-01T10:00:00Z' }), out] });
+    s = inboxReducer(s, { type: 'event', seq: 1, event: { type: 'message.updated', data: { ...out, status: 'failed', error: 'Twilio 21610: unsubscribed recipient' } } });
+    expect(s.messages.a?.map((m) => [m.id, m.status])).toEqual([['m0', 'received'], ['m1', 'failed']]);
+    expect(s.messages.a?.[1]?.error).toBe('Twilio 21610: unsubscribed recipient');
+    expect(s.conversations.a?.lastMessage?.status).toBe('failed');
+    expect(s.conversations.a?.unreadCount).toBe(0);
+    // An update of a message not loaded here changes nothing else.
+    const before = s;
+    s = inboxReducer(s, { type: 'event', seq: 2, event: { type: 'message.updated', data: msg('zz', 'b', { status: 'delivered' }) } });
+    expect(s.messages).toBe(before.messages);
+    expect(s.conversations).toBe(before.conversations);
+  });
+
   it('ignores a frame whose seq was already applied', () => {
     let s = loaded([conv('a')]);
     s = inboxReducer(s, { type: 'event', seq: 5, event: { type: 'message.created', data: msg('m1', 'a') } });

@@ -180,6 +180,20 @@ function applyMessage(state: InboxState, m: Message): InboxState {
   return next;
 }
 
+/** A message's delivery status or error changed: replace it where it is shown, never count it as new. */
+function applyMessageUpdate(state: InboxState, m: Message): InboxState {
+  let next = state;
+  const loaded = state.messages[m.conversationId];
+  if (loaded?.some((x) => x.id === m.id)) {
+    next = { ...next, messages: { ...next.messages, [m.conversationId]: loaded.map((x) => (x.id === m.id ? { ...x, ...m } : x)) } };
+  }
+  const c = next.conversations[m.conversationId];
+  if (c?.lastMessage?.id === m.id) {
+    next = { ...next, conversations: { ...next.conversations, [c.id]: { ...c, lastMessage: { ...c.lastMessage, ...m } } } };
+  }
+  return next;
+}
+
 /** The conversation whose data an event carries (null: the event changes no conversation's fields). */
 function eventConversationId(event: ServerEvent): string | null {
   switch (event.type) {
@@ -187,6 +201,7 @@ function eventConversationId(event: ServerEvent): string | null {
     case 'conversation.updated':
       return event.data.id;
     case 'message.created':
+    case 'message.updated':
       return event.data.conversationId;
     case 'conversation.read':
       return event.data.conversationId;
@@ -225,6 +240,8 @@ function applyEvent(state: InboxState, event: ServerEvent): InboxState {
       return pruneOffersFor(upsertConversation(state, event.data), event.data);
     case 'message.created':
       return applyMessage(state, event.data);
+    case 'message.updated':
+      return applyMessageUpdate(state, event.data);
     case 'conversation.read': {
       const c = state.conversations[event.data.conversationId];
       if (!c) return state;

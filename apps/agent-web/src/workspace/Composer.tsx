@@ -5,12 +5,16 @@ import { useSession } from '../app/session';
 import {
   applyCompletion, filterCannedReplies, filterMentionCandidates, findTrigger, mentionText, type Trigger,
 } from '../composer/triggers';
+import { composerPolicyView } from '../composer/send-policy';
 import { useI18n } from '../i18n/i18n';
 import { LOCAL_ID_PREFIX } from '../realtime/inbox-state';
+import { useNow } from '../routing/use-now';
 import { Avatar } from '../ui/Avatar';
 import { Icon } from '../ui/Icon';
 import { formatSize } from './AttachmentView';
 import type { ComposerHandle } from './ConversationView';
+import { SendPolicyNotice, TemplatePicker } from './SendPolicyBar';
+import { useSendPolicy } from './use-send-policy';
 import { useWorkspace } from './workspace-store';
 
 type Mode = 'reply' | 'note';
@@ -34,7 +38,7 @@ type Popup =
 export function Composer({ conversation, handleRef }: { conversation: Conversation; handleRef: MutableRefObject<ComposerHandle | null> }) {
   const { t } = useI18n();
   const { session } = useSession();
-  const { users, cannedReplies, dispatch, sendTyping, reloadUsers, reloadCannedReplies } = useWorkspace();
+  const { users, cannedReplies, dispatch, sendTyping, reloadUsers, reloadCannedReplies, inboxes } = useWorkspace();
   const draft = drafts.get(conversation.id);
   const [mode, setMode] = useState<Mode>(draft?.mode ?? 'reply');
   const [text, setText] = useState(draft?.text ?? '');
@@ -49,6 +53,11 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
   const typingOn = useRef(false);
   const typingTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const id = conversation.id;
+  const channel = conversation.channelType ?? inboxes.find((i) => i.id === conversation.inboxId)?.channelType;
+  const { policy, reload: reloadPolicy } = useSendPolicy(conversation, channel);
+  // Minutes are enough for "window closes in 3 h"; the hook refetches the policy the moment it closes.
+  const now = useNow(60_000, Boolean(policy?.windowClosesAt));
+  const policyView = composerPolicyView(policy, now);
 
   useEffect(() => {
     drafts.set(id, { text, mode });
@@ -183,12 +192,17 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
 
   const uploading = files.some((f) => !f.attachment && !f.error);
 
+  const isNote = mode === 'note';
+  /** Replies are refused here (opted out, unavailable country, closed window); private notes never are. */
+  const replyBlocked = !isNote && !policyView.replyAllowed;
+  const templates = replyBlocked && policyView.offerTemplates && policy ? policy.templates : null;
+
   const send = () => {
+    if (replyBlocked) return;
     const content = text.trim();
     const attachments = files.flatMap((f) => (f.attachment ? [f.attachment] : []));
     if ((!content && attachments.length === 0) || uploading) return;
     const clientMessageId = newClientId();
-    const isNote = mode === 'note';
     const optimistic: Message = {
       id: `${LOCAL_ID_PREFIX}${clientMessageId}`, conversationId: id, direction: 'out', private: isNote,
       senderType: 'user', senderId: session.user.id, senderName: session.user.name, content, attachments,
@@ -207,6 +221,8 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
       (err) => {
         dispatch({ type: 'messageFailed', conversationId: id, clientMessageId });
         setError(errorMessage(err));
+        // Refused for a reason the policy knows (a STOP just arrived, the window just closed): say it.
+        if (!isNote) reloadPolicy();
       },
     );
   };
@@ -243,7 +259,6 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
     }
   };
 
-  const isNote = mode === 'note';
   return (
     <div className={`composer${isNote ? ' composer-note' : ''}`}>
       <div className="composer-tabs" role="tablist" aria-label={t('composer.mode')}>
@@ -283,13 +298,18 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
           ))}
         </div>
       )}
-      <textarea ref={textarea} className="composer-input" rows={2} value={text} name="composer"
-        placeholder={isNote ? t('composer.notePlaceholder') : t('composer.replyPlaceholder')}
-        aria-label={isNote ? t('composer.note') : t('composer.reply')}
-        onChange={(e) => onChange(e.target.value, e.target.selectionEnd)}
-        onKeyDown={onKeyDown}
-        onClick={(e) => refreshPopup(text, e.currentTarget.selectionEnd, mode)}
-        onBlur={() => setTimeout(() => setPopup((p) => (p?.trigger ? null : p)), 150)} />
+      {!isNote && policy && <SendPolicyNotice policy={policy} view={policyView} />}
+      {templates ? (
+        <TemplatePicker conversationId={id} templates={templates} onSent={(message) => dispatch({ type: 'messageAdded', message })} />
+      ) : (
+        <textarea ref={textarea} className="composer-input" rows={2} value={text} name="composer" disabled={replyBlocked}
+          placeholder={isNote ? t('composer.notePlaceholder') : t('composer.replyPlaceholder')}
+          aria-label={isNote ? t('composer.note') : t('composer.reply')}
+          onChange={(e) => onChange(e.target.value, e.target.selectionEnd)}
+          onKeyDown={onKeyDown}
+          onClick={(e) => refreshPopup(text, e.currentTarget.selectionEnd, mode)}
+          onBlur={() => setTimeout(() => setPopup((p) => (p?.trigger ? null : p)), 150)} />
+      )}
       {files.length > 0 && (
         <div className="composer-files">
           {files.map((f) => (
@@ -301,7 +321,7 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
           ))}
         </div>
       )}
-      <div className="composer-bar">
+      {!templates && (<div className="composer-bar">
         <button type="button" className="icon-btn" title={t('composer.attach')} aria-label={t('composer.attach')}
           onClick={() => fileInput.current?.click()}><Icon name="paperclip" /></button>
         <input ref={fileInput} type="file" multiple hidden onChange={(e) => void onUpload(e.target.files)} data-testid="file-input" />
@@ -310,10 +330,10 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
         <span className="composer-hint muted small">{isNote ? t('composer.noteHint') : t('composer.hint')}</span>
         {error && <span className="form-error inline" role="alert">{error}</span>}
         <button type="button" className={`btn btn-sm ${isNote ? 'btn-note' : 'btn-primary'}`} onClick={send}
-          disabled={uploading || (!text.trim() && !files.some((f) => f.attachment))}>
+          disabled={replyBlocked || uploading || (!text.trim() && !files.some((f) => f.attachment))}>
           <Icon name="send" size={14} /> {isNote ? t('composer.addNote') : t('composer.send')}
         </button>
-      </div>
+      </div>)}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
 import { Avatar } from '../ui/Avatar';
 import { Icon } from '../ui/Icon';
+import { ConsentSection } from './ConsentSection';
 import { contactDisplayName, userName, useWorkspace } from './workspace-store';
 
 function attributeText(value: unknown): string {
@@ -58,6 +59,7 @@ export function ContactPanel({ conversation: c }: { conversation: Conversation }
         <dt>{t('contact.since')}</dt>
         <dd>{formatDateTime(contact.createdAt)}</dd>
       </dl>
+      <ConsentSection conversation={c} />
       <section className="panel-section">
         <h4>{t('contact.attributes')}</h4>
         {attrs.length === 0 ? <p className="muted small">{t('contact.noAttributes')}</p> : (

@@ -3,6 +3,7 @@ import { errorMessage } from '../api/client';
 import type { Conversation, ConversationStatus } from '../api/types';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
+import { ChannelIcon } from '../ui/ChannelIcon';
 import { Icon } from '../ui/Icon';
 import { SlaBadges } from '../routing/SlaBadge';
 import { runningClocks } from '../routing/sla-view';
@@ -53,7 +54,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
     <header className="conv-header">
       <div className="conv-header-row">
         <div className="conv-title">
-          <h2>{contactDisplayName(c.contact, t('contact.anonymous'))}</h2>
+          <h2><ChannelIcon channel={c.channelType ?? inbox?.channelType} size={16} /> {contactDisplayName(c.contact, t('contact.anonymous'))}</h2>
           <div className="conv-sub">
             {inbox && <span className="inbox-tag"><span className="dot" style={{ background: inbox.settings.color }} />{inbox.name}</span>}
             <span className={`pill pill-${c.status}`} data-status={c.status}>{t(`status.${c.status}`)}</span>

@@ -8,6 +8,7 @@ import { SlaBadge } from '../routing/SlaBadge';
 import { runningClocks } from '../routing/sla-view';
 import { useNow } from '../routing/use-now';
 import { Avatar } from '../ui/Avatar';
+import { ChannelIcon } from '../ui/ChannelIcon';
 import { contactDisplayName, useWorkspace } from './workspace-store';
 
 const assigneeTabs: { value: AssigneeFilter; label: MessageKey }[] = [
@@ -115,7 +116,9 @@ function ConversationRow({ conversation: c, active, now }: { conversation: Conve
             )}
           </div>
           <div className="conv-meta">
+            <ChannelIcon channel={c.channelType ?? inbox?.channelType} size={13} />
             {inbox && <span className="inbox-tag"><span className="dot" style={{ background: inbox.settings.color }} />{inbox.name}</span>}
+            {last?.status === 'failed' && last.direction === 'out' && <span className="pill pill-delivery-failed">{t('delivery.failed')}</span>}
             {c.status !== 'open' && <span className={`pill pill-${c.status}`}>{t(`status.${c.status}`)}</span>}
             {c.priority > 0 && <span className={`pill pill-prio-${c.priority}`}>{t(priorityKey(c.priority))}</span>}
             <SlaBadge clocks={clocks} now={now} />

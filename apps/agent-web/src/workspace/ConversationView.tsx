@@ -97,7 +97,11 @@ function MessageList({ conversation, messages, typing, hasOlder, onLoadOlder }: 
   onLoadOlder: () => Promise<void>;
 }) {
   const { t, locale } = useI18n();
+  const { inboxes } = useWorkspace();
   const ref = useRef<HTMLDivElement>(null);
+  // Web chat replies are shown "Seen" by the widget; channel replies have a provider's delivery status.
+  const channel = conversation.channelType ?? inboxes.find((i) => i.id === conversation.inboxId)?.channelType;
+  const showDelivery = channel !== undefined && channel !== 'webchat' && channel !== 'api';
   const stick = useRef(true);
   const count = messages?.length ?? 0;
 
@@ -136,7 +140,7 @@ function MessageList({ conversation, messages, typing, hasOlder, onLoadOlder }: 
         const day = dayKey(m.createdAt);
         const separator = day !== prevDay ? <div className="day-sep" key={`d-${day}`}><span>{dayFormat.format(new Date(m.createdAt))}</span></div> : null;
         prevDay = day;
-        return [separator, <MessageItem key={m.id} message={m} seen={m.id === seenId} />];
+        return [separator, <MessageItem key={m.id} message={m} seen={m.id === seenId} showDelivery={showDelivery} />];
       })}
       {typing && (
         <div className="typing" aria-live="polite">

@@ -1,5 +1,6 @@
-import { memo } from 'react';
-import type { Message } from '../api/types';
+import { memo, useEffect, useState } from 'react';
+import { api } from '../api/client';
+import { DELIVERY_STATUSES, type Message } from '../api/types';
 import { splitMentions } from '../composer/triggers';
 import { useI18n } from '../i18n/i18n';
 import { Icon } from '../ui/Icon';
@@ -23,7 +24,36 @@ function MessageText({ content, mentions }: { content: string; mentions: string[
   );
 }
 
-export const MessageItem = memo(function MessageItem({ message: m, seen }: { message: Message; seen: boolean }) {
+const DELIVERY_ICONS = { queued: 'clock', sent: 'check', delivered: 'check', read: 'check', failed: 'alert' } as const;
+
+/** Where a reply stands with the channel (queued → sent → delivered → read, or failed). */
+function DeliveryStatus({ message: m }: { message: Message }) {
+  const { t } = useI18n();
+  const status = (DELIVERY_STATUSES as readonly string[]).includes(m.status) ? (m.status as (typeof DELIVERY_STATUSES)[number]) : null;
+  if (!status || status === 'failed') return null;
+  return (
+    <span className={`delivery delivery-${status}`} data-delivery={status}>
+      {' · '}<Icon name={DELIVERY_ICONS[status]} size={11} /> {t(`delivery.${status}`)}
+    </span>
+  );
+}
+
+/** The reason a reply failed: on the message when the server sends it, else asked of its channel details once. */
+function useFailureReason(m: Message): string | null {
+  const [fetched, setFetched] = useState<string | null>(null);
+  const needsFetch = m.status === 'failed' && !m.error && !isLocalId(m.id);
+  useEffect(() => {
+    if (!needsFetch) return;
+    let cancelled = false;
+    api.messageChannel(m.id).then((c) => !cancelled && setFetched(c.error), () => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [m.id, needsFetch]);
+  return m.error ?? fetched;
+}
+
+export const MessageItem = memo(function MessageItem({ message: m, seen, showDelivery = false }: { message: Message; seen: boolean; showDelivery?: boolean }) {
   const { t, formatDateTime, formatClock } = useI18n();
   if (m.senderType === 'system') {
     return <div className="msg-system" data-message-id={m.id}><span>{m.content}</span></div>;
@@ -31,8 +61,11 @@ export const MessageItem = memo(function MessageItem({ message: m, seen }: { mes
   const kind = m.private ? 'note' : m.direction === 'in' ? 'in' : 'out';
   const time = formatClock(m.createdAt);
   const pending = isLocalId(m.id) && m.status !== 'failed';
+  const failed = m.status === 'failed';
+  const reason = useFailureReason(m);
   return (
-    <div className={`msg msg-${kind}${pending ? ' pending' : ''}`} data-message-id={m.id} data-kind={kind}>
+    <div className={`msg msg-${kind}${pending ? ' pending' : ''}${failed ? ' msg-send-failed' : ''}`} data-message-id={m.id} data-kind={kind}
+      data-status={m.status}>
       <div className="msg-bubble">
         {m.private && (
           <div className="msg-note-tag"><Icon name="lock" size={12} /> {t('message.privateNote')}</div>
@@ -47,10 +80,16 @@ export const MessageItem = memo(function MessageItem({ message: m, seen }: { mes
       <div className="msg-meta" title={formatDateTime(m.createdAt)}>
         {m.direction === 'out' && m.senderName && <span>{m.senderName} · </span>}
         <time dateTime={m.createdAt}>{time}</time>
-        {m.status === 'failed' && <span className="msg-failed"> · {t('message.failed')}</span>}
+        {failed && !showDelivery && <span className="msg-failed"> · {t('message.failed')}</span>}
         {pending && <span> · {t('message.sending')}</span>}
+        {showDelivery && !pending && m.direction === 'out' && !m.private && <DeliveryStatus message={m} />}
         {seen && <span className="msg-seen"> · {t('message.seen')}</span>}
       </div>
+      {failed && showDelivery && (
+        <div className="msg-failure" role="alert" data-testid="send-failure">
+          <Icon name="alert" size={12} /> {reason ? t('delivery.failedReason', { reason }) : t('delivery.failed')}
+        </div>
+      )}
     </div>
   );
 });
