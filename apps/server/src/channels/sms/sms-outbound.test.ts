@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
+import type { InboxRow } from '../../db/schema.ts';
+import { adapter } from './adapter.ts';
+import { smsSettingsOf } from './settings.ts';
+import { ACCOUNTS, NUMBERS, PUBLIC_URL, startSmsKit, waitForStatus, type SmsKit } from './testing/sms-test-kit.ts';
+
+// Agents' replies in SMS conversations leave through the inbox's provider (the fake speaks each
+// provider's REST shape), come back as delivery reports through the same webhook, and fail or
+// retry the way the provider's answer says.
+
+let kit: SmsKit;
+let seq = 0;
+
+beforeAll(async () => {
+  kit = await startSmsKit();
+});
+afterAll(async () => {
+  await kit?.stop();
+});
+
+/** A customer texts the inbox (through its provider's webhook) and an agent answers; returns the reply's id and the customer's number. */
+async function customerThenReply(inbox: InboxRow, reply: string): Promise<{ replyId: string; customer: string }> {
+  seq += 1;
+  const customer = `+52155${String(10_000_000 + seq)}`;
+  let res;
+  if (inbox.id === kit.inboxes.sinch.id) {
+    res = await kit.sinchWebhook(inbox, { type: 'mo_text', id: `sinch-out-${seq}`, from: customer.slice(1), to: NUMBERS.sinch.slice(1), body: `pregunta ${seq}` });
+  } else if (inbox.id === kit.inboxes.vonage.id) {
+    res = await kit.vonageWebhook(inbox, { msisdn: customer.slice(1), to: NUMBERS.vonage.slice(1), messageId: `VOUT${seq}`, text: `pregunta ${seq}`, type: 'text' });
+  } else {
+    res = await kit.twilioWebhook(inbox, { MessageSid: `SMout${seq}`, From: customer, To: inbox.id === kit.inboxes.twilio.id ? NUMBERS.twilio : NUMBERS.tenantB, Body: `pregunta ${seq}` });
+  }
+  expect(res.status, res.text).toBe(200);
+  const inbound = await kit.t.db.selectFrom('messages').select('conversation_id').where('tenant_id', '=', inbox.tenant_id).where('content', '=', `pregunta ${seq}`).executeTakeFirstOrThrow();
+  const tenant = inbox.tenant_id === kit.a.tenantId ? kit.a : kit.b;
+  const posted = await kit.api('POST', `/conversations/${inbound.conversation_id}/messages`, { content: reply }, tenant);
+  expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+  expect(posted.body.status).toBe('queued');
+  return { replyId: posted.body.id, customer };
+}
+
+/** The send requests the fake got for Twilio / Vonage while `run` ran (each test's replies go one at a time). */
+async function sendRequestsDuring(path: RegExp, run: () => Promise<void>): Promise<number> {
+  const before = kit.fake.requests.length;
+  await run();
+  return kit.fake.requests.slice(before).filter((r) => path.test(r)).length;
+}
+const TWILIO_SEND = /^POST \/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/;
+const VONAGE_SEND = /^POST \/sms\/json$/;
+const sendJobOf = async (messageId: string) =>
+  (await kit.t.db.selectFrom('jobs').selectAll().where('kind', '=', 'channel.send').execute()).find((j) => (j.payload as unknown as { messageId: string }).messageId === messageId);
+const updatesOf = async (messageId: string) =>
+  (await kit.t.db.selectFrom('realtime_events').select(['type', 'payload']).where('type', '=', 'message.updated').execute())
+    .map((e) => e.payload as unknown as { id: string; status: string; error: string | null })
+    .filter((p) => p.id === messageId)
+    .map((p) => p.status);
+const webhookUrl = (inbox: InboxRow) => `${PUBLIC_URL}/api/v1/channels/sms/${inbox.public_id}/webhook`;
+
+describe('agent replies by SMS', () => {
+  it('Twilio: sent as Messages.json with StatusCallback; delivery reports move it forward only, agents hear each step', async () => {
+    const { replyId, customer } = await customerThenReply(kit.inboxes.twilio, 'Sí, enviamos a Monterrey.');
+    expect(await waitForStatus(kit.t, replyId, ['sent', 'failed'])).toMatchObject({ status: 'sent', error: null });
+    const [sent] = kit.fake.sendsTo(customer);
+    expect(sent!.fields).toEqual({ To: customer, From: NUMBERS.twilio, Body: 'Sí, enviamos a Monterrey.', StatusCallback: webhookUrl(kit.inboxes.twilio) });
+    const sid = sent!.providerId;
+    const status = (MessageStatus: string) => kit.twilioWebhook(kit.inboxes.twilio, { MessageSid: sid, AccountSid: ACCOUNTS.twilio.accountSid, MessageStatus, From: NUMBERS.twilio, To: customer });
+
+    expect((await status('delivered')).status).toBe(200);
+    expect((await kit.api('GET', `/messages/${replyId}/channel`)).body).toMatchObject({ status: 'delivered', externalId: sid });
+    // A late 'sent' (providers do not promise order) does not move it back.
+    expect((await status('sent')).status).toBe(200);
+    expect((await kit.t.db.selectFrom('messages').select('status').where('id', '=', replyId).executeTakeFirstOrThrow()).status).toBe('delivered');
+    expect((await status('read')).status).toBe(200);
+    expect((await kit.t.db.selectFrom('messages').select('status').where('id', '=', replyId).executeTakeFirstOrThrow()).status).toBe('read');
+    expect(await updatesOf(replyId)).toEqual(['sent', 'delivered', 'read']);
+  });
+
+  it('Sinch: sent as a batch with a per-recipient delivery report to the inbox webhook; a Failed report fails it with the code', async () => {
+    const { replyId, customer } = await customerThenReply(kit.inboxes.sinch, 'Abrimos de 9 a 18.');
+    await waitForStatus(kit.t, replyId, ['sent']);
+    const [sent] = kit.fake.sendsTo(customer);
+    expect(sent!.fields).toEqual({ from: NUMBERS.sinch, to: [customer], body: 'Abrimos de 9 a 18.', delivery_report: 'per_recipient', client_reference: replyId, callback_url: webhookUrl(kit.inboxes.sinch) });
+    const report = await kit.sinchWebhook(kit.inboxes.sinch, { type: 'recipient_delivery_report_sms', batch_id: sent!.providerId, recipient: customer.slice(1), code: 402, status: 'Failed', at: '2026-11-22T10:00:00Z' });
+    expect(report.status).toBe(200);
+    expect(await kit.t.db.selectFrom('messages').select(['status', 'error']).where('id', '=', replyId).executeTakeFirstOrThrow()).toEqual({ status: 'failed', error: 'Sinch failed (code 402)' });
+  });
+
+  it('Vonage: sent by sms/json (unicode for text outside GSM-7) with the callback; a signed receipt marks it delivered', async () => {
+    const { replyId, customer } = await customerThenReply(kit.inboxes.vonage, 'Olá! Já estamos vendo isso, obrigado pela atenção.');
+    await waitForStatus(kit.t, replyId, ['sent']);
+    const [sent] = kit.fake.sendsTo(customer);
+    expect(sent!.fields).toEqual({
+      api_key: ACCOUNTS.vonage.apiKey,
+      api_secret: ACCOUNTS.vonage.apiSecret,
+      from: NUMBERS.vonage.slice(1),
+      to: customer.slice(1),
+      text: 'Olá! Já estamos vendo isso, obrigado pela atenção.',
+      'client-ref': replyId,
+      type: 'unicode',
+      callback: webhookUrl(kit.inboxes.vonage),
+    });
+    const receipt = await kit.vonageWebhook(kit.inboxes.vonage, { msisdn: customer.slice(1), to: NUMBERS.vonage.slice(1), messageId: sent!.providerId, status: 'delivered', 'err-code': '0', 'network-code': '72405', scts: '2611221000', 'client-ref': replyId });
+    expect(receipt.status, receipt.text).toBe(200);
+    expect((await kit.t.db.selectFrom('messages').select('status').where('id', '=', replyId).executeTakeFirstOrThrow()).status).toBe('delivered');
+  });
+
+  it('a provider answering 500 then 429 is retried with backoff, and the reply is sent once', async () => {
+    kit.fake.failNext({ httpStatus: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } }, { httpStatus: 429, body: { code: 20429, message: 'Too Many Requests', status: 429 } });
+    let customer = '';
+    const requests = await sendRequestsDuring(TWILIO_SEND, async () => {
+      const reply = await customerThenReply(kit.inboxes.twilio, 'Tercera es la vencida.');
+      customer = reply.customer;
+      expect(await waitForStatus(kit.t, reply.replyId, ['sent', 'failed'])).toMatchObject({ status: 'sent', error: null });
+    });
+    expect(requests).toBe(3);
+    expect(kit.fake.sendsTo(customer)).toHaveLength(1);
+  });
+
+  it("a definitive 400 fails the reply at once, with the provider's reason on the message", async () => {
+    kit.fake.failNext({ httpStatus: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 } });
+    const { replyId } = await customerThenReply(kit.inboxes.twilio, 'Esto no sale.');
+    const failed = await waitForStatus(kit.t, replyId, ['failed', 'sent']);
+    expect(failed).toMatchObject({ status: 'failed', error: "Twilio HTTP 400: The 'To' number is not a valid phone number. (Twilio error 21211)" });
+    expect((await sendJobOf(replyId))?.attempts).toBe(1);
+    expect((await kit.api('GET', `/messages/${replyId}/channel`)).body.error).toMatch(/21211/);
+    expect(await updatesOf(replyId)).toEqual(['failed']);
+  });
+
+  it('Vonage: status 1 (throttled) is retried; status 15 (illegal sender) fails at once', async () => {
+    kit.fake.failNext({ vonageStatus: '1', errorText: 'Throughput Rate Exceeded - please wait [ 30 ] and retry' });
+    const requests = await sendRequestsDuring(VONAGE_SEND, async () => {
+      const throttled = await customerThenReply(kit.inboxes.vonage, 'Second try works.');
+      expect(await waitForStatus(kit.t, throttled.replyId, ['sent', 'failed'])).toMatchObject({ status: 'sent' });
+    });
+    expect(requests).toBe(2);
+    kit.fake.failNext({ vonageStatus: '15', errorText: 'Illegal Sender Address - rejected' });
+    const refused = await customerThenReply(kit.inboxes.vonage, 'Never leaves.');
+    expect(await waitForStatus(kit.t, refused.replyId, ['failed', 'sent'])).toMatchObject({ status: 'failed', error: 'Vonage status 15: Illegal Sender Address - rejected' });
+    expect((await sendJobOf(refused.replyId))?.attempts).toBe(1);
+  });
+
+  it("tenant B's webhook cannot change the status of tenant A's message", async () => {
+    const { replyId, customer } = await customerThenReply(kit.inboxes.twilio, 'Solo para A.');
+    await waitForStatus(kit.t, replyId, ['sent']);
+    const sid = kit.fake.sendsTo(customer)[0]!.providerId;
+    const res = await kit.twilioWebhook(kit.inboxes.tenantBTwilio, { MessageSid: sid, MessageStatus: 'failed', ErrorCode: '30003' });
+    expect(res.status).toBe(200);
+    expect((await kit.t.db.selectFrom('messages').select('status').where('id', '=', replyId).executeTakeFirstOrThrow()).status).toBe('sent');
+  });
+});
+
+describe('test connection', () => {
+  it("reaches each provider's account resource with the inbox's credentials, and says what is wrong when it cannot", async () => {
+    for (const inbox of [kit.inboxes.twilio, kit.inboxes.sinch, kit.inboxes.vonage]) {
+      const settings = smsSettingsOf(inbox.settings)!;
+      expect(await adapter.testConnection!(settings)).toMatchObject({ ok: true });
+    }
+    expect(kit.fake.requests).toEqual(expect.arrayContaining([`GET /2010-04-01/Accounts/${ACCOUNTS.twilio.accountSid}.json`, `GET /xms/v1/${ACCOUNTS.sinch.servicePlanId}/batches`, 'GET /account/get-balance']));
+    const twilio = smsSettingsOf(kit.inboxes.twilio.settings)!;
+    expect(await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, authToken: 'wrong' } })).toEqual({ ok: false, message: 'Twilio HTTP 401: Authenticate (Twilio error 20003)' });
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const down = await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, baseUrl: `http://127.0.0.1:${closedPort}` } });
+    expect(down).toEqual({ ok: false, message: `127.0.0.1:${closedPort} unreachable: ECONNREFUSED` });
+  });
+});
