@@ -7,6 +7,12 @@ import { enqueueWebhookDeliveries } from '../webhooks/webhook-outbox.ts';
 
 export interface Outbox {
   emit(event: PendingEvent): void;
+  /**
+   * Runs `write` once, just before the commit, however many use cases of the batch ask for the
+   * same `key`: state that several use cases change (a tenant's routing engine) is written once
+   * per transaction instead of once per use case.
+   */
+  beforeCommit(key: string, write: () => Promise<void>): void;
 }
 
 export type Work<T> = (trx: Transaction<Database>, outbox: Outbox) => Promise<T>;
@@ -103,7 +109,13 @@ export class GroupCommitter {
   private commit(tenantId: string, tasks: Task[]) {
     return this.db.transaction().execute(async (trx) => {
       const pending: PendingEvent[] = [];
-      const outbox: Outbox = { emit: (e) => pending.push(e) };
+      const finalWrites = new Map<string, () => Promise<void>>();
+      const outbox: Outbox = {
+        emit: (e) => pending.push(e),
+        beforeCommit: (key, write) => {
+          if (!finalWrites.has(key)) finalWrites.set(key, write);
+        },
+      };
       const results: unknown[] = [];
       for (let i = 0; i < tasks.length; ) {
         const task = tasks[i]!;
@@ -119,6 +131,7 @@ export class GroupCommitter {
         results.push(...(await task.batch(trx, outbox, inputs)));
         i = end;
       }
+      for (const write of finalWrites.values()) await write();
       await enqueueWebhookDeliveries(trx, tenantId, pending);
       const events = await appendEvents(trx, tenantId, pending);
       return { results, events };

@@ -42,6 +42,8 @@ interface TenantEngine {
   engine: RoutingEngine;
   /** Token of the state this engine matches in routing_state; null while changed and not committed. */
   token: string | null;
+  /** routing_state.version of that state. */
+  version: number;
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
 }
@@ -115,6 +117,8 @@ export class RoutingTx {
  */
 export class RoutingService {
   private readonly tenants = new Map<string, TenantEngine>();
+  /** The tenants' engines a transaction has taken (locked and loaded), to be stored at its commit. */
+  private readonly heldBy = new WeakMap<Trx, Map<string, TenantEngine>>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly ticking = new Set<string>();
   private poller: NodeJS.Timeout | null = null;
@@ -151,20 +155,23 @@ export class RoutingService {
     return p;
   }
 
-  /** Runs `work` with the tenant's engine inside a use case's transaction. */
+  /**
+   * Runs `work` with the tenant's engine inside a use case's transaction. The first use of a
+   * tenant's engine in a transaction takes the lock and brings the engine up to the stored
+   * state; later uses in the same (group-committed) transaction go on from there, and the state
+   * is stored once, just before the commit.
+   */
   async inTx<T>(trx: Trx, outbox: Outbox, tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
-    await lockTenantRouting(trx, tenantId);
-    const row = await trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).executeTakeFirst();
-    let te = this.tenants.get(tenantId);
+    let held = this.heldBy.get(trx);
+    if (!held) this.heldBy.set(trx, (held = new Map()));
+    let te = held.get(tenantId);
     let fresh = false;
-    if (!row) {
-      const engine = await this.buildFromTables(trx, tenantId);
-      te = this.remember(tenantId, engine);
-      fresh = true;
-    } else if (!te || te.token !== row.token) {
-      te = this.remember(tenantId, await this.loadSnapshot(trx, tenantId));
+    if (!te) {
+      ({ te, fresh } = await this.take(trx, tenantId));
+      const taken = te;
+      held.set(tenantId, taken);
+      outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, tenantId, taken));
     }
-    te.token = null; // until this transaction's state is stored
     const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor);
     if (fresh) await this.routeOpenConversations(tx);
     const result = await work(tx);
@@ -172,13 +179,35 @@ export class RoutingService {
     for (const id of tx.touched) {
       outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, id) });
     }
+    return result;
+  }
+
+  /** Locks the tenant's routing for this transaction and returns its engine as stored. */
+  private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean }> {
+    await lockTenantRouting(trx, tenantId);
+    const row = await trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).executeTakeFirst();
+    let te = this.tenants.get(tenantId);
+    let fresh = false;
+    if (!row) {
+      te = this.remember(tenantId, await this.buildFromTables(trx, tenantId));
+      fresh = true;
+    } else if (!te || te.token !== row.token) {
+      te = this.remember(tenantId, await this.loadSnapshot(trx, tenantId));
+    }
+    te.token = null; // until this transaction's state is stored
+    te.version = row?.version ?? 0;
+    return { te, fresh };
+  }
+
+  /** Stores the engine's state at the end of the transaction that changed it. */
+  private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<void> {
     const token = randomUUID();
     const wake = te.engine.nextWakeAt();
     const snapshot = te.engine.snapshot();
     // Closed offers are answered from routing_offers; the stored state need not carry them.
     snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
     const values = {
-      version: (row?.version ?? 0) + 1,
+      version: te.version + 1,
       token,
       snapshot: JSON.stringify(snapshot),
       next_wake_at: wake === null ? null : new Date(wake),
@@ -190,8 +219,8 @@ export class RoutingService {
       .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
       .execute();
     te.token = token;
+    te.version = values.version;
     this.schedule(tenantId, wake);
-    return result;
   }
 
   /**
@@ -318,7 +347,7 @@ export class RoutingService {
 
   private remember(tenantId: string, engine: RoutingEngine): TenantEngine {
     const old = this.tenants.get(tenantId);
-    const te: TenantEngine = { engine, token: null, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    const te: TenantEngine = { engine, token: null, version: 0, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
     this.tenants.set(tenantId, te);
     return te;
   }
