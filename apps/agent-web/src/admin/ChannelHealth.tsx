@@ -38,7 +38,7 @@ function WebhookUrls({ inboxId }: { inboxId: string }) {
       {urls && urls.length > 0 && (
         <dl className="webhook-urls">
           {urls.map((u) => [
-            <dt key={`n-${u.name}`}>{u.name}</dt>,
+            <dt key={`n-${u.name}`}>{u.name === 'messages' ? t('channel.webhook.messages') : u.name}</dt>,
             <dd key={`u-${u.name}`}><code className="mono">{u.url}</code> <CopyButton text={u.url} /></dd>,
           ])}
         </dl>

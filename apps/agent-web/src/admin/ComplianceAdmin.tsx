@@ -31,6 +31,7 @@ export function ComplianceAdmin() {
     }
     try {
       const saved = await api.updateTenantSettings({ unavailableCountries: countries, maxSendsPerSecond });
+      setRate(saved.maxSendsPerSecond != null ? String(saved.maxSendsPerSecond) : '');
       setCountries(saved.unavailableCountries ?? countries);
       setStatus({ ok: true, text: t('common.saved') });
     } catch (err) {
@@ -66,8 +67,9 @@ export function ComplianceAdmin() {
         <section className="card">
           <label className="field">
             <span>{t('compliance.rate')}</span>
-            <input className="input input-narrow" name="maxSendsPerSecond" inputMode="decimal" value={rate} onChange={(e) => setRate(e.target.value)} />
-            <span className="muted small">{t('compliance.rateHint')}</span>
+            <input className="input input-narrow" name="maxSendsPerSecond" inputMode="decimal" value={rate} onChange={(e) => setRate(e.target.value)}
+              placeholder={data?.defaultMaxSendsPerSecond !== undefined ? String(data.defaultMaxSendsPerSecond) : undefined} />
+            {data?.defaultMaxSendsPerSecond !== undefined && <span className="muted small">{t('compliance.rateHint', { n: data.defaultMaxSendsPerSecond })}</span>}
           </label>
         </section>
         <div className="form-actions">

@@ -239,6 +239,8 @@ export interface TenantSettings {
   unavailableCountries: string[];
   /** Outbound messages per second for the whole tenant; null: no tenant limit. */
   maxSendsPerSecond: number | null;
+  /** What applies when the tenant sets no limit (read-only). */
+  defaultMaxSendsPerSecond?: number;
 }
 
 export type SendBlockReason = 'opted_out' | 'country_unavailable' | 'window_closed' | 'no_channel';

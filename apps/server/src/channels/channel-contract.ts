@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { MessageStatus } from '../db/schema.ts';
 import type { ChannelAdapter } from './channel.ts';
+import { channelSettingsKey } from './channel-settings.ts';
 
 /** Inputs each provider folder gives the contract suite (`<provider>/contract-samples.ts`). */
 export interface ContractSamples {
@@ -40,7 +41,8 @@ export async function checkAdapterContract(adapter: ChannelAdapter, samples: Con
   expect(adapter.mapStatus('no-such-state')).toBeNull();
   expect(adapter.settingsOf(null)).toBeNull();
   expect(adapter.settingsOf({})).toBeNull();
-  const settings = adapter.settingsOf({ [adapter.channelType]: samples.unreachableSettings });
+  // Inbox settings keep a channel's settings under its key (WhatsApp, Messenger and Instagram share `meta`).
+  const settings = adapter.settingsOf({ [channelSettingsKey[adapter.channelType] ?? adapter.channelType]: samples.unreachableSettings });
   expect(settings).not.toBeNull();
   const result = await adapter.send(settings, {
     messageId: 'msg_contract',

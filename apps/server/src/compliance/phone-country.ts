@@ -12,10 +12,13 @@ export function countriesOfNumber(number: string): string[] {
   return parsed.getPossibleCountries();
 }
 
-/** Is this a plausible E.164 number (a `+`, a known calling code, a possible length)? */
+/**
+ * Is this an E.164 number (`+`, a calling code that exists, at most 15 digits)? Not stricter:
+ * numbering plans change (Mexico dropped the mobile `1` in 2019) and providers still deliver
+ * the old forms, so plan-level validity is the carrier's call.
+ */
 export function isE164(number: string): boolean {
-  if (!/^\+[1-9][0-9]{6,14}$/.test(number)) return false;
-  return parsePhoneNumberFromString(number)?.isPossible() ?? false;
+  return /^\+[1-9][0-9]{6,14}$/.test(number) && parsePhoneNumberFromString(number) !== undefined;
 }
 
 /** An ISO 3166-1 alpha-2 code Parley knows a numbering plan of. */

@@ -179,6 +179,11 @@ export class EsmeSession {
       }
       for (const frame of frames) this.receive(frame);
     });
+    // The SMSC closing its side is the end of the bind; nothing more may be written to it.
+    socket.on('end', () => {
+      closeReason ??= 'the SMSC closed the connection';
+      if (this.socket === socket) this.dropConnection(closeReason);
+    });
     socket.on('error', (err) => {
       closeReason ??= err.message;
     });

@@ -34,22 +34,26 @@ export interface KannelPeer {
   sendUrl: string;
   username: string;
   password: string;
-  /** The handset sends one text: GSM-7 texts as plain text, others as UCS-2 (as a phone would). */
-  handsetSends(from: string, to: string, text: string): void;
+  /** The handset sends one text (GSM-7 texts as plain text, others as UCS-2, as a phone would); resolves once fakesmsc passed it to Kannel. */
+  handsetSends(from: string, to: string, text: string): Promise<void>;
   /** What the handset received so far. */
   handsetReceived(): HandsetMessage[];
   /** Waits until the handset received a text matching `match`. */
   waitForHandset(match: (m: HandsetMessage) => boolean, timeoutMs?: number): Promise<HandsetMessage>;
   /** Kannel's own status page (bearerbox admin), for failure messages. */
   status(): Promise<string>;
-  /** smsbox's log, for failure messages. */
-  smsboxLog(): Promise<string>;
+  /** bearerbox's and smsbox's logs and fakesmsc's output, for failure messages. */
+  logs(): Promise<string>;
+  /** The URLs smsbox has called so far (get-url and dlr-url, retries included), from its log. */
+  calledUrls(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
 export interface KannelOptions {
   /** The sms-service's get-url, with Kannel's escapes (%I, %p …). */
   getUrl: string;
+  /** More sms-services chosen by the text's first word (a keyword), each with its own get-url. */
+  keywordServices?: { keyword: string; getUrl: string }[];
   /** smsbox retries of a failed get-url / dlr-url call. */
   httpRetries?: number;
 }
@@ -118,6 +122,7 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
     'omit-empty = true',
     `get-url = ${quoted(options.getUrl)}`,
     '',
+    ...(options.keywordServices ?? []).flatMap((service) => ['group = sms-service', `keyword = ${service.keyword}`, 'catch-all = true', 'max-messages = 0', 'omit-empty = true', `get-url = ${quoted(service.getUrl)}`, '']),
   ].join('\n');
   const confFile = join(dir, 'kannel.conf');
   await writeFile(confFile, conf);
@@ -125,6 +130,8 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
   const children: ChildProcess[] = [];
   const output = { fakesmsc: '' };
   const received: HandsetMessage[] = [];
+  let handsetSent = 0;
+  const handsetLog: string[] = [];
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const status = async () => {
     try {
@@ -153,18 +160,21 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
     // The fake SMSC listens once bearerbox has read its config; its admin page answers then too.
     await waitFor(async () => (await status()).includes('SMSC connections'), 15_000, 'bearerbox admin page');
     start(BINARIES.smsbox, [confFile]);
-    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort)]);
+    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort), '-i', '0.01']);
     // fakesmsc logs every text it receives: `Got message N: <from to type data>`.
     const onOutput = (chunk: string) => {
       output.fakesmsc += chunk;
       let newline: number;
       while ((newline = output.fakesmsc.indexOf('\n')) !== -1) {
         const line = output.fakesmsc.slice(0, newline);
+        handsetLog.push(line);
         output.fakesmsc = output.fakesmsc.slice(newline + 1);
         const got = /Got message \d+: <(\S+) (\S+) (\S+) (.*)>\s*$/.exec(line);
         if (got) received.push({ from: got[1]!, to: got[2]!, text: decodeHandsetData(got[3]!, got[4]!) });
+        if (/fakesmsc: sent message \d+/.test(line)) handsetSent++;
       }
     };
+    let handsetQueue: Promise<void> = Promise.resolve();
     handset.stdout!.setEncoding('utf8').on('data', onOutput);
     handset.stderr!.setEncoding('utf8').on('data', onOutput);
     await waitFor(
@@ -183,7 +193,14 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
       handsetSends(from, to, text) {
         // fakesmsc's message syntax: `sender receiver type data`; `ucs2` data is UTF-16BE, URL-encoded.
         const line = encodeGsm7(text) !== null && !/[\r\n]/.test(text) ? `${from} ${to} text ${text}` : `${from} ${to} ucs2 ${urlEncodeBytes(encodeUcs2(text))}`;
-        handset.stdin!.write(`${line}\n`);
+        // fakesmsc takes one line per readable stdin, so lines are written one at a time, each after the last was sent.
+        const send = handsetQueue.then(async () => {
+          const target = handsetSent + 1;
+          handset.stdin!.write(`${line}\n`);
+          await waitFor(async () => handsetSent >= target, 10_000, 'fakesmsc to send the text');
+        });
+        handsetQueue = send.catch(() => undefined);
+        return send;
       },
       handsetReceived: () => [...received],
       async waitForHandset(match, timeoutMs = 15_000) {
@@ -192,7 +209,10 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
         return found!;
       },
       status,
-      smsboxLog: () => readLog('smsbox.log'),
+      logs: async () => `--- bearerbox.log ---\n${await readLog('bearerbox.log')}\n--- smsbox.log ---\n${await readLog('smsbox.log')}\n--- fakesmsc ---\n${handsetLog.join('\n')}`,
+      async calledUrls() {
+        return [...(await readLog('smsbox.log')).matchAll(/Parsing URL `([^']*)':/g)].map((m) => m[1]!);
+      },
       stop,
     };
   } catch (err) {

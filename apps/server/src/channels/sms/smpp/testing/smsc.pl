@@ -107,6 +107,8 @@ sub on_submit {
     }
   }
   push @due, [time + $respond_delay / 1000, $c, $pdu->{seq}, $status, $message_id];
+  # The delay may have changed since the last one: keep the queue in due order.
+  @due = sort { $a->[0] <=> $b->[0] } @due if @due > 1 && $due[-1][0] < $due[-2][0];
 }
 
 sub flush_due {
