@@ -12,6 +12,7 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/bearerbox ] && [ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel kannel-extras) # SMS: a real Kannel (bearerbox, smsbox, fakesmsc)
+perl -MNet::SMPP -e 1 2>/dev/null || need+=(libnet-smpp-perl) # SMS: the SMSC of the SMPP tests (Net::SMPP)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
