@@ -75,10 +75,10 @@ export interface DownloadedMedia {
 }
 
 /**
- * Bytes at a media URL. WhatsApp media URLs need the access token; Messenger and Instagram
- * attachment URLs are signed CDN links and need none, so the token goes only to Graph's own host.
+ * Bytes at a media URL. WhatsApp media URLs (from `GET /{media-id}`) need the access token;
+ * Messenger and Instagram attachment URLs are signed CDN links and get no token.
  */
-export async function downloadMedia(settings: MetaSettings, url: string): Promise<GraphResult<DownloadedMedia>> {
+export async function downloadMedia(settings: MetaSettings, url: string, withToken: boolean): Promise<GraphResult<DownloadedMedia>> {
   let target: URL;
   try {
     target = new URL(url);
@@ -86,9 +86,7 @@ export async function downloadMedia(settings: MetaSettings, url: string): Promis
     return { ok: false, retryable: false, error: `not a URL: ${url.slice(0, 100)}`, status: null };
   }
   if (target.protocol !== 'https:' && target.protocol !== 'http:') return { ok: false, retryable: false, error: 'media URL is not http(s)', status: null };
-  const graphHost = new URL(settings.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL).host;
-  const sameHost = target.host === graphHost || target.host.endsWith('.fbsbx.com') || target.host.endsWith('.whatsapp.net');
-  const headers: Record<string, string> = sameHost && settings.accessToken ? { authorization: `Bearer ${settings.accessToken}` } : {};
+  const headers: Record<string, string> = withToken && settings.accessToken ? { authorization: `Bearer ${settings.accessToken}` } : {};
   let res: Response;
   try {
     res = await fetch(target, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });

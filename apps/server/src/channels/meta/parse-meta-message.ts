@@ -13,6 +13,12 @@ export function parseMetaMessage(raw: unknown): InboundMessage {
   return item.channel === 'whatsapp' ? parseWhatsApp(item, event) : parseMessaging(item, event);
 }
 
+/**
+ * The customer's running chat with the account: the last thread key of each message, so a
+ * customer's messages land in one conversation (ingest keeps it as the conversation's thread id).
+ */
+export const chatThreadKey = (channel: string, handle: string) => `${channel}-thread:${handle}`;
+
 function base(id: string, handle: string, name: string | null): InboundMessage {
   return { sourceId: id, externalId: id, from: { handle, name }, to: null, threadKeys: [], subject: null, text: '', html: null, attachments: [], autoReply: false, bounce: false, details: {} };
 }
@@ -112,6 +118,7 @@ function parseWhatsApp(item: MetaInboundItem, m: Record<string, unknown>): Inbou
   if (!out.text && attachments.length === 0) out.text = `(empty ${type} message)`;
   out.attachments = attachments;
   out.details = details;
+  out.threadKeys.push(chatThreadKey(item.channel, from));
   return out;
 }
 
@@ -134,6 +141,7 @@ function parseMessaging(item: MetaInboundItem, event: Record<string, unknown>): 
     if (target) out.threadKeys.push(target);
     out.text = removed ? 'Removed a reaction' : `Reacted ${emoji}`;
     out.details = { ...details, reaction: { messageId: target, emoji: removed ? '' : emoji, removed } };
+    out.threadKeys.push(chatThreadKey(item.channel, sender));
     return out;
   }
   const mid = asString(message?.mid);
@@ -169,5 +177,6 @@ function parseMessaging(item: MetaInboundItem, event: Record<string, unknown>): 
   if (!out.text && attachments.length === 0) out.text = '(empty message)';
   out.attachments = attachments;
   out.details = details;
+  out.threadKeys.push(chatThreadKey(item.channel, sender));
   return out;
 }

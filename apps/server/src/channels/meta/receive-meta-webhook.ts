@@ -158,7 +158,7 @@ async function fetchMedia(settings: MetaSettings, item: MetaInboundItem): Promis
       }
       url = info.body.url;
     }
-    const got = await downloadMedia(settings, url);
+    const got = await downloadMedia(settings, url, ref.via === 'media-id');
     if (!got.ok && got.retryable) throw new Error(`media ${ref.key.slice(0, 200)}: ${got.error}`);
     media[ref.key] = got.ok ? (got.body satisfies DownloadedMedia) : { error: got.error };
   }
