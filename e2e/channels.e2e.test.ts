@@ -292,6 +292,24 @@ describe('channel screens and composer rules (issue 4)', () => {
     await page.locator('[data-testid=consents] [data-consent=opted_in]').waitFor();
     await expect.poll(() => page.locator('[data-testid=send-policy]').count()).toBe(0);
     expect(await page.locator('textarea[name=composer]').isDisabled()).toBe(false);
+
+    // Compliance: Mexico becomes an unavailable country (names in the user's language) — the composer says so.
+    await page.goto(`${parley.baseUrl}/app/#/admin/compliance`);
+    await page.locator('select[name=addCountry]').selectOption('MX');
+    await page.locator('[data-testid=unavailable-countries] [data-country=MX]', { hasText: 'Mexico' }).waitFor();
+    await page.locator('input[name=maxSendsPerSecond]').fill('20');
+    await page.locator('.form-actions button[type=submit]').click();
+    await page.locator('.form-actions [role=status]', { hasText: 'Saved' }).waitFor();
+    expect(await rest('/tenant/settings')).toMatchObject({ unavailableCountries: ['MX'], maxSendsPerSecond: 20 });
+    await shot(page, '5-compliance');
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    await page.locator('[data-testid=send-policy][data-reason=country_unavailable]').waitFor();
+    expect(await page.locator('.composer button.btn-primary').isDisabled()).toBe(true);
+    await page.goto(`${parley.baseUrl}/app/#/admin/compliance`);
+    await page.locator('[data-country=MX] button').click();
+    await page.locator('.form-actions button[type=submit]').click();
+    await page.locator('.form-actions [role=status]', { hasText: 'Saved' }).waitFor();
+    expect(await rest('/tenant/settings')).toMatchObject({ unavailableCountries: [] });
     expect(errors).toEqual([]);
   });
 
@@ -316,7 +334,7 @@ describe('channel screens and composer rules (issue 4)', () => {
     await form.locator('button[type=submit]').click();
     await page.locator('.section-header h2').filter({ hasText: 'WhatsApp Ventas' }).waitFor();
     await expect.poll(() => page.locator('[data-secret-state=set]').count()).toBe(3);
-    await shot(page, '5-whatsapp-connected');
+    await shot(page, '6-whatsapp-connected');
     const webhookUrl = (await page.locator('[data-testid=webhook-urls] code').first().textContent())!;
     const inbox = (await rest<{ items: { id: string; channelType: string }[] }>('/inboxes')).items.find((i) => i.channelType === 'whatsapp')!;
 
@@ -352,7 +370,7 @@ describe('channel screens and composer rules (issue 4)', () => {
     expect(await picker.locator('button', { hasText: 'Send template' }).isDisabled()).toBe(true);
     await picker.locator('input[name=param-2]').fill('4471');
     expect(await picker.locator('[data-testid=template-preview]').textContent()).toBe('Hola Lucía, tu pedido 4471 está en camino.');
-    await shot(page, '6-whatsapp-template-picker');
+    await shot(page, '7-whatsapp-template-picker');
     await picker.locator('button', { hasText: 'Send template' }).click();
     const sent = page.locator('.msg[data-kind=out]', { hasText: 'Hola Lucía, tu pedido 4471' });
     await sent.and(page.locator('[data-status=sent]')).waitFor({ timeout: 15_000 });

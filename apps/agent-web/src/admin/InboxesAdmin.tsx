@@ -153,10 +153,10 @@ function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel
         <span className="muted small">{t(`channel.${channel}`)}{channelAddress(inbox) ? ` · ${channelAddress(inbox)}` : ''}</span>
       </header>
       <ChannelInboxForm channel={channel} inbox={inbox} onSaved={onSaved} />
-      <div className="form-grid">
+      <section className="card">
         <InboxQueueField inbox={inbox} onStatus={setQueueStatus} />
-        {queueStatus && <span className={`span-2 ${queueStatus.ok ? 'ok' : 'form-error'}`} role="status">{queueStatus.text}</span>}
-      </div>
+        {queueStatus && <span className={queueStatus.ok ? 'ok' : 'form-error'} role="status">{queueStatus.text}</span>}
+      </section>
       <ChannelHealth inbox={inbox} />
     </div>
   );

@@ -303,7 +303,7 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
         <TemplatePicker conversationId={id} templates={templates} onSent={(message) => dispatch({ type: 'messageAdded', message })} />
       ) : (
         <textarea ref={textarea} className="composer-input" rows={2} value={text} name="composer" disabled={replyBlocked}
-          placeholder={isNote ? t('composer.notePlaceholder') : t('composer.replyPlaceholder')}
+          placeholder={isNote ? t('composer.notePlaceholder') : replyBlocked ? '' : t('composer.replyPlaceholder')}
           aria-label={isNote ? t('composer.note') : t('composer.reply')}
           onChange={(e) => onChange(e.target.value, e.target.selectionEnd)}
           onKeyDown={onKeyDown}
