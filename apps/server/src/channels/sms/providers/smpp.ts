@@ -1,5 +1,6 @@
 import type { SmsProvider } from '../provider.ts';
 import { smppBinds } from '../smpp/bind-registry.ts';
+import { probeBind } from '../smpp/probe.ts';
 import { smppStatus } from '../smpp/receipt.ts';
 
 /**
@@ -16,4 +17,7 @@ export const smpp: SmsProvider = {
     return bind.send(message);
   },
   mapStatus: smppStatus,
+  async testConnection(settings) {
+    return probeBind(settings);
+  },
 };

@@ -74,6 +74,9 @@ async function waitForStatus(messageId: string, statuses: string[]) {
   }, `message ${messageId} to become ${statuses.join('/')}`, 15_000);
 }
 
+/** Connections the SMSC has bound and not closed. */
+const openBinds = () => smsc.of('bind').filter((b) => b.ok && !smsc.events.some((e) => e.event === 'closed' && e.conn === b.conn)).map((b) => b.conn);
+
 /** The message the SMSC reassembled for this handset (its own decoding), after `from` events. */
 const smscMessageTo = (customer: string, from: number) => smsc.waitFor((e) => e.event === 'message' && e.dest === customer, 10_000, from);
 
@@ -267,9 +270,32 @@ describe.skipIf(!available)('SMS over SMPP with a Net::SMPP SMSC', () => {
     expect(await waitForStatus(queued, ['sent'])).toEqual({ status: 'sent', error: null });
   });
 
+  it('tests the connection for the admin with a bind of its own, and says why a bind is refused', async () => {
+    const ok = await api('POST', `/inboxes/${inbox.id}/test-connection`);
+    expect(ok.body).toEqual({ ok: true, message: `bound to 127.0.0.1:${smsc.port} as parley-sms` });
+    const wrong = await api('POST', '/inboxes', {
+      name: 'Wrong password',
+      channelType: 'sms',
+      settings: { sms: { number: '+5215540002000', provider: 'smpp', smpp: { host: '127.0.0.1', port: smsc.port, systemId: 'parley-sms', password: 'nope' } } },
+    });
+    expect(wrong.status).toBe(201);
+    const refused = await api('POST', `/inboxes/${wrong.body.id}/test-connection`);
+    expect(refused.body).toEqual({ ok: false, message: `SMPP bind to 127.0.0.1:${smsc.port} failed: bind_transceiver refused: ESME_RINVPASWD` });
+    // Its running bind keeps failing, and the admin sees why.
+    await t.parley.smpp.refresh();
+    const errors = await until(async () => {
+      const res = await api('GET', `/inboxes/${wrong.body.id}/errors`);
+      return res.body.items.length > 0 && res.body.items;
+    }, 'the bind error');
+    expect(errors[0]).toMatchObject({ kind: 'smpp.bind', message: `SMPP bind to 127.0.0.1:${smsc.port} failed: bind_transceiver refused: ESME_RINVPASWD` });
+    await api('PATCH', `/inboxes/${wrong.body.id}`, { settings: { sms: { number: '+5215540002000', provider: 'kannel', kannel: { sendUrl: 'http://127.0.0.1:1/cgi-bin/sendsms', username: 'u' } } } });
+    await t.parley.smpp.refresh();
+  });
+
   it('rebinds when the inbox settings change, and unbinds when the inbox stops using SMPP', async () => {
     const bind = t.parley.smpp.bindOf(inbox.id)!;
-    const conn = smsc.of('bind').at(-1)!.conn;
+    const [conn, ...others] = openBinds();
+    expect(others).toEqual([]);
     const binds = smsc.of('bind').length;
     const smpp = { host: '127.0.0.1', port: smsc.port, systemId: 'parley-sms', windowSize: 2 };
     expect((await api('PATCH', `/inboxes/${inbox.id}`, { settings: { sms: { number: NUMBER, provider: 'smpp', smpp } } })).status).toBe(200);
@@ -282,7 +308,8 @@ describe.skipIf(!available)('SMS over SMPP with a Net::SMPP SMSC', () => {
     expect((await smsc.waitForCount((e) => e.event === 'bind', binds + 1)).at(-1)).toMatchObject({ ok: true });
     expect(rebound.session.config.windowSize).toBe(2);
 
-    const newConn = smsc.of('bind').at(-1)!.conn;
+    const [newConn] = openBinds();
+    expect(newConn).not.toBe(conn);
     const kannel = { sendUrl: 'http://127.0.0.1:1/cgi-bin/sendsms', username: 'u' };
     expect((await api('PATCH', `/inboxes/${inbox.id}`, { settings: { sms: { number: NUMBER, provider: 'kannel', kannel } } })).status).toBe(200);
     await t.parley.smpp.refresh();
