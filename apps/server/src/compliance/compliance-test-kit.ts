@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { InboxRow } from '../db/schema.ts';
 import { ACCOUNTS, startSmsKit, waitForStatus, type SmsKit } from '../channels/sms/testing/sms-test-kit.ts';
+import { smsSettingsOf } from '../channels/sms/settings.ts';
 import type { TestTenant } from '../../test/test-parley.ts';
 
 /** Tenant A's numbers for compliance tests: two Mexican numbers (consent is per number) and a Brazilian one. */
@@ -33,7 +34,7 @@ export async function startComplianceKit(): Promise<ComplianceKit> {
     async text(inbox, from, body, messageSid) {
       sid += 1;
       const MessageSid = messageSid ?? `SMcompliance${sid}`;
-      const res = await kit.twilioWebhook(inbox, { MessageSid, AccountSid: ACCOUNTS.twilio.accountSid, From: from, To: inbox.settings && (inbox.settings as { sms: { number: string } }).sms.number, Body: body });
+      const res = await kit.twilioWebhook(inbox, { MessageSid, AccountSid: ACCOUNTS.twilio.accountSid, From: from, To: smsSettingsOf(inbox.settings)!.number, Body: body });
       expect(res.status, res.text).toBe(200);
       const row = await kit.t.db.selectFrom('messages').select(['id', 'conversation_id']).where('tenant_id', '=', inbox.tenant_id).where('source_id', '=', `sms:${inbox.id}:${MessageSid}`).executeTakeFirstOrThrow();
       return { id: row.id, conversationId: row.conversation_id };

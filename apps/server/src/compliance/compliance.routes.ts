@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
-import type { ConversationRow } from '../db/schema.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
 import { ParleyError } from '../errors.ts';
@@ -12,6 +11,8 @@ import { openConversation } from '../conversations/open-conversation.ts';
 import { getInboxOrThrow } from '../inboxes/inboxes.repository.ts';
 import { channelSettingsKey } from '../channels/channel-settings.ts';
 import { contactForHandle } from '../channels/ingest.ts';
+import { smsThreadKey } from '../channels/sms/adapter.ts';
+import { chatThreadKey } from '../channels/meta/parse-meta-message.ts';
 import { listContactConsents, setConsent, type Consent } from './consents.repository.ts';
 import { getTenantSettings, updateTenantSettings, DEFAULT_TENANT_SENDS_PER_SECOND } from './tenant-settings.ts';
 import { sendingNumberOf, sendPolicyOf } from './send-policy.ts';
@@ -177,11 +178,13 @@ export function complianceRoutes(app: App, deps: Deps) {
       // WhatsApp ids are the number without its plus sign.
       const handle = inbox.channel_type === 'whatsapp' ? body.to.slice(1) : body.to;
       const contactId = await contactForHandle(deps, tenantId, inbox.channel_type, handle, null);
-      const conversation = await latestConversation(tenantId, inbox.id, contactId);
+      // The running chat of this number with the inbox, under the thread key the channel's inbound messages carry, so the answer lands in it.
+      const threadKey = inbox.channel_type === 'sms' ? smsThreadKey(handle) : chatThreadKey(inbox.channel_type, handle);
+      const conversation = await db.selectFrom('conversations').select('id').where('tenant_id', '=', tenantId).where('inbox_id', '=', inbox.id).where('external_thread_id', '=', threadKey).orderBy('created_at', 'desc').executeTakeFirst();
       const conversationId =
         conversation?.id ??
         // Opened resolved: a notification is not work for agents until the customer answers (their answer reopens and routes it).
-        (await openConversation(deps, { tenantId, inboxId: inbox.id, channelType: inbox.channel_type, contact: { id: contactId }, status: 'resolved', actor: { type: principal.userId ? 'user' : 'system', id: principal.userId } })).id;
+        (await openConversation(deps, { tenantId, inboxId: inbox.id, channelType: inbox.channel_type, contact: { id: contactId }, status: 'resolved', externalThreadId: threadKey, actor: { type: principal.userId ? 'user' : 'system', id: principal.userId } })).id;
       const { message, created } = await postMessage(deps, {
         tenantId,
         conversationId,
@@ -199,9 +202,5 @@ export function complianceRoutes(app: App, deps: Deps) {
   async function ownsNumber(tenantId: string, number: string): Promise<boolean> {
     const inboxes = await db.selectFrom('inboxes').selectAll().where('tenant_id', '=', tenantId).where('channel_type', 'in', ['sms', 'whatsapp']).execute();
     return inboxes.some((i) => sendingNumberOf(i) === number);
-  }
-
-  async function latestConversation(tenantId: string, inboxId: string, contactId: string): Promise<Pick<ConversationRow, 'id'> | undefined> {
-    return db.selectFrom('conversations').select('id').where('tenant_id', '=', tenantId).where('inbox_id', '=', inboxId).where('contact_id', '=', contactId).orderBy('last_activity_at', 'desc').executeTakeFirst();
   }
 }
