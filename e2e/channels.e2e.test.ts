@@ -355,9 +355,14 @@ describe('channel screens and composer rules (issue 4)', () => {
     });
     expect(res.status).toBe(200);
     const conversationId = await conversationOf(inbox.id);
+    // Just written: free text is open, and the composer says for how long.
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    await page.locator('[data-testid=send-window]').waitFor();
+    expect(await page.locator('[data-testid=send-window]').textContent()).toMatch(/Window closes in (23|24) hr/);
+    expect(await page.locator('textarea[name=composer]').isDisabled()).toBe(false);
     await sql`update messages set created_at = now() - interval '25 hours' where tenant_id = ${tenant.tenantId} and conversation_id = ${conversationId} and direction = 'in'`.execute(parley.db);
 
-    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    await page.reload();
     await page.locator('.conv-header .channel-icon[data-channel=whatsapp]').waitFor();
     await page.locator('[data-testid=send-policy][data-reason=window_closed]').waitFor();
     expect(await page.locator('[data-testid=send-policy]').textContent()).toContain('only an approved template can be sent');

@@ -32,9 +32,12 @@ function DeliveryStatus({ message: m }: { message: Message }) {
   const status = (DELIVERY_STATUSES as readonly string[]).includes(m.status) ? (m.status as (typeof DELIVERY_STATUSES)[number]) : null;
   if (!status || status === 'failed') return null;
   return (
-    <span className={`delivery delivery-${status}`} data-delivery={status}>
-      {' · '}<Icon name={DELIVERY_ICONS[status]} size={11} /> {t(`delivery.${status}`)}
-    </span>
+    <>
+      {' · '}
+      <span className={`delivery delivery-${status}`} data-delivery={status}>
+        <Icon name={DELIVERY_ICONS[status]} size={11} /> {t(`delivery.${status}`)}
+      </span>
+    </>
   );
 }
 
