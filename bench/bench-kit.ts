@@ -1,6 +1,16 @@
-/** What the server benchmarks share: sockets, the realtime hello, waiting for health, admin SQL. */
+/** What the server benchmarks share: a server in its own process, sockets, the realtime hello, admin SQL, the raw-insert baseline. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { openDatabase } from '../apps/server/src/db/database.ts';
+import { startBenchPostgres } from './bench-postgres.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 export function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -42,4 +52,96 @@ export async function adminQuery(url: string, query: string): Promise<void> {
   await client.connect();
   await client.query(query);
   await client.end();
+}
+
+export interface BenchServer {
+  base: string;
+  engine: 'pglite' | 'postgres';
+  /** The server's database ('' on PGlite) and data directory, for baselines measured beside it. */
+  databaseUrl: string;
+  dataDir: string;
+  /** One admin API key per tenant created, in order. */
+  apiKeys: string[];
+  /** Kills the server with SIGKILL and starts it again on the same database and port. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Parley server in its own process for a benchmark, on a fresh PostgreSQL server (durable
+ * defaults) or on PGlite, with tenants created by the CLI (`admin email = <prefix><i>@example.com`,
+ * password `bench-password-1`).
+ */
+export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port: number; pgPort?: number; tenants: number; tenantPrefix: string; env?: Record<string, string> }): Promise<BenchServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+  const pgServer = o.engine === 'postgres' ? startBenchPostgres(o.pgPort) : null;
+  let databaseUrl = '';
+  if (pgServer) {
+    await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
+    databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
+  }
+  const base = `http://127.0.0.1:${o.port}`;
+  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench', ...o.env };
+  const apiKeys = Array.from({ length: o.tenants }, (_, i) => {
+    const args = ['bin/parley.js', 'tenant', 'create', '--name', `Bench ${o.tenantPrefix}${i}`, '--admin-email', `${o.tenantPrefix}${i}@example.com`, '--admin-password', 'bench-password-1', '--json'];
+    const out = execFileSync('node', args, { cwd: root, env, encoding: 'utf8' });
+    return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
+  });
+  const launch = () => spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)));
+  let server = launch();
+  await waitHealthy(base);
+  return {
+    base,
+    engine: o.engine,
+    databaseUrl,
+    dataDir,
+    apiKeys,
+    async restart(signal = 'SIGKILL') {
+      server.kill(signal);
+      await exited(server);
+      server = launch();
+      await waitHealthy(base);
+    },
+    async stop() {
+      server.kill('SIGTERM');
+      await exited(server);
+      pgServer?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The raw baseline of the server benchmarks: plain single-row INSERTs of message rows through
+ * the same driver, `concurrency` at a time, on a database of the same engine. Rows per second.
+ */
+export async function rawInsertBaseline(engine: 'pglite' | 'postgres', databaseUrl: string, dataDir: string, rows: number, concurrency: number): Promise<number> {
+  const { db, close } = await openDatabase(engine === 'postgres' ? { databaseUrl, poolSize: concurrency } : { dataDir: join(dataDir, 'baseline-pg') });
+  try {
+    const tenant = `ten_baseline_${randomUUID().slice(0, 8)}`;
+    await db.insertInto('tenants').values({ id: tenant, name: 'baseline' }).execute();
+    await db.insertInto('inboxes').values({ id: `${tenant}_i`, tenant_id: tenant, public_id: `${tenant}_p`, name: 'b', channel_type: 'webchat', settings: '{}', identity_secret: 'x' }).execute();
+    await db.insertInto('contacts').values({ id: `${tenant}_c`, tenant_id: tenant, name: 'b', email: null, phone: null, identifier: null, verified: false, custom_attributes: '{}' }).execute();
+    await db
+      .insertInto('conversations')
+      .values({ id: `${tenant}_v`, tenant_id: tenant, inbox_id: `${tenant}_i`, contact_id: `${tenant}_c`, channel_type: 'webchat', status: 'open', assignee_id: null, queue_id: null, priority: 0, labels: '[]', custom_attributes: '{}', subject: null, external_thread_id: null, snoozed_until: null, unread_count: 0, last_message_id: null })
+      .execute();
+    let i = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (i < rows) {
+          const n = i++;
+          await db
+            .insertInto('messages')
+            .values({ id: `msg_${randomUUID().replaceAll('-', '')}`, tenant_id: tenant, conversation_id: `${tenant}_v`, direction: 'in', private: false, sender_type: 'contact', sender_id: `${tenant}_c`, sender_name: 'b', content: `message ${n}`, content_type: 'text/plain', attachments: '[]', mentions: '[]', status: 'received', client_message_id: null, source_id: `baseline:${n}` })
+            .execute();
+        }
+      }),
+    );
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    await close();
+  }
 }

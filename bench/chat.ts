@@ -10,20 +10,11 @@
  * Baselines in the same run: plain INSERTs of the same message rows through the same driver at
  * the same concurrency, and a plain `ws` echo at the same number of sockets and window.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
-import { openDatabase } from '../apps/server/src/db/database.ts';
-import { startBenchPostgres } from './bench-postgres.ts';
 import { percentile, round } from './stats.ts';
-import { adminQuery, hello, openSocket, waitHealthy } from './bench-kit.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { hello, openSocket, rawInsertBaseline, startBenchServer } from './bench-kit.ts';
 
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -53,46 +44,25 @@ export async function main(argv: string[]) {
   } as const;
   console.log(`chat bench: ${JSON.stringify(o)}`);
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-  const pgServer = o.engine === 'postgres' ? startBenchPostgres() : null;
-  let databaseUrl = '';
-  if (pgServer) {
-    await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
-    databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
-  }
-  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench' };
-  const base = `http://127.0.0.1:${o.port}`;
-
+  const server = await startBenchServer({ engine: o.engine, port: o.port, tenants: o.tenants, tenantPrefix: 'bench' });
   try {
-    const keys = Array.from({ length: o.tenants }, (_, i) => {
-      const out = execFileSync('node', ['bin/parley.js', 'tenant', 'create', '--name', `Bench ${i}`, '--admin-email', `bench${i}@example.com`, '--admin-password', 'bench-password-1', '--json'], { cwd: root, env, encoding: 'utf8' });
-      return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
-    });
-    const server = spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-    try {
-      await waitHealthy(base);
-      const system = await runChat(base, keys, o);
-      const baseline = await rawInsertBaseline(o.engine, databaseUrl, dataDir, o.visitors * o.messages, 10);
-      const echo = await wsEchoBaseline(o.visitors, o.messages, o.window);
-      const result = {
-        bench: 'chat',
-        engine: o.engine,
-        ...system,
-        rawInsertsPerSec: round(baseline),
-        wsEchoPerSec: round(echo),
-        ratioToRawInsert: round(system.messagesPerSec / baseline, 3),
-        ratioToWsEcho: round(system.messagesPerSec / echo, 3),
-      };
-      console.log(`stored+delivered ${result.messagesPerSec} msg/s (saturated p50 ${result.saturatedP50Ms} ms); at ${result.latencyRatePerSec} msg/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
-      console.log(JSON.stringify(result));
-      return result;
-    } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    }
+    const system = await runChat(server.base, server.apiKeys, o);
+    const baseline = await rawInsertBaseline(o.engine, server.databaseUrl, server.dataDir, o.visitors * o.messages, 10);
+    const echo = await wsEchoBaseline(o.visitors, o.messages, o.window);
+    const result = {
+      bench: 'chat',
+      engine: o.engine,
+      ...system,
+      rawInsertsPerSec: round(baseline),
+      wsEchoPerSec: round(echo),
+      ratioToRawInsert: round(system.messagesPerSec / baseline, 3),
+      ratioToWsEcho: round(system.messagesPerSec / echo, 3),
+    };
+    console.log(`stored+delivered ${result.messagesPerSec} msg/s (saturated p50 ${result.saturatedP50Ms} ms); at ${result.latencyRatePerSec} msg/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
+    console.log(JSON.stringify(result));
+    return result;
   } finally {
-    pgServer?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
@@ -219,36 +189,6 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
 }
 
 /** The same message rows, INSERTed one by one through the same driver, `concurrency` at a time. */
-async function rawInsertBaseline(engine: 'pglite' | 'postgres', databaseUrl: string, dataDir: string, rows: number, concurrency: number): Promise<number> {
-  const { db, close } = await openDatabase(engine === 'postgres' ? { databaseUrl, poolSize: concurrency } : { dataDir: join(dataDir, 'baseline-pg') });
-  try {
-    const tenant = `ten_baseline_${randomUUID().slice(0, 8)}`;
-    await db.insertInto('tenants').values({ id: tenant, name: 'baseline' }).execute();
-    await db.insertInto('inboxes').values({ id: `${tenant}_i`, tenant_id: tenant, public_id: `${tenant}_p`, name: 'b', channel_type: 'webchat', settings: '{}', identity_secret: 'x' }).execute();
-    await db.insertInto('contacts').values({ id: `${tenant}_c`, tenant_id: tenant, name: 'b', email: null, phone: null, identifier: null, verified: false, custom_attributes: '{}' }).execute();
-    await db
-      .insertInto('conversations')
-      .values({ id: `${tenant}_v`, tenant_id: tenant, inbox_id: `${tenant}_i`, contact_id: `${tenant}_c`, channel_type: 'webchat', status: 'open', assignee_id: null, queue_id: null, priority: 0, labels: '[]', custom_attributes: '{}', subject: null, external_thread_id: null, snoozed_until: null, unread_count: 0, last_message_id: null })
-      .execute();
-    let i = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (i < rows) {
-          const n = i++;
-          await db
-            .insertInto('messages')
-            .values({ id: `msg_${randomUUID().replaceAll('-', '')}`, tenant_id: tenant, conversation_id: `${tenant}_v`, direction: 'in', private: false, sender_type: 'contact', sender_id: `${tenant}_c`, sender_name: 'b', content: `message ${n}`, content_type: 'text/plain', attachments: '[]', mentions: '[]', status: 'received', client_message_id: `c${n}`, source_id: null })
-            .execute();
-        }
-      }),
-    );
-    return rows / ((performance.now() - started) / 1000);
-  } finally {
-    await close();
-  }
-}
-
 /** A plain ws echo server and the same number of sockets and window: round trips per second. */
 async function wsEchoBaseline(sockets: number, messages: number, window: number): Promise<number> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });

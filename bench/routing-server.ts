@@ -12,18 +12,10 @@
  * member, i.e. open-conversation + queueing without the offer (arrival → `conversation.created`
  * on an admin socket).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
-import { startBenchPostgres } from './bench-postgres.ts';
 import { percentile, round } from './stats.ts';
-import { adminQuery, hello, openSocket, waitHealthy } from './bench-kit.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { hello, openSocket, startBenchServer } from './bench-kit.ts';
 
 interface Agent {
   tenant: number;
@@ -56,55 +48,36 @@ export async function main(argv: string[]) {
   } as const;
   console.log(`routing-server bench: ${JSON.stringify(o)}`);
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-  const pgServer = o.engine === 'postgres' ? startBenchPostgres(55471) : null;
-  let databaseUrl = '';
-  if (pgServer) {
-    await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
-    databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
-  }
-  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench' };
-  const base = `http://127.0.0.1:${o.port}`;
+  // The last tenant is the queue-only baseline.
+  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 55471, tenants: o.tenants + 1, tenantPrefix: 'route' });
   try {
-    const tenants = Array.from({ length: o.tenants + 1 }, (_, i) => {
-      const email = `route${i}@example.com`;
-      const out = execFileSync('node', ['bin/parley.js', 'tenant', 'create', '--name', `Routing ${i}`, '--admin-email', email, '--admin-password', 'bench-password-1', '--json'], { cwd: root, env, encoding: 'utf8' });
-      return { key: (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey, email };
-    });
-    const server = spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-    try {
-      await waitHealthy(base);
-      const routed = await run(base, tenants.slice(0, o.tenants), o, 'routed');
-      const baseline = await run(base, tenants.slice(o.tenants), o, 'queue-only');
-      const result = {
-        bench: 'routing-server',
-        engine: o.engine,
-        rate: o.rate,
-        seconds: o.seconds,
-        tenants: o.tenants,
-        agentsPerTenant: o.agents,
-        arrivals: routed.count,
-        offersReceived: routed.received,
-        p50Ms: routed.p50,
-        p99Ms: routed.p99,
-        maxMs: routed.max,
-        achievedRate: routed.achievedRate,
-        baselineQueueOnlyP50Ms: baseline.p50,
-        baselineQueueOnlyP99Ms: baseline.p99,
-        ratioP99ToQueueOnly: round(routed.p99 / baseline.p99, 2),
-      };
-      console.log(
-        `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms (${routed.received}/${routed.count} offers); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
-      );
-      console.log(JSON.stringify(result));
-      return result;
-    } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    }
+    const tenants = server.apiKeys.map((key, i) => ({ key, email: `route${i}@example.com` }));
+    const routed = await run(server.base, tenants.slice(0, o.tenants), o, 'routed');
+    const baseline = await run(server.base, tenants.slice(o.tenants), o, 'queue-only');
+    const result = {
+      bench: 'routing-server',
+      engine: o.engine,
+      rate: o.rate,
+      seconds: o.seconds,
+      tenants: o.tenants,
+      agentsPerTenant: o.agents,
+      arrivals: routed.count,
+      offersReceived: routed.received,
+      p50Ms: routed.p50,
+      p99Ms: routed.p99,
+      maxMs: routed.max,
+      achievedRate: routed.achievedRate,
+      baselineQueueOnlyP50Ms: baseline.p50,
+      baselineQueueOnlyP99Ms: baseline.p99,
+      ratioP99ToQueueOnly: round(routed.p99 / baseline.p99, 2),
+    };
+    console.log(
+      `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms (${routed.received}/${routed.count} offers); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+    );
+    console.log(JSON.stringify(result));
+    return result;
   } finally {
-    pgServer?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

@@ -7,6 +7,8 @@ const benches: Record<string, () => Promise<unknown>> = {
   chat: async () => (await import('./chat.ts')).main(args),
   'routing-engine': async () => (await import('./routing-engine.ts')).main(),
   'routing-server': async () => (await import('./routing-server.ts')).main(args),
+  smpp: async () => (await import('./smpp.ts')).main(args),
+  ingest: async () => (await import('./ingest.ts')).main(args),
 };
 const run = name ? benches[name] : undefined;
 if (!run) {
