@@ -68,7 +68,8 @@ export function smsRoutes(app: App, deps: Deps) {
     if (result.response) return reply.status(200).type(result.response.contentType).send(result.response.body);
     return reply.status(200).type('text/plain').send('');
   };
-  const schema = { tags: ['channels'], summary: 'SMS provider webhook: inbound messages and delivery reports', params: Params };
+  // Called by providers, not by API clients: documented in docs/channels/sms.md, not in the agent API's OpenAPI document.
+  const schema = { hide: true, params: Params };
   app.get('/channels/sms/:publicId/webhook', { schema }, handler);
   app.post('/channels/sms/:publicId/webhook', { schema }, handler);
 }
