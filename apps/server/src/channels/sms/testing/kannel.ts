@@ -144,8 +144,9 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
     }
   };
   const readLog = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
-  const start = (path: string, args: string[]) => {
-    const child = spawn(path, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  // bearerbox and smsbox log to their files; their console output is dropped, not piped: an unread pipe fills and blocks them mid-write.
+  const start = (path: string, args: string[], stdio: 'pipe' | 'ignore' = 'ignore') => {
+    const child = spawn(path, args, { cwd: dir, stdio: [stdio, stdio, stdio] });
     children.push(child);
     child.on('error', () => undefined);
     return child;
@@ -163,7 +164,7 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
     // The fake SMSC listens once bearerbox has read its config; its admin page answers then too.
     await waitFor(async () => (await status()).includes('SMSC connections'), 15_000, 'bearerbox admin page');
     start(BINARIES.smsbox, [confFile]);
-    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort), '-i', '0.01']);
+    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort), '-i', '0.01'], 'pipe');
     // fakesmsc logs every text it receives: `Got message N: <from to type data>`.
     const onOutput = (chunk: string) => {
       output.fakesmsc += chunk;
