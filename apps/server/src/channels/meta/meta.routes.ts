@@ -32,7 +32,8 @@ export function metaRoutes(deps: Deps) {
 }
 
 function metaWebhookRoutes(app: App, deps: Deps) {
-  const handshakeSchema = { tags: ['channels'], querystring: Handshake };
+  // Meta calls these, not agents: left out of the agent API's OpenAPI document (docs/channels/meta.md describes them).
+  const handshakeSchema = { hide: true, querystring: Handshake };
   const challenge = (query: { 'hub.mode'?: string; 'hub.challenge'?: string }) => (query['hub.mode'] === 'subscribe' ? (query['hub.challenge'] ?? '') : null);
 
   // Meta's subscription check: hub.verify_token must be the inbox's verify token.
@@ -61,11 +62,11 @@ function metaWebhookRoutes(app: App, deps: Deps) {
     const result = await receiveMetaWebhook(deps, { rawBody: rawBodyOf(request), signature: typeof signature === 'string' ? signature : undefined, publicId });
     request.log.info({ ...result }, 'meta webhook delivery');
   };
-  app.post('/channels/meta/:publicId/webhook', { schema: { tags: ['channels'], params: PublicIdParams } }, async (request, reply) => {
+  app.post('/channels/meta/:publicId/webhook', { schema: { hide: true, params: PublicIdParams } }, async (request, reply) => {
     await deliver(request, request.params.publicId);
     return reply.status(200).type('text/plain').send('EVENT_RECEIVED');
   });
-  app.post('/channels/meta/webhook', { schema: { tags: ['channels'] } }, async (request, reply) => {
+  app.post('/channels/meta/webhook', { schema: { hide: true } }, async (request, reply) => {
     await deliver(request, undefined);
     return reply.status(200).type('text/plain').send('EVENT_RECEIVED');
   });
