@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/http.ts';
 import type { InboxRow } from '../../db/schema.ts';
-import { ACCOUNTS, NUMBERS, startSmsKit, type SmsKit } from './testing/sms-test-kit.ts';
+import { ACCOUNTS, NUMBERS, VONAGE_SIGNATURE_SECRET, startSmsKit, type SmsKit } from './testing/sms-test-kit.ts';
+import { signLikeVonage } from './testing/fake-sms-provider.ts';
 
 // Provider webhooks into SMS inboxes: each provider's inbound shape becomes a routed
 // conversation, retries store nothing new, and every refused request says why, stores nothing
@@ -66,6 +67,26 @@ describe('inbound SMS by provider webhooks', () => {
     const file = await fetch(`${kit.t.baseUrl}/api/v1/attachments/${message.attachments[0]!.id}`, { headers: { authorization: `Bearer ${kit.a.apiKey}` } });
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer())).toEqual(jpeg);
+  });
+
+  it('MMS media that cannot be fetched: the text is stored all the same, the URL kept, the admin told', async () => {
+    const missing = `${kit.fake.baseUrl}/media/ME-gone`;
+    const res = await kit.twilioWebhook(kit.inboxes.twilio, { MessageSid: 'MMin0002', AccountSid: ACCOUNTS.twilio.accountSid, From: '+5215512340006', To: NUMBERS.twilio, Body: 'La foto no llega', NumMedia: '1', MediaUrl0: missing, MediaContentType0: 'image/png' });
+    expect(res.status).toBe(200);
+    const message = await expectRoutedConversation(kit.inboxes.twilio, '+5215512340006', 'La foto no llega');
+    expect(message.attachments).toEqual([]);
+    const channel = await kit.api('GET', `/messages/${message.id}/channel`);
+    expect(channel.body.details).toMatchObject({ media: [missing], mediaNotFetched: 1, mediaProblems: [`media 1 (${missing}): HTTP 404`] });
+    expect((await errorsOf(kit.inboxes.twilio))[0]).toMatchObject({ kind: 'media', message: `twilio MMin0002: media 1 (${missing}): HTTP 404` });
+  });
+
+  it('Vonage: an inbound POSTed as JSON is read the same way', async () => {
+    const now = String(Math.floor(Date.now() / 1000));
+    const fields = { msisdn: '5511988880007', to: NUMBERS.vonage.slice(1), messageId: '1700000000000AB7', text: 'Por JSON', type: 'text', timestamp: now, nonce: 'n-json' };
+    const body = { ...fields, sig: signLikeVonage(fields, VONAGE_SIGNATURE_SECRET, 'sha256') };
+    const res = await call(kit.t.baseUrl, 'POST', `/api/v1/channels/sms/${kit.inboxes.vonage.public_id}/webhook`, { body });
+    expect(res.status, res.text).toBe(200);
+    await expectRoutedConversation(kit.inboxes.vonage, '+5511988880007', 'Por JSON');
   });
 
   it('Sinch: an mo_text with the callback bearer token becomes a routed conversation', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import type { InboxRow } from '../../db/schema.ts';
+import { upload } from '../../../test/http.ts';
 import { adapter } from './adapter.ts';
 import { smsSettingsOf } from './settings.ts';
 import { ACCOUNTS, NUMBERS, PUBLIC_URL, startSmsKit, waitForStatus, type SmsKit } from './testing/sms-test-kit.ts';
@@ -138,6 +139,19 @@ describe('agent replies by SMS', () => {
     const refused = await customerThenReply(kit.inboxes.vonage, 'Never leaves.');
     expect(await waitForStatus(kit.t, refused.replyId, ['failed', 'sent'])).toMatchObject({ status: 'failed', error: 'Vonage status 15: Illegal Sender Address - rejected' });
     expect((await sendJobOf(refused.replyId))?.attempts).toBe(1);
+  });
+
+  it('a reply with a file fails with the reason instead of leaving without it', async () => {
+    seq += 1;
+    const customer = `+52155${String(10_000_000 + seq)}`;
+    expect((await kit.twilioWebhook(kit.inboxes.twilio, { MessageSid: `SMout${seq}`, From: customer, To: NUMBERS.twilio, Body: `pregunta ${seq}` })).status).toBe(200);
+    const inbound = await kit.t.db.selectFrom('messages').select('conversation_id').where('content', '=', `pregunta ${seq}`).executeTakeFirstOrThrow();
+    const file = await upload(kit.t.baseUrl, '/attachments', { apiKey: kit.a.apiKey }, { name: 'factura.pdf', type: 'application/pdf', bytes: '%PDF-1.4 test' });
+    expect(file.status).toBe(201);
+    const posted = await kit.api('POST', `/conversations/${inbound.conversation_id}/messages`, { content: 'Le mando la factura', attachmentIds: [file.body.id] });
+    expect(posted.status).toBe(201);
+    expect(await waitForStatus(kit.t, posted.body.id, ['failed', 'sent'])).toMatchObject({ status: 'failed', error: 'SMS carries text only: this reply has attachments' });
+    expect(kit.fake.sendsTo(customer)).toHaveLength(0);
   });
 
   it("tenant B's webhook cannot change the status of tenant A's message", async () => {
