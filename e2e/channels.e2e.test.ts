@@ -386,4 +386,36 @@ describe('channel screens and composer rules (issue 4)', () => {
     await page.locator('textarea[name=composer]').waitFor();
     expect(errors).toEqual([]);
   });
+
+  it('connects an email inbox: address, SMTP relay with a write-only password', async () => {
+    const { page, errors } = await openAdmin();
+    await page.goto(`${parley.baseUrl}/app/#/admin/inboxes`);
+    await page.locator('select[name=channelType]').selectOption('email');
+    await page.locator('.connect-form button[type=submit]').click();
+    const form = page.locator('.channel-form[data-channel=email]');
+    await form.locator('input[name=inboxName]').fill('Correo Soporte');
+    await form.locator('input[name="email.address"]').fill('soporte+ventas@ayuda.example.mx');
+    await form.locator('input[name="smtp.host"]').fill('smtp.example.mx');
+    await form.locator('button[type=submit]').click();
+    expect(await form.locator('.form-problems li').allTextContents()).toEqual([
+      'Address: a plain address such as support@example.com (no +).',
+      'Outgoing mail (SMTP relay) · Port: required.',
+    ]);
+    await form.locator('input[name="email.address"]').fill('soporte@ayuda.example.mx');
+    await form.locator('input[name="smtp.port"]').fill('587');
+    await form.locator('input[name="smtp.user"]').fill('soporte@ayuda.example.mx');
+    await form.locator('input[name="smtp.password"]').fill('relay-password-1');
+    await form.locator('input[name="smtp.requireTls"]').check();
+    await form.locator('button[type=submit]').click();
+    await page.locator('.section-header h2').filter({ hasText: 'Correo Soporte' }).waitFor();
+    await expect.poll(() => page.locator('[data-secret-state=set]').count()).toBe(1);
+    expect(await page.locator('.item-list').textContent()).toContain('soporte@ayuda.example.mx');
+    const inbox = (await rest<{ items: { channelType: string; settings: { email: unknown } }[] }>('/inboxes')).items.find((i) => i.channelType === 'email')!;
+    expect(inbox.settings.email).toEqual({
+      address: 'soporte@ayuda.example.mx',
+      smtp: { host: 'smtp.example.mx', port: 587, user: 'soporte@ayuda.example.mx', passwordSet: true, secure: false, requireTls: true, verifyCertificate: true },
+    });
+    await shot(page, '8-email-connected');
+    expect(errors).toEqual([]);
+  });
 });

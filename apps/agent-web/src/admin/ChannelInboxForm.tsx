@@ -1,11 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../api/client';
-import { SMS_PROVIDERS, type Inbox, type ProviderChannel, type SmsProvider } from '../api/types';
+import { SMS_PROVIDERS, type Inbox, type InboxSettings, type ProviderChannel, type SmsProvider } from '../api/types';
 import { useI18n, type MessageKey, type Translate } from '../i18n/i18n';
 import {
-  channelSettingsBody, formValuesFrom, metaFields, metaSettingsFromForm, secretIsSet, SMS_PROVIDER_FIELDS, SMS_PROVIDER_LABELS,
-  smsFormFrom, smsSettingsFromForm, type FieldProblem, type FieldSpec, type FormValues, type TemplateProblem, type TemplateRow,
+  channelSettingsBody, EMAIL_FIELDS, emailFormFrom, emailSettingsFromForm, formValuesFrom, IMAP_FIELDS, metaFields, metaSettingsFromForm,
+  secretIsSet, SMS_PROVIDER_FIELDS, SMS_PROVIDER_LABELS, SMTP_FIELDS, smsFormFrom, smsSettingsFromForm, type EmailForm, type FieldProblem,
+  type FieldSpec, type FormValues, type TemplateProblem, type TemplateRow,
 } from './channel-form';
+
+/** Channels connected with this form: the provider channels and email. */
+export type ConnectableChannel = ProviderChannel | 'email';
 
 const emptyTemplate = (): TemplateRow => ({ name: '', language: '', body: '' });
 
@@ -15,11 +19,16 @@ const otherLabels: Record<string, MessageKey> = {
   maxSendsPerSecond: 'channel.maxSendsPerSecond',
 };
 
-function problemText(t: Translate, p: FieldProblem | TemplateProblem, specs: FieldSpec[]): string {
+type Problem = FieldProblem | TemplateProblem | (FieldProblem & { block?: 'smtp' | 'imap' });
+
+function problemText(t: Translate, p: Problem, specs: FieldSpec[]): string {
   if ('index' in p) return t(`channel.template.${p.problem}`, { n: p.index + 1 });
-  const label = specs.find((s) => s.key === p.key)?.label ?? otherLabels[p.key] ?? 'channel.number';
-  const field = t(label);
+  const block = 'block' in p ? p.block : undefined;
+  const blockSpecs = block === 'smtp' ? SMTP_FIELDS : block === 'imap' ? IMAP_FIELDS : specs;
+  const label = blockSpecs.find((s) => s.key === p.key)?.label ?? otherLabels[p.key] ?? 'channel.number';
+  const field = block ? `${t(`email.${block}`)} · ${t(label)}` : t(label);
   if (p.key === 'number' || p.key === 'displayNumber') return t('channel.problem.number', { field });
+  if (p.key === 'address' && !block) return t('email.problem.address', { field });
   return t(`channel.problem.${p.problem}`, { field });
 }
 
@@ -28,7 +37,7 @@ function problemText(t: Translate, p: FieldProblem | TemplateProblem, specs: Fie
  * Secrets are never shown: a stored one reads "set — leave empty to keep".
  */
 export function ChannelInboxForm({ channel, inbox, onSaved, onCancel }: {
-  channel: ProviderChannel;
+  channel: ConnectableChannel;
   inbox: Inbox | null;
   onSaved: (inbox: Inbox) => void;
   onCancel?: () => void;
@@ -36,27 +45,31 @@ export function ChannelInboxForm({ channel, inbox, onSaved, onCancel }: {
   const { t } = useI18n();
   const storedSms = inbox?.settings.sms;
   const storedMeta = inbox?.settings.meta;
+  const storedEmail = inbox?.settings.email;
+  const [email, setEmail] = useState<EmailForm>(() => emailFormFrom(storedEmail));
   const [name, setName] = useState(inbox?.name ?? '');
   const [sms, setSms] = useState(() => smsFormFrom(storedSms));
-  const [meta, setMeta] = useState<FormValues>(() => formValuesFrom(storedMeta, metaFields(channel)));
+  const [meta, setMeta] = useState<FormValues>(() => (channel === 'email' ? {} : formValuesFrom(storedMeta, metaFields(channel))));
   const [templates, setTemplates] = useState<TemplateRow[]>(() => storedMeta?.templates?.map((x) => ({ ...x })) ?? []);
   const [problems, setProblems] = useState<string[]>([]);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [saving, setSaving] = useState(false);
 
-  const specs = channel === 'sms' ? SMS_PROVIDER_FIELDS[sms.provider] : metaFields(channel);
+  const specs = channel === 'sms' ? SMS_PROVIDER_FIELDS[sms.provider] : channel === 'email' ? EMAIL_FIELDS : metaFields(channel);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setStatus(null);
-    const built = channel === 'sms' ? smsSettingsFromForm(sms, storedSms) : metaSettingsFromForm(channel, meta, templates, storedMeta);
-    const texts = built.problems.map((p) => problemText(t, p, specs));
+    const built = channel === 'sms' ? smsSettingsFromForm(sms, storedSms)
+      : channel === 'email' ? emailSettingsFromForm(email, storedEmail)
+      : metaSettingsFromForm(channel, meta, templates, storedMeta);
+    const texts = (built.problems as Problem[]).map((p) => problemText(t, p, specs));
     if (!name.trim()) texts.unshift(t('channel.problem.required', { field: t('inbox.name') }));
     setProblems(texts);
     if (texts.length) return;
     setSaving(true);
     try {
-      const settings = channelSettingsBody(channel, built.value);
+      const settings: Partial<InboxSettings> = channel === 'email' ? { email: built.value as Record<string, unknown> } : channelSettingsBody(channel, built.value as never);
       const saved = inbox
         ? await api.updateInbox(inbox.id, { name: name.trim(), settings })
         : await api.createInbox({ name: name.trim(), channelType: channel, settings });
@@ -111,6 +124,26 @@ export function ChannelInboxForm({ channel, inbox, onSaved, onCancel }: {
               onChange={(e) => setSms({ ...sms, maxSendsPerSecond: e.target.value })} />
             <span className="muted small">{t('channel.maxSendsPerSecondHint')}</span>
           </label>
+        </>
+      ) : channel === 'email' ? (
+        <>
+          {EMAIL_FIELDS.map((f) => (
+            <SettingField key={f.key} scope="email" spec={f} value={email.main[f.key]} isSet={false}
+              onChange={(v) => setEmail((e) => ({ ...e, main: { ...e.main, [f.key]: v } }))} />
+          ))}
+          {(['smtp', 'imap'] as const).map((block) => (
+            <fieldset key={block} className="field span-2 fieldset provider-fields">
+              <legend>{t(`email.${block}`)}</legend>
+              <p className="muted small">{t(block === 'smtp' ? 'email.smtpHint' : 'email.imapHint')}</p>
+              <div className="form-grid">
+                {(block === 'smtp' ? SMTP_FIELDS : IMAP_FIELDS).map((f) => (
+                  <SettingField key={f.key} scope={block} spec={f} value={email[block][f.key]}
+                    isSet={secretIsSet((storedEmail as Record<string, Record<string, unknown>> | undefined)?.[block] as never, f.key)}
+                    onChange={(v) => setEmail((e) => ({ ...e, [block]: { ...e[block], [f.key]: v } }))} />
+                ))}
+              </div>
+            </fieldset>
+          ))}
         </>
       ) : (
         <>

@@ -7,14 +7,15 @@ import { ChannelIcon } from '../ui/ChannelIcon';
 import { CopyButton } from '../ui/CopyButton';
 import { useWorkspace } from '../workspace/workspace-store';
 import { ChannelHealth } from './ChannelHealth';
-import { ChannelInboxForm } from './ChannelInboxForm';
+import { ChannelInboxForm, type ConnectableChannel } from './ChannelInboxForm';
 import { useLoad } from './use-load';
 
 const DEFAULT_COLOR = '#3b5bdb';
 
-type NewChannel = 'webchat' | ProviderChannel;
-const NEW_CHANNELS: NewChannel[] = ['webchat', ...PROVIDER_CHANNELS];
+type NewChannel = 'webchat' | ConnectableChannel;
+const NEW_CHANNELS: NewChannel[] = ['webchat', 'email', ...PROVIDER_CHANNELS];
 const isProviderChannel = (c: string): c is ProviderChannel => (PROVIDER_CHANNELS as readonly string[]).includes(c);
+const isConnectable = (c: string): c is ConnectableChannel => c === 'email' || isProviderChannel(c);
 
 export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
   const { t } = useI18n();
@@ -27,7 +28,7 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
   const [name, setName] = useState('');
   const [channel, setChannel] = useState<NewChannel>('webchat');
   /** A provider channel being connected: its form takes the detail pane until saved or cancelled. */
-  const [connecting, setConnecting] = useState<ProviderChannel | null>(null);
+  const [connecting, setConnecting] = useState<ConnectableChannel | null>(null);
   const [createError, setCreateError] = useState<string | null>(null);
   const inboxes = data?.items ?? [];
   const selected = inboxes.find((i) => i.id === selectedId) ?? null;
@@ -100,7 +101,7 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
             <ChannelInboxForm key={connecting} channel={connecting} inbox={null} onSaved={opened} onCancel={() => setConnecting(null)} />
           </div>
         ) : selected ? (
-          isProviderChannel(selected.channelType)
+          isConnectable(selected.channelType)
             ? <ChannelInboxEditor key={selected.id} inbox={selected} channel={selected.channelType} onSaved={reload} />
             : <InboxEditor key={selected.id} inbox={selected} onSaved={reload} />
         ) : (
@@ -143,7 +144,7 @@ function InboxQueueField({ inbox, onStatus }: { inbox: Inbox; onStatus: (s: { ok
   );
 }
 
-function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel: ProviderChannel; onSaved: () => void }) {
+function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel: ConnectableChannel; onSaved: () => void }) {
   const { t } = useI18n();
   const [queueStatus, setQueueStatus] = useState<{ ok: boolean; text: string } | null>(null);
   return (
@@ -157,7 +158,8 @@ function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel
         <InboxQueueField inbox={inbox} onStatus={setQueueStatus} />
         {queueStatus && <span className={queueStatus.ok ? 'ok' : 'form-error'} role="status">{queueStatus.text}</span>}
       </section>
-      <ChannelHealth inbox={inbox} />
+      {/* Email has no provider to test: mail arrives by Parley's SMTP listener or its IMAP polling. */}
+      {isProviderChannel(channel) && <ChannelHealth inbox={inbox} />}
     </div>
   );
 }

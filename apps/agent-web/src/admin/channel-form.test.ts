@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetaSettings, SmsSettings } from '../api/types';
 import {
-  fieldsFromForm, formValuesFrom, metaFields, metaSettingsFromForm, SMS_PROVIDER_FIELDS, smsFormFrom, smsSettingsFromForm, templatesFromRows,
+  emailFormFrom, emailSettingsFromForm, fieldsFromForm, formValuesFrom, metaFields, metaSettingsFromForm, SMS_PROVIDER_FIELDS, smsFormFrom, smsSettingsFromForm, templatesFromRows,
 } from './channel-form';
 
 const storedTwilio: SmsSettings = {
@@ -49,6 +49,7 @@ describe('SMS connect form', () => {
     const r = fieldsFromForm(SMS_PROVIDER_FIELDS.smpp, values);
     expect(r.problems).toEqual([{ key: 'windowSize', problem: 'notANumber' }]);
     expect(r.value).toEqual({ host: 'smsc.local', port: 2775, systemId: 'parley', password: 'secret', tls: true });
+    expect(fieldsFromForm(SMS_PROVIDER_FIELDS.smpp, { ...values, windowSize: '', tls: false }).value.tls).toBe(false);
   });
 
   it('a Kannel send URL must be an http(s) URL', () => {
@@ -95,5 +96,40 @@ describe('template list', () => {
       { index: 0, problem: 'name' }, { index: 1, problem: 'language' }, { index: 2, problem: 'body' }, { index: 4, problem: 'duplicate' },
     ]);
     expect(r.value.map((t) => `${t.name}/${t.language}`)).toEqual(['ok_3/en', 'ok_3/pt_BR']);
+  });
+});
+
+describe('email connect form', () => {
+  it('an address alone is enough: no relay, no mailbox', () => {
+    const form = emailFormFrom(undefined);
+    form.main.address = 'soporte@ayuda.example.mx';
+    expect(emailSettingsFromForm(form)).toEqual({ value: { address: 'soporte@ayuda.example.mx' }, problems: [] });
+  });
+
+  it('a relay or mailbox, once begun, needs its required fields; checkboxes keep the server defaults', () => {
+    const form = emailFormFrom(undefined);
+    expect(form.imap.secure).toBe(true);
+    expect(form.smtp.verifyCertificate).toBe(true);
+    form.main.address = 'soporte@ayuda.example.mx';
+    form.smtp.host = 'smtp.example.mx';
+    form.imap.host = 'imap.example.mx';
+    const r = emailSettingsFromForm(form);
+    expect(r.problems).toEqual([
+      { key: 'port', problem: 'required', block: 'smtp' },
+      { key: 'port', problem: 'required', block: 'imap' },
+      { key: 'user', problem: 'required', block: 'imap' },
+      { key: 'password', problem: 'required', block: 'imap' },
+    ]);
+  });
+
+  it('editing keeps stored passwords and refuses a bad address', () => {
+    const stored = { address: 'a@b.mx', smtp: { host: 'smtp.b.mx', port: 465, secure: true, passwordSet: true, user: 'a@b.mx' } };
+    const form = emailFormFrom(stored);
+    expect(form.smtp).toMatchObject({ host: 'smtp.b.mx', port: '465', secure: true, password: '' });
+    expect(emailSettingsFromForm(form, stored).value).toEqual({
+      address: 'a@b.mx', smtp: { host: 'smtp.b.mx', port: 465, user: 'a@b.mx', secure: true, requireTls: false, verifyCertificate: true },
+    });
+    form.main.address = 'a+x@b.mx';
+    expect(emailSettingsFromForm(form, stored).problems).toEqual([{ key: 'address', problem: 'required' }]);
   });
 });

@@ -18,6 +18,8 @@ export interface FieldSpec {
   placeholder?: string;
   hint?: MessageKey;
   maxLength?: number;
+  /** A checkbox's state when nothing is stored (the server's default). */
+  defaultChecked?: boolean;
 }
 
 const baseUrl: FieldSpec = { key: 'baseUrl', label: 'channel.field.baseUrl', kind: 'url', hint: 'channel.field.baseUrlHint', placeholder: 'https://' };
@@ -87,7 +89,7 @@ export function formValuesFrom(stored: ProviderFields | MetaSettings | undefined
   const s = (stored ?? {}) as Record<string, unknown>;
   for (const f of fields) {
     const v = s[f.key];
-    if (f.kind === 'checkbox') values[f.key] = v === true;
+    if (f.kind === 'checkbox') values[f.key] = typeof v === 'boolean' ? v : f.defaultChecked === true;
     else values[f.key] = f.kind === 'secret' || v === undefined || v === null ? '' : String(v);
   }
   return values;
@@ -113,7 +115,8 @@ export function fieldsFromForm(fields: FieldSpec[], values: FormValues, stored?:
   for (const f of fields) {
     const raw = values[f.key];
     if (f.kind === 'checkbox') {
-      if (raw === true) value[f.key] = true;
+      // Sent either way: unchecked must be able to turn off what the server defaults to on.
+      value[f.key] = raw === true;
       continue;
     }
     const text = typeof raw === 'string' ? raw.trim() : '';
@@ -217,6 +220,62 @@ export function metaSettingsFromForm(channel: ProviderChannel, values: FormValue
     const t = templatesFromRows(templates);
     problems.push(...t.problems);
     value.templates = t.value;
+  }
+  return { value, problems };
+}
+
+// ---------------------------------------------------------------- email (address, SMTP relay, IMAP mailbox)
+
+export const EMAIL_FIELDS: FieldSpec[] = [
+  { key: 'address', label: 'email.field.address', kind: 'text', required: true, placeholder: 'support@help.example.com', hint: 'email.field.addressHint' },
+  { key: 'fromName', label: 'email.field.fromName', kind: 'text', placeholder: 'Example Support' },
+];
+export const SMTP_FIELDS: FieldSpec[] = [
+  { key: 'host', label: 'channel.field.host', kind: 'text', required: true, placeholder: 'smtp.example.com' },
+  { key: 'port', label: 'channel.field.port', kind: 'integer', required: true, placeholder: '587' },
+  { key: 'user', label: 'channel.field.username', kind: 'text' },
+  { key: 'password', label: 'channel.field.password', kind: 'secret' },
+  { key: 'secure', label: 'email.field.secure', kind: 'checkbox' },
+  { key: 'requireTls', label: 'email.field.requireTls', kind: 'checkbox' },
+  { key: 'verifyCertificate', label: 'email.field.verifyCertificate', kind: 'checkbox', defaultChecked: true },
+];
+export const IMAP_FIELDS: FieldSpec[] = [
+  { key: 'host', label: 'channel.field.host', kind: 'text', required: true, placeholder: 'imap.example.com' },
+  { key: 'port', label: 'channel.field.port', kind: 'integer', required: true, placeholder: '993' },
+  { key: 'user', label: 'channel.field.username', kind: 'text', required: true },
+  { key: 'password', label: 'channel.field.password', kind: 'secret', required: true },
+  { key: 'mailbox', label: 'email.field.mailbox', kind: 'text', placeholder: 'INBOX' },
+  { key: 'secure', label: 'email.field.secure', kind: 'checkbox', defaultChecked: true },
+  { key: 'verifyCertificate', label: 'email.field.verifyCertificate', kind: 'checkbox', defaultChecked: true },
+];
+
+export interface EmailForm {
+  main: FormValues;
+  /** The relay replies leave by, and the mailbox polled: each optional, left out while its text fields are all empty. */
+  smtp: FormValues;
+  imap: FormValues;
+}
+
+type StoredEmail = { smtp?: ProviderFields; imap?: ProviderFields } & ProviderFields;
+
+export function emailFormFrom(email: Record<string, unknown> | undefined): EmailForm {
+  const e = email as StoredEmail | undefined;
+  return { main: formValuesFrom(e, EMAIL_FIELDS), smtp: formValuesFrom(e?.smtp, SMTP_FIELDS), imap: formValuesFrom(e?.imap, IMAP_FIELDS) };
+}
+
+const blockUsed = (fields: FieldSpec[], values: FormValues) => fields.some((f) => f.kind !== 'checkbox' && typeof values[f.key] === 'string' && (values[f.key] as string).trim() !== '');
+
+export function emailSettingsFromForm(form: EmailForm, stored?: Record<string, unknown>): { value: Record<string, unknown>; problems: (FieldProblem & { block?: 'smtp' | 'imap' })[] } {
+  const s = stored as StoredEmail | undefined;
+  const main = fieldsFromForm(EMAIL_FIELDS, form.main, s);
+  const problems: (FieldProblem & { block?: 'smtp' | 'imap' })[] = [...main.problems];
+  const value: Record<string, unknown> = { ...main.value };
+  if (typeof value.address === 'string' && !/^[^\s@+]+@[^\s@]+\.[^\s@]+$/.test(value.address)) problems.push({ key: 'address', problem: 'required' });
+  for (const [block, fields] of [['smtp', SMTP_FIELDS], ['imap', IMAP_FIELDS]] as const) {
+    if (!blockUsed(fields, form[block])) continue;
+    const r = fieldsFromForm(fields, form[block], s?.[block]);
+    problems.push(...r.problems.map((p) => ({ ...p, block })));
+    value[block] = r.value;
   }
   return { value, problems };
 }

@@ -557,6 +557,18 @@ export const en = {
   'consent.none': 'No consent recorded for this contact.',
   'consent.markOptedOut': 'Mark opted out',
   'consent.markOptedIn': 'Mark opted in',
+  'email.field.address': 'Address',
+  'email.field.addressHint': 'Mail to this address (or to name+anything@ the same domain) lands in this inbox.',
+  'email.field.fromName': 'Sender name',
+  'email.field.secure': 'TLS from the first byte (port 465/993)',
+  'email.field.requireTls': 'Refuse to send without STARTTLS',
+  'email.field.verifyCertificate': 'Verify the server certificate',
+  'email.field.mailbox': 'Mailbox',
+  'email.smtp': 'Outgoing mail (SMTP relay)',
+  'email.smtpHint': 'Replies leave through this server. Leave empty to set it up later.',
+  'email.imap': 'Mailbox to poll (IMAP)',
+  'email.imapHint': 'Optional: without it, mail arrives only through Parley\'s own SMTP listener.',
+  'email.problem.address': '{field}: a plain address such as support@example.com (no +).',
 };
 
 export type MessageKey = keyof typeof en;
