@@ -100,9 +100,10 @@ describe('send rates', () => {
   });
 
   it('a slot is taken in every limit or in none: a full tenant window leaves the number’s count alone and names the next window', async () => {
+    // The number's slot is taken first, then given back when the tenant's window is full.
     const limits = [
-      { key: 'tenant:slot-test', perSecond: 3 },
       { key: 'inbox:slot-test', perSecond: 100 },
+      { key: 'tenant:slot-test', perSecond: 3 },
     ];
     let refused: { ok: false; retryAt: Date } | null = null;
     for (let i = 0; i < 50 && !refused; i++) {
