@@ -6,6 +6,8 @@
  * submitted, the SMSC's submit_sm_resp awaited. Baseline in the same run, against the same
  * SMSC process: a bare socket client that writes pre-encoded submit_sm PDUs with the same
  * window and only counts responses. The ratio says what the ESME costs over the wire protocol.
+ * Each window runs `--rounds` times, baseline and ESME alternating, and the medians count; the
+ * client's CPU time per submit_sm is reported too (less sensitive to a busy machine).
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
@@ -39,8 +41,16 @@ const submitBody = (shortMessage: Buffer, dataCoding: number, esmClass: number):
   tlvs: [],
 });
 
+interface Run {
+  perSecond: number;
+  /** CPU time of this (client) process per submit_sm, µs. */
+  cpuMicrosPerMessage: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Parley's ESME: encode each text, submit with at most `window` in flight, await every answer. */
-async function esmeRun(port: number, messages: number, window: number): Promise<number> {
+async function esmeRun(port: number, messages: number, window: number): Promise<Run> {
   const session = new EsmeSession(
     {
       host: '127.0.0.1',
@@ -65,6 +75,7 @@ async function esmeRun(port: number, messages: number, window: number): Promise<
   let next = 0;
   let failed = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   // Twice the window of senders keeps the window full, as the send job's workers would.
   await Promise.all(
     Array.from({ length: window * 2 }, async () => {
@@ -77,13 +88,14 @@ async function esmeRun(port: number, messages: number, window: number): Promise<
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   await session.stop();
   if (failed) throw new Error(`${failed} submit_sm were refused`);
-  return messages / seconds;
+  return { perSecond: messages / seconds, cpuMicrosPerMessage: (used.user + used.system) / messages };
 }
 
 /** The baseline: pre-encoded PDUs written to a bare socket, `window` unanswered at most, responses only counted. */
-async function rawRun(port: number, messages: number, window: number): Promise<number> {
+async function rawRun(port: number, messages: number, window: number): Promise<Run> {
   const encoded = encodeSms(TEXT, 1);
   const body = submitBody(encoded.parts[0]!, encoded.dataCoding, encoded.esmClass);
   const pdus = Array.from({ length: messages }, (_, i) => encodePdu({ command: 'submit_sm', status: 0, sequence: i + 2, body }));
@@ -92,6 +104,7 @@ async function rawRun(port: number, messages: number, window: number): Promise<n
   socket.setNoDelay(true);
   const framer = new PduFramer();
   let started = 0;
+  let cpu = process.cpuUsage();
   let sent = 0;
   let answered = 0;
   return new Promise((resolve, reject) => {
@@ -100,13 +113,17 @@ async function rawRun(port: number, messages: number, window: number): Promise<n
     socket.on('data', (chunk: Buffer) => {
       for (const frame of framer.push(chunk)) {
         const command = frame.readUInt32BE(4);
-        if (command === 0x80000009) started = performance.now();
+        if (command === 0x80000009) {
+          started = performance.now();
+          cpu = process.cpuUsage();
+        }
         else if (command === 0x80000004) answered++;
         else continue;
         if (answered === messages) {
           const seconds = (performance.now() - started) / 1000;
+          const used = process.cpuUsage(cpu);
           socket.end();
-          resolve(messages / seconds);
+          resolve({ perSecond: messages / seconds, cpuMicrosPerMessage: (used.user + used.system) / messages });
           return;
         }
         while (sent < messages && sent - answered < window) socket.write(pdus[sent++]!);
@@ -116,24 +133,39 @@ async function rawRun(port: number, messages: number, window: number): Promise<n
 }
 
 export async function main(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { messages: { type: 'string', default: '20000' }, windows: { type: 'string', default: '1,10,50' } } });
+  const { values } = parseArgs({ args: argv, options: { messages: { type: 'string', default: '20000' }, windows: { type: 'string', default: '1,10,50' }, rounds: { type: 'string', default: '3' } } });
   const messages = Number(values.messages);
+  const rounds = Number(values.rounds);
   const windows = values.windows.split(',').map(Number);
   if (!perlSmscAvailable()) throw new Error('the SMPP bench needs perl with Net::SMPP (Debian libnet-smpp-perl)');
-  console.log(`smpp bench: ${JSON.stringify({ messages, windows })}`);
+  console.log(`smpp bench: ${JSON.stringify({ messages, windows, rounds })}`);
   const smsc = await PerlSmsc.start();
   await smsc.call({ cmd: 'quiet', value: 1 }, 'quiet');
-  const results: { window: number; parleyPerSecond: number; baselinePerSecond: number; ratio: number }[] = [];
+  const results: Record<string, number>[] = [];
   try {
-    // Warm both paths (JIT, the SMSC's first fork-free accept) before measuring.
+    // Warm both paths (JIT) before measuring.
     await rawRun(smsc.port, 2_000, 10);
     await esmeRun(smsc.port, 2_000, 10);
     for (const window of windows) {
-      const baseline = await rawRun(smsc.port, messages, window);
-      const parley = await esmeRun(smsc.port, messages, window);
-      const row = { window, parleyPerSecond: round(parley), baselinePerSecond: round(baseline), ratio: round(parley / baseline, 2) };
+      const baseline: Run[] = [];
+      const parley: Run[] = [];
+      for (let r = 0; r < rounds; r++) {
+        baseline.push(await rawRun(smsc.port, messages, window));
+        parley.push(await esmeRun(smsc.port, messages, window));
+      }
+      const row = {
+        window,
+        parleyPerSecond: round(median(parley.map((p) => p.perSecond))),
+        baselinePerSecond: round(median(baseline.map((p) => p.perSecond))),
+        ratio: 0,
+        parleyCpuMicrosPerMessage: round(median(parley.map((p) => p.cpuMicrosPerMessage))),
+        baselineCpuMicrosPerMessage: round(median(baseline.map((p) => p.cpuMicrosPerMessage))),
+      };
+      row.ratio = round(row.parleyPerSecond / row.baselinePerSecond, 2);
       results.push(row);
-      console.log(`window ${window}: Parley ESME ${row.parleyPerSecond} submit_sm/s, bare-socket baseline ${row.baselinePerSecond}/s, ratio ${row.ratio}`);
+      console.log(
+        `window ${window}: Parley ESME ${row.parleyPerSecond} submit_sm/s (${row.parleyCpuMicrosPerMessage} µs CPU each), bare-socket baseline ${row.baselinePerSecond}/s (${row.baselineCpuMicrosPerMessage} µs), ratio ${row.ratio}`,
+      );
     }
   } finally {
     await smsc.kill();

@@ -53,7 +53,7 @@ interface QueuedSubmit {
   body: ShortMessageBody;
   resolve(r: SubmitResponse): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | null;
 }
 
 const MAX_SEQUENCE = 0x7fffffff;
@@ -118,18 +118,17 @@ export class EsmeSession {
   submit(body: ShortMessageBody): Promise<SubmitResponse> {
     if (this.state === 'stopped') return Promise.reject(new SmppUnavailableError('the SMPP bind is stopped'));
     return new Promise((resolve, reject) => {
-      const item: QueuedSubmit = {
-        body,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
+      const item: QueuedSubmit = { body, resolve, reject, timer: null };
+      this.queue.push(item);
+      this.pump();
+      // Still waiting (no bind, no free slot): it gives up after queueTimeoutMs. Most sends never get here.
+      if (this.queue.at(-1) === item) {
+        item.timer = setTimeout(() => {
           const at = this.queue.indexOf(item);
           if (at >= 0) this.queue.splice(at, 1);
           reject(new SmppUnavailableError(this.bound ? `no window slot within ${this.config.queueTimeoutMs} ms` : `not bound${this.lastFailure ? ` (${this.lastFailure})` : ''}`));
-        }, this.config.queueTimeoutMs),
-      };
-      this.queue.push(item);
-      this.pump();
+        }, this.config.queueTimeoutMs);
+      }
     });
   }
 
@@ -140,7 +139,7 @@ export class EsmeSession {
     this.state = 'unbinding';
     this.clearTimers();
     for (const item of this.queue.splice(0)) {
-      clearTimeout(item.timer);
+      if (item.timer) clearTimeout(item.timer);
       item.reject(new SmppUnavailableError('the SMPP bind was stopped'));
     }
     if (wasBound && this.socket) await this.request({ command: 'unbind', status: 0, sequence: 0, body: null }).catch(() => undefined);
@@ -289,7 +288,7 @@ export class EsmeSession {
         this.nextSubmitAt = Math.max(now, this.nextSubmitAt) + 1000 / this.config.maxSubmitsPerSecond;
       }
       const item = this.queue.shift()!;
-      clearTimeout(item.timer);
+      if (item.timer) clearTimeout(item.timer);
       const sequence = this.nextSequence();
       this.inFlightSubmits.add(sequence);
       this.stats.submits++;

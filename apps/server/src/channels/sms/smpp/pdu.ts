@@ -132,34 +132,48 @@ export class SmppDecodeError extends Error {
 /** Field maxima including the terminating NUL (§4, "Var. max"). */
 const MAX = { systemId: 16, password: 9, systemType: 13, addressRange: 41, serviceType: 6, addr: 21, time: 17, messageId: 65 } as const;
 
+/** Appends fields into one growing buffer (a PDU is a few hundred octets; no per-field allocation). */
 class Writer {
-  private readonly chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(320);
+  private length = 0;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
   cstring(value: string, max: number, field: string): this {
-    const bytes = Buffer.from(value, 'latin1');
-    if (bytes.length + 1 > max) throw new RangeError(`${field} is longer than ${max - 1} octets`);
-    if (bytes.includes(0)) throw new RangeError(`${field} contains a NUL`);
-    this.chunks.push(bytes, Buffer.from([0]));
+    const size = Buffer.byteLength(value, 'latin1');
+    if (size + 1 > max) throw new RangeError(`${field} is longer than ${max - 1} octets`);
+    if (value.includes('\0')) throw new RangeError(`${field} contains a NUL`);
+    this.room(size + 1);
+    this.length += this.buf.write(value, this.length, 'latin1');
+    this.buf[this.length++] = 0;
     return this;
   }
   u8(value: number): this {
-    this.chunks.push(Buffer.from([value & 0xff]));
+    this.room(1);
+    this.buf[this.length++] = value & 0xff;
     return this;
   }
   bytes(value: Buffer): this {
-    this.chunks.push(value);
+    this.room(value.length);
+    value.copy(this.buf, this.length);
+    this.length += value.length;
     return this;
   }
   tlvs(tlvs: Tlv[]): this {
     for (const { tag, value } of tlvs) {
-      const head = Buffer.alloc(4);
-      head.writeUInt16BE(tag, 0);
-      head.writeUInt16BE(value.length, 2);
-      this.chunks.push(head, value);
+      this.room(4);
+      this.buf.writeUInt16BE(tag, this.length);
+      this.buf.writeUInt16BE(value.length, this.length + 2);
+      this.length += 4;
+      this.bytes(value);
     }
     return this;
   }
   build(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -266,12 +280,13 @@ function encodeBody(pdu: Pdu): Buffer {
 
 export function encodePdu(pdu: Pdu): Buffer {
   const body = encodeBody(pdu);
-  const header = Buffer.alloc(HEADER_LENGTH);
-  header.writeUInt32BE(HEADER_LENGTH + body.length, 0);
-  header.writeUInt32BE(Command[pdu.command], 4);
-  header.writeUInt32BE(pdu.status >>> 0, 8);
-  header.writeUInt32BE(pdu.sequence >>> 0, 12);
-  return Buffer.concat([header, body]);
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+  out.writeUInt32BE(HEADER_LENGTH + body.length, 0);
+  out.writeUInt32BE(Command[pdu.command], 4);
+  out.writeUInt32BE(pdu.status >>> 0, 8);
+  out.writeUInt32BE(pdu.sequence >>> 0, 12);
+  body.copy(out, HEADER_LENGTH);
+  return out;
 }
 
 /** One whole PDU (header included) → Pdu. Throws SmppDecodeError for unknown commands and malformed bodies. */
