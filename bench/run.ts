@@ -8,7 +8,6 @@ const benches: Record<string, () => Promise<unknown>> = {
   'routing-engine': async () => (await import('./routing-engine.ts')).main(),
   'routing-server': async () => (await import('./routing-server.ts')).main(args),
   smpp: async () => (await import('./smpp.ts')).main(args),
-  smpp: async () => (await import('./smpp.ts')).main(args),
   ingest: async () => (await import('./ingest.ts')).main(args),
 };
 const run = name ? benches[name] : undefined;
