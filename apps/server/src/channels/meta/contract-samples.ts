@@ -37,7 +37,7 @@ export const contractSamples: Record<MetaChannel, ContractSamples> = {
     recipient: '5215512345678',
   },
   messenger: {
-    inbound: itemsOf('messenger-text', 'messenger-image', 'messenger-quick-reply', 'messenger-reaction'),
+    inbound: itemsOf('messenger-text', 'messenger-image', 'messenger-quick-reply', 'messenger-reaction', 'messenger-postback'),
     hostile: hostile('messenger'),
     knownStatuses,
     unreachableSettings,

@@ -234,7 +234,7 @@ describe('exactly once', () => {
 });
 
 describe('Messenger and Instagram', () => {
-  it('stores Messenger text, image attachments and quick replies; ignores echoes of the page\'s own sends', async () => {
+  it('stores Messenger text, image attachments, quick replies and postbacks; ignores echoes of the page\'s own sends', async () => {
     const fb = w.inboxes.fb;
     const psid = `24${Date.now()}`;
     const ids = { ACCOUNT_ID: fb.accountId, PSID: psid };
@@ -243,11 +243,13 @@ describe('Messenger and Instagram', () => {
     const imageMid = uid('m_img');
     const quickMid = uid('m_quick');
     const echoMid = uid('m_echo');
+    const postbackMid = uid('m_postback');
     const bodies = [
       loadFixture('messenger-text', { ...ids, MID: textMid }),
       loadFixture('messenger-image', { ...ids, MID: imageMid, CDN_URL: cdn.cdnUrl }),
       loadFixture('messenger-quick-reply', { ...ids, MID: quickMid, REPLY_TO: textMid }),
       loadFixture('messenger-echo', { ...ids, MID: echoMid }),
+      loadFixture('messenger-postback', { ...ids, MID: postbackMid }),
     ];
     for (const body of bodies) expect((await w.deliver(inboxUrl(fb.publicId), body, sign(body, fb.appSecret))).status).toBe(200);
     const all = await w.messagesOf(fb);
@@ -258,6 +260,7 @@ describe('Messenger and Instagram', () => {
     expect(w.graph.requests.find((r) => r.path.startsWith('/cdn/photo-'))?.authorization).toBeNull();
     expect(all.find((m) => m.source_id?.endsWith(quickMid))).toMatchObject({ thread_keys: [textMid, `messenger-thread:${psid}`], details: { quickReply: 'HUMAN' } });
     expect(all.some((m) => m.source_id?.endsWith(echoMid))).toBe(false);
+    expect(all.find((m) => m.source_id?.endsWith(postbackMid))).toMatchObject({ content: 'Talk to support', details: { postback: { payload: 'SUPPORT' } } });
     expect(new Set(all.filter((m) => m.from_handle === psid).map((m) => m.conversation_id)).size).toBe(1);
   });
 

@@ -124,7 +124,7 @@ function messagingEvent(channel: MetaChannel, accountId: string, event: Record<s
     // Messenger says "read up to this time"; Instagram names the last message read.
     return { kind: 'status', status: 'read', reason: null, providerIds: mid ? [mid] : [], upTo: sender ? { handle: sender, at: Number.isFinite(watermark) && watermark > 0 ? new Date(watermark) : null, mid } : null };
   }
-  if (message || asObject(event.reaction)) {
+  if (message || asObject(event.reaction) || asObject(event.postback)) {
     if (sender && sender === accountId) return { kind: 'ignored', why: 'sent by the account itself' };
     return { kind: 'message', item: { channel, accountId, event, contactName: null } };
   }

@@ -144,6 +144,16 @@ function parseMessaging(item: MetaInboundItem, event: Record<string, unknown>): 
     out.threadKeys.push(chatThreadKey(item.channel, sender));
     return out;
   }
+  const postback = asObject(event.postback);
+  if (!message && postback) {
+    // The customer tapped a button of a template or the persistent menu: its title is what they "said".
+    const title = asString(postback.title) ?? asString(postback.payload) ?? '(button)';
+    const out = base(asString(postback.mid) ?? `postback:${sender}:${asString(event.timestamp) ?? ''}:${asString(postback.payload) ?? ''}`, sender, null);
+    out.text = title;
+    out.details = { ...details, postback: { title: asString(postback.title), payload: asString(postback.payload) } };
+    out.threadKeys.push(chatThreadKey(item.channel, sender));
+    return out;
+  }
   const mid = asString(message?.mid);
   if (!message || !mid) return unreadable(item.event);
   const out = base(mid, sender, null);
