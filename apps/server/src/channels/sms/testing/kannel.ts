@@ -39,6 +39,10 @@ export interface KannelPeer {
   password: string;
   /** The handset sends one text (GSM-7 texts as plain text, others as UCS-2, as a phone would); resolves once fakesmsc passed it to Kannel. */
   handsetSends(from: string, to: string, text: string): Promise<void>;
+  /** The handset leaves the network (fakesmsc disconnects): bearerbox holds texts for it until it is back. */
+  handsetOffline(): Promise<void>;
+  /** The handset is back (a new fakesmsc connects) and receives what bearerbox held. */
+  handsetOnline(): Promise<void>;
   /** What the handset received so far. */
   handsetReceived(): HandsetMessage[];
   /** Waits until the handset received a text matching `match`. */
@@ -131,9 +135,7 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
   await writeFile(confFile, conf);
 
   const children: ChildProcess[] = [];
-  const output = { fakesmsc: '' };
   const received: HandsetMessage[] = [];
-  let handsetSent = 0;
   const handsetLog: string[] = [];
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const status = async () => {
@@ -164,31 +166,32 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
     // The fake SMSC listens once bearerbox has read its config; its admin page answers then too.
     await waitFor(async () => (await status()).includes('SMSC connections'), 15_000, 'bearerbox admin page');
     start(BINARIES.smsbox, [confFile]);
-    const handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort), '-i', '0.01'], 'pipe');
-    // fakesmsc logs every text it receives: `Got message N: <from to type data>`.
-    const onOutput = (chunk: string) => {
-      output.fakesmsc += chunk;
-      let newline: number;
-      while ((newline = output.fakesmsc.indexOf('\n')) !== -1) {
-        const line = output.fakesmsc.slice(0, newline);
-        handsetLog.push(line);
-        output.fakesmsc = output.fakesmsc.slice(newline + 1);
-        const got = /Got message \d+: <(\S+) (\S+) (\S+) (.*)>\s*$/.exec(line);
-        if (got) received.push({ from: got[1]!, to: got[2]!, text: decodeHandsetData(got[3]!, got[4]!) });
-        if (/fakesmsc: sent message \d+/.test(line)) handsetSent++;
-      }
+    // fakesmsc logs every text it receives: `Got message N: <from to type data>`, and `sent message N` for each it sent.
+    let handset: ChildProcess;
+    let handsetSent = 0;
+    const connectHandset = async () => {
+      handset = start(BINARIES.fakesmsc, ['-H', '127.0.0.1', '-r', String(fakePort), '-i', '0.01'], 'pipe');
+      handsetSent = 0;
+      let pending = '';
+      const onOutput = (chunk: string) => {
+        pending += chunk;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) !== -1) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          handsetLog.push(line);
+          const got = /Got message \d+: <(\S+) (\S+) (\S+) (.*)>\s*$/.exec(line);
+          if (got) received.push({ from: got[1]!, to: got[2]!, text: decodeHandsetData(got[3]!, got[4]!) });
+          if (/fakesmsc: sent message \d+/.test(line)) handsetSent++;
+        }
+      };
+      handset.stdout!.setEncoding('utf8').on('data', onOutput);
+      handset.stderr!.setEncoding('utf8').on('data', onOutput);
+      await waitFor(async () => /fake\[fake\].*\(online/.test(await status()), 15_000, 'fakesmsc connected to bearerbox');
     };
     let handsetQueue: Promise<void> = Promise.resolve();
-    handset.stdout!.setEncoding('utf8').on('data', onOutput);
-    handset.stderr!.setEncoding('utf8').on('data', onOutput);
-    await waitFor(
-      async () => {
-        const s = await status();
-        return /fake\[fake\].*\(online/.test(s) && /smsbox:.*on-line/.test(s);
-      },
-      15_000,
-      'fakesmsc and smsbox connected to bearerbox',
-    );
+    await connectHandset();
+    await waitFor(async () => /smsbox:.*on-line/.test(await status()), 15_000, 'smsbox connected to bearerbox');
     await waitFor(async () => (await fetch(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`).catch(() => null)) !== null, 15_000, 'smsbox sendsms port');
     return {
       sendUrl: `http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`,
@@ -208,6 +211,11 @@ export async function startKannel(options: KannelOptions): Promise<KannelPeer> {
         handsetQueue = send.catch(() => undefined);
         return send;
       },
+      async handsetOffline() {
+        await stopChild(handset);
+        await waitFor(async () => /fake\[fake\].*\(re-connecting/.test(await status()), 15_000, 'bearerbox to notice the handset is gone');
+      },
+      handsetOnline: connectHandset,
       handsetReceived: () => [...received],
       async waitForHandset(match, timeoutMs = 15_000) {
         let found: HandsetMessage | undefined;
