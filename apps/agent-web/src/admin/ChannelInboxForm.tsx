@@ -180,7 +180,7 @@ function SettingField({ scope, spec, value, isSet, onChange }: {
   const name = `${scope}.${spec.key}`;
   if (spec.kind === 'checkbox') {
     return (
-      <label className="check field">
+      <label className="check check-field">
         <input type="checkbox" name={name} checked={value === true} onChange={(e) => onChange(e.target.checked)} />
         {t(spec.label)}
       </label>
