@@ -91,6 +91,9 @@ describe.skipIf(!available)('ESME session against the Net::SMPP SMSC', () => {
     const bind = await smsc.waitFor((e) => e.event === 'bind', 5_000, from);
     expect(bind).toMatchObject({ system_id: 'parley', system_type: 'test', interface_version: 0x34, ok: true });
     await smsc.waitForCount((e) => e.event === 'enquire_link' && e.conn === bind.conn, 2);
+    // The SMSC's own enquire_link is answered with its sequence number.
+    const asked = await smsc.call({ cmd: 'enquire', conn: bind.conn }, 'enquire');
+    await smsc.waitFor((e) => e.event === 'enquire_link_resp' && e.conn === bind.conn && e.seq === asked.seq);
     await s.stop();
     await smsc.waitFor((e) => e.event === 'unbind' && e.conn === bind.conn);
   });

@@ -4,6 +4,7 @@ import { call } from '../../../../test/http.ts';
 import type { InboxRow } from '../../../db/schema.ts';
 import { encodeGsm7, encodeUcs2 } from './encoding.ts';
 import { SmppChannel } from './smpp-channel.ts';
+import { flushStaleParts } from './deliver.ts';
 import { PerlSmsc, perlSmscAvailable, type SmscEvent } from './testing/perl-smsc.ts';
 
 // A whole Parley with an SMS inbox on SMPP, bound to the Net::SMPP SMSC (smsc.pl): texts from
@@ -153,6 +154,21 @@ describe.skipIf(!available)('SMS over SMPP with a Net::SMPP SMSC', () => {
     expect(rows.map((r) => r.content)).toEqual(['Olá, preciso de ajuda com o pedido número 42 😀']);
     const left = await t.db.selectFrom('smpp_inbound_parts' as never).selectAll().execute();
     expect(left).toEqual([]);
+  });
+
+  it('stores a concatenated text whose last part never came once its parts time out, marking the gap', async () => {
+    const customer = newCustomer();
+    const part1 = Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x77, 0x03, 0x01]), encodeGsm7('First part, ')!]);
+    const part3 = Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x77, 0x03, 0x03]), encodeGsm7('third part.')!]);
+    for (const part of [part1, part3]) {
+      const sent = await handsetSends(customer, part, { esm_class: 0x40 });
+      expect((await smsc.waitFor((e) => e.event === 'deliver_sm_resp' && e.seq === sent.seq && e.conn === sent.conn)).status).toBe(0);
+    }
+    expect(await messagesFrom(`+${customer}`)).toHaveLength(0);
+    expect(await flushStaleParts(t.parley.deps, inbox, 0)).toBe(1);
+    expect((await messagesFrom(`+${customer}`)).map((m) => m.content)).toEqual(['First part,  […] third part.']);
+    const details = await t.db.selectFrom('channel_messages').select('details').where('from_handle', '=', `+${customer}`).executeTakeFirstOrThrow();
+    expect(details.details).toMatchObject({ parts: 3, missingParts: [2] });
   });
 
   it('sends agent replies as the right PDUs: GSM-7 (é included), UCS-2 for emoji, three UDH parts for a long text', async () => {

@@ -10,6 +10,7 @@
 #    "short_message_hex":"…","receipted_message_id":"…","message_state":2}
 #   {"cmd":"set","respond_delay_ms":N,"next_status":N}
 #   {"cmd":"raw","conn":N,"hex":"…"}   (write bytes as given: malformed PDUs)
+#   {"cmd":"enquire","conn":N}          (the SMSC asks the ESME whether it is alive)
 #   {"cmd":"quiet","value":1}   (stop reporting each submit_sm: the benchmark)
 #   {"cmd":"stats"}
 # Usage: smsc.pl [--port N] [--system-id ID --password PW]   (port 0: any free port)
@@ -143,7 +144,7 @@ sub on_pdu {
     delete $deliver_seq{"$c->{id}|$pdu->{seq}"};
     emit({ event => 'deliver_sm_resp', conn => $c->{id}, seq => $pdu->{seq}, status => $pdu->{status} });
   } elsif ($cmd == 0x80000015) {
-    # our enquire_link answered
+    emit({ event => 'enquire_link_resp', conn => $c->{id}, seq => $pdu->{seq} });
   } elsif ($cmd == 0x80000000) {
     emit({ event => 'generic_nack', conn => $c->{id}, seq => $pdu->{seq}, status => $pdu->{status} });
   } else {
@@ -172,6 +173,10 @@ sub on_command {
     my $c = conn_by_id($cmd->{conn} // 0) or return emit({ event => 'error', message => 'no such connection' });
     $c->{smpp}->syswrite(pack('H*', $cmd->{hex}));
     emit({ event => 'raw', conn => $c->{id} });
+  } elsif ($cmd->{cmd} eq 'enquire') {
+    my $c = conn_by_id($cmd->{conn} // 0) or return emit({ event => 'error', message => 'no such connection' });
+    my $seq = $c->{smpp}->enquire_link(async => 1);
+    emit({ event => 'enquire', conn => $c->{id}, seq => $seq });
   } elsif ($cmd->{cmd} eq 'set') {
     $respond_delay = $cmd->{respond_delay_ms} if exists $cmd->{respond_delay_ms};
     $next_status = $cmd->{next_status} if exists $cmd->{next_status};
