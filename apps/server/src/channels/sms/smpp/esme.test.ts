@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { EsmeSession, type EsmeConfig } from './esme.ts';
 import { Status, type ShortMessageBody } from './pdu.ts';
 import { PerlSmsc, perlSmscAvailable } from './testing/perl-smsc.ts';
@@ -167,5 +173,36 @@ describe.skipIf(!available)('ESME session against the Net::SMPP SMSC', () => {
     await expect(s.submit(text('slow'))).rejects.toThrow(/no submit_sm_resp within 300 ms/);
     await smsc.call({ cmd: 'set', respond_delay_ms: 0 }, 'set');
     expect((await s.submit(text('next'))).status).toBe(0);
+  });
+
+  it('binds over TLS (the SMSC behind a TLS terminator), and refuses a certificate it cannot verify unless told not to', async () => {
+    // Net::SMPP speaks plain TCP: a TLS server in front of it, with a certificate made here, plays an SMSC's TLS port.
+    const dir = mkdtempSync(join(tmpdir(), 'smpp-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const terminator = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (clear) => {
+      const upstream = net.connect({ host: '127.0.0.1', port: smsc.port });
+      clear.pipe(upstream).pipe(clear);
+      clear.on('error', () => upstream.destroy());
+      upstream.on('error', () => clear.destroy());
+    });
+    await new Promise<void>((r) => terminator.listen(0, '127.0.0.1', () => r()));
+    const port = (terminator.address() as net.AddressInfo).port;
+    try {
+      const failures: string[] = [];
+      const strict = session({ port, tls: true }, failures);
+      await until(() => failures.length > 0);
+      expect(failures[0]).toMatch(/self-signed certificate/);
+      await strict.stop();
+
+      const s = session({ port, tls: true, rejectUnauthorized: false });
+      await s.waitBound(5_000);
+      const answer = await s.submit(text('over TLS', '15550005555'));
+      expect(answer.status).toBe(0);
+      expect(await smsc.waitFor((e) => e.event === 'submit_sm' && e.dest === '15550005555')).toMatchObject({ text: 'over TLS', message_id: answer.messageId });
+    } finally {
+      await Promise.all(sessions.splice(0).map((x) => x.stop()));
+      await new Promise((r) => terminator.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
