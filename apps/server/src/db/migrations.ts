@@ -397,6 +397,19 @@ CREATE TABLE smpp_inbound_parts (
 CREATE INDEX smpp_inbound_parts_age_idx ON smpp_inbound_parts (received_at)
 `,
   },
+  {
+    version: 9,
+    name: 'routing-journal',
+    sql: `
+ALTER TABLE routing_state ADD COLUMN snapshot_version bigint NOT NULL DEFAULT 0;
+CREATE TABLE routing_journal (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  version bigint NOT NULL,
+  events jsonb NOT NULL,
+  PRIMARY KEY (tenant_id, version)
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -333,9 +333,18 @@ export interface RoutingStateTable {
   tenant_id: string;
   version: ColumnType<number, number, number>;
   token: string;
+  /** The engine's state as of `snapshot_version`; the journal holds the events after it. */
   snapshot: Json<unknown>;
+  snapshot_version: ColumnType<number, number | undefined, number>;
   next_wake_at: Timestamp | null;
   updated_at: Timestamp;
+}
+
+/** The routing events of one routing transaction (version), replayed on the snapshot before it. */
+export interface RoutingJournalTable {
+  tenant_id: string;
+  version: ColumnType<number, number, number>;
+  events: Json<unknown[]>;
 }
 
 export interface Database {
@@ -346,6 +355,7 @@ export interface Database {
   agent_state_events: AgentStateEventsTable;
   routing_offers: RoutingOffersTable;
   routing_state: RoutingStateTable;
+  routing_journal: RoutingJournalTable;
   tenants: TenantsTable;
   tenant_event_seq: TenantEventSeqTable;
   users: UsersTable;

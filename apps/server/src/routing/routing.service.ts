@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import { RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
+import { sql } from 'kysely';
+import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
 import type { Database, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
@@ -38,12 +39,18 @@ export interface RoutingOptions {
   disconnectGraceSeconds?: number;
 }
 
+/** Journal rows (routing transactions) after which the next transaction writes a snapshot instead: bounds the replay on load. */
+const SNAPSHOT_EVERY_TRANSACTIONS = 500;
+
 interface TenantEngine {
   engine: RoutingEngine;
   /** Token of the state this engine matches in routing_state; null while changed and not committed. */
   token: string | null;
-  /** routing_state.version of that state. */
+  /** routing_state.version of that state, and how many journal rows lie between it and the snapshot. */
   version: number;
+  journaled: number;
+  /** What the transaction holding the engine did to it: its events, or a change that needs a snapshot. */
+  pending: { events: RoutingEvent[]; snapshot: boolean };
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
 }
@@ -60,11 +67,15 @@ export class RoutingTx {
     readonly trx: Trx,
     readonly outbox: Outbox,
     readonly actor: Actor,
+    private readonly pending: TenantEngine['pending'],
   ) {}
 
-  /** Applies one event and carries out the decisions it causes, in order. */
+  /** Applies one event (journaled, so the stored state can replay it) and carries out the decisions it causes, in order. */
   async apply(event: EventInput): Promise<Decision[]> {
-    const decisions = this.engine.apply({ ...event, now: this.now } as RoutingEvent);
+    const full = { ...event, now: this.now } as RoutingEvent;
+    // Journaled before applying: an event that fails part-way fails the same way when replayed.
+    this.pending.events.push(full);
+    const decisions = this.engine.apply(full);
     for (const d of decisions) await carryOut(this, d);
     return decisions;
   }
@@ -75,6 +86,7 @@ export class RoutingTx {
    */
   replaceEngine(engine: RoutingEngine): void {
     this.engine = engine;
+    this.pending.snapshot = true;
   }
 
   /** Adds a user the engine does not know yet (invited after the engine was built). */
@@ -172,7 +184,7 @@ export class RoutingService {
       held.set(tenantId, taken);
       outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, tenantId, taken));
     }
-    const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor);
+    const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor, te.pending);
     if (fresh) await this.routeOpenConversations(tx);
     const result = await work(tx);
     te.engine = tx.engine;
@@ -185,41 +197,53 @@ export class RoutingService {
   /** Locks the tenant's routing for this transaction and returns its engine as stored. */
   private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean }> {
     await lockTenantRouting(trx, tenantId);
-    const row = await trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).executeTakeFirst();
+    const row = await trx.selectFrom('routing_state').select(['version', 'token', 'snapshot_version']).where('tenant_id', '=', tenantId).executeTakeFirst();
     let te = this.tenants.get(tenantId);
     let fresh = false;
     if (!row) {
       te = this.remember(tenantId, await this.buildFromTables(trx, tenantId));
       fresh = true;
     } else if (!te || te.token !== row.token) {
-      te = this.remember(tenantId, await this.loadSnapshot(trx, tenantId));
+      te = this.remember(tenantId, (await loadStoredEngine(trx, tenantId))!.engine);
     }
     te.token = null; // until this transaction's state is stored
-    te.version = row?.version ?? 0;
+    te.version = Number(row?.version ?? 0);
+    te.journaled = te.version - Number(row?.snapshot_version ?? 0);
+    te.pending = { events: [], snapshot: fresh };
     return { te, fresh };
   }
 
-  /** Stores the engine's state at the end of the transaction that changed it. */
+  /**
+   * Stores the engine's state at the end of the transaction that changed it: the transaction's
+   * events as one journal row (small, whatever the tenant's live work), or, every few thousand
+   * events and after changes without an event, a whole snapshot that ends the journal.
+   */
   private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<void> {
     const token = randomUUID();
+    const version = te.version + 1;
     const wake = te.engine.nextWakeAt();
-    const snapshot = te.engine.snapshot();
-    // Closed offers are answered from routing_offers; the stored state need not carry them.
-    snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
-    const values = {
-      version: te.version + 1,
-      token,
-      snapshot: JSON.stringify(snapshot),
-      next_wake_at: wake === null ? null : new Date(wake),
-      updated_at: new Date(),
-    };
-    await trx
-      .insertInto('routing_state')
-      .values({ tenant_id: tenantId, ...values })
-      .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
-      .execute();
+    const state = { version, token, next_wake_at: wake === null ? null : new Date(wake), updated_at: new Date() };
+    const { events, snapshot: mustSnapshot } = te.pending;
+    if (mustSnapshot || te.journaled >= SNAPSHOT_EVERY_TRANSACTIONS) {
+      const snapshot = te.engine.snapshot();
+      // Closed offers are answered from routing_offers; the stored state need not carry them.
+      snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
+      const values = { ...state, snapshot: JSON.stringify(snapshot), snapshot_version: version };
+      await trx
+        .insertInto('routing_state')
+        .values({ tenant_id: tenantId, ...values })
+        .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
+        .execute();
+      await trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version).execute();
+      te.journaled = 0;
+    } else {
+      await trx.insertInto('routing_journal').values({ tenant_id: tenantId, version, events: JSON.stringify(events) }).execute();
+      await trx.updateTable('routing_state').set(state).where('tenant_id', '=', tenantId).execute();
+      te.journaled += 1;
+    }
+    te.pending = { events: [], snapshot: false };
     te.token = token;
-    te.version = values.version;
+    te.version = version;
     this.schedule(tenantId, wake);
   }
 
@@ -228,15 +252,16 @@ export class RoutingService {
    * stored state, else a copy restored from it. Never changes anything.
    */
   async read(tenantId: string): Promise<RoutingEngine> {
-    const row = await this.deps.db.selectFrom('routing_state').select(['token', 'snapshot']).where('tenant_id', '=', tenantId).executeTakeFirst();
-    if (!row) {
+    const te = this.tenants.get(tenantId);
+    const current = await this.deps.db.selectFrom('routing_state').select('token').where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (te && current && te.token === current.token) return te.engine;
+    const stored = await loadStoredEngine(this.deps.db, tenantId);
+    if (!stored) {
       // First use: build (and store) it.
       await this.run(tenantId, async () => undefined);
       return this.read(tenantId);
     }
-    const te = this.tenants.get(tenantId);
-    if (te && te.token === row.token) return te.engine;
-    return RoutingEngine.restore(row.snapshot as EngineSnapshot);
+    return stored.engine;
   }
 
   // ------------------------------------------------------------ hooks called by use cases
@@ -347,7 +372,7 @@ export class RoutingService {
 
   private remember(tenantId: string, engine: RoutingEngine): TenantEngine {
     const old = this.tenants.get(tenantId);
-    const te: TenantEngine = { engine, token: null, version: 0, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    const te: TenantEngine = { engine, token: null, version: 0, journaled: 0, pending: { events: [], snapshot: false }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
     this.tenants.set(tenantId, te);
     return te;
   }
@@ -357,11 +382,6 @@ export class RoutingService {
     const queues = await listQueueRecords(trx, tenantId);
     const agents = await loadAgentInputs(trx, tenantId);
     return new RoutingEngine({ queues: queues.map(toQueueConfig), agents, disconnectGraceSeconds: this.options.disconnectGraceSeconds });
-  }
-
-  private async loadSnapshot(trx: Trx, tenantId: string): Promise<RoutingEngine> {
-    const row = await trx.selectFrom('routing_state').select('snapshot').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
-    return RoutingEngine.restore(row.snapshot as EngineSnapshot);
   }
 
   /** First build of a tenant's engine: open conversations nobody holds start waiting. */
@@ -410,6 +430,33 @@ export class RoutingService {
       if (!this.closed) this.deps.log.error({ err }, 'routing: poll failed');
     }
   }
+}
+
+/**
+ * The tenant's engine as stored: the snapshot with the journal's events after it replayed in
+ * order (the engine is deterministic given its events, each of which carries its time). One
+ * statement, so a snapshot written meanwhile cannot pair with a journal it already ended.
+ */
+async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engine: RoutingEngine } | null> {
+  const { rows } = await sql<{ snapshot: EngineSnapshot; journal: RoutingEvent[][] }>`
+    SELECT s.snapshot,
+      (SELECT coalesce(jsonb_agg(j.events ORDER BY j.version), '[]'::jsonb) FROM routing_journal j
+        WHERE j.tenant_id = s.tenant_id AND j.version > s.snapshot_version) AS journal
+    FROM routing_state s WHERE s.tenant_id = ${tenantId}`.execute(db);
+  const row = rows[0];
+  if (!row) return null;
+  const engine = RoutingEngine.restore(row.snapshot);
+  for (const events of row.journal) {
+    for (const event of events) {
+      try {
+        engine.apply(event);
+      } catch (err) {
+        // It failed the same way when it first ran (and its transaction went on without it).
+        if (!isRoutingError(err)) throw err;
+      }
+    }
+  }
+  return { engine };
 }
 
 /** Puts a conversation into its queue (inbox's queue, else the default queue). */
