@@ -384,6 +384,20 @@ describe('channel screens and composer rules (issue 4)', () => {
     // Private notes stay possible in a closed window.
     await page.locator('.composer-tab', { hasText: 'Private note' }).click();
     await page.locator('textarea[name=composer]').waitFor();
+
+    // In Spanish, the same rules speak Spanish.
+    await page.goto(`${parley.baseUrl}/app/#/settings`);
+    await page.locator('select#locale').selectOption('es-MX');
+    await page.locator('h1', { hasText: 'Conversaciones' }).or(page.locator('text=Idioma')).first().waitFor();
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    await page.locator('.composer-tab', { hasText: 'Responder' }).click();
+    await page.locator('[data-testid=send-policy]', { hasText: 'solo se puede enviar una plantilla aprobada' }).waitFor();
+    expect(await page.locator('[data-testid=template-picker] button').textContent()).toContain('Enviar plantilla');
+    await page.locator('.msg[data-kind=out] [data-delivery]', { hasText: 'Enviado' }).waitFor();
+    await shot(page, '7b-whatsapp-es-MX');
+    await page.goto(`${parley.baseUrl}/app/#/settings`);
+    await page.locator('select#locale').selectOption('en');
+    await page.locator('text=Language').first().waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -32,7 +32,7 @@ export function ConsentSection({ conversation }: { conversation: Conversation })
   }, [contactId]);
   useEffect(load, [load, lastId]);
 
-  if (hidden || (items !== null && items.length === 0 && !conversation.contact.phone)) return null;
+  if (hidden) return null;
 
   const toggle = async (c: Consent) => {
     setError(null);

@@ -5,6 +5,7 @@ import { routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
 import { Avatar } from '../ui/Avatar';
 import { Icon } from '../ui/Icon';
+import { hasSendPolicy } from '../composer/send-policy';
 import { ConsentSection } from './ConsentSection';
 import { contactDisplayName, userName, useWorkspace } from './workspace-store';
 
@@ -17,7 +18,9 @@ function attributeText(value: unknown): string {
 
 export function ContactPanel({ conversation: c }: { conversation: Conversation }) {
   const { t, formatDateTime, formatTime } = useI18n();
-  const { users } = useWorkspace();
+  const { users, inboxes } = useWorkspace();
+  // Consent belongs to numbers and accounts a provider sends from: not to web chat or email.
+  const channel = c.channelType ?? inboxes.find((i) => i.id === c.inboxId)?.channelType;
   const [history, setHistory] = useState<Conversation[] | null>(null);
   const contact = c.contact;
   const name = contactDisplayName(contact, t('contact.anonymous'));
@@ -59,7 +62,7 @@ export function ContactPanel({ conversation: c }: { conversation: Conversation }
         <dt>{t('contact.since')}</dt>
         <dd>{formatDateTime(contact.createdAt)}</dd>
       </dl>
-      <ConsentSection conversation={c} />
+      {hasSendPolicy(channel) && <ConsentSection conversation={c} />}
       <section className="panel-section">
         <h4>{t('contact.attributes')}</h4>
         {attrs.length === 0 ? <p className="muted small">{t('contact.noAttributes')}</p> : (
