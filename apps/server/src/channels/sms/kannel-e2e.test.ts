@@ -112,6 +112,24 @@ describe.skipIf(missing.length > 0 && !requirePeers)('Kannel end to end', () => 
     expect((await messagesOf(conversationId)).filter((m) => m.direction === 'out')).toHaveLength(1);
   });
 
+  it("keeps tenants apart: another tenant's token opens nothing here, and its webhook cannot touch this tenant's messages", async () => {
+    const b = await t.createTenant('Other Tenant');
+    const other = await call(t.baseUrl, 'POST', '/inboxes', {
+      auth: { apiKey: b.apiKey },
+      body: { name: 'SMS B', channelType: 'sms', settings: { sms: { number: '+5215577778888', provider: 'kannel', kannel: { sendUrl: peer.sendUrl, username: 'b', password: 'b', webhookToken: 'tenant-b-token' } } } },
+    });
+    expect(other.status, other.text).toBe(201);
+    const delivered = (await messagesOf(conversationId)).find((m) => m.direction === 'out')!;
+    const intoA = await fetch(`${t.baseUrl}/api/v1/channels/sms/${inbox.publicId}/webhook?token=tenant-b-token&kind=dlr&ref=${delivered.id}&status=2`);
+    expect(intoA.status).toBe(401);
+    const viaB = await fetch(`${t.baseUrl}/api/v1/channels/sms/${other.body.publicId}/webhook?token=tenant-b-token&kind=dlr&ref=${delivered.id}&status=2&answer=NACK`);
+    expect(viaB.status).toBe(200);
+    expect(await messageRow(delivered.id)).toEqual({ status: 'delivered', error: null });
+    const moViaB = await fetch(`${t.baseUrl}/api/v1/channels/sms/${other.body.publicId}/webhook?token=tenant-b-token&kind=mo&id=b-1&from=%2B5215511112222&to=%2B5215577778888&text=hola`);
+    expect(moViaB.status).toBe(200);
+    expect(await messagesOf(conversationId)).toHaveLength(2);
+  });
+
   it('retries a send while Kannel is down and shows the failure on the message when the attempts run out', async () => {
     await peer.stop();
     const posted = await api('POST', `/conversations/${conversationId}/messages`, { content: 'Are you still there?' });
