@@ -250,7 +250,8 @@ describe('channel screens and composer rules (issue 4)', () => {
     await page.locator('textarea[name=composer]').fill('¡Claro! Enviamos a todo México.');
     await page.locator('textarea[name=composer]').press('Enter');
     const reply = page.locator('.msg[data-kind=out]', { hasText: 'Enviamos a todo' });
-    await reply.and(page.locator('[data-status=sent]')).waitFor({ timeout: 15_000 });
+    await reply.locator('[data-delivery=sent]').waitFor({ timeout: 15_000 });
+    expect(await reply.getAttribute('data-status')).toBe('sent');
     expect(await reply.locator('[data-delivery]').textContent()).toContain('Sent');
     expect(twilio.sent.at(-1)).toMatchObject({ to: CUSTOMER, from: SMS_NUMBER, body: '¡Claro! Enviamos a todo México.' });
     const sid = twilio.sent.at(-1)!.sid;
@@ -378,7 +379,7 @@ describe('channel screens and composer rules (issue 4)', () => {
     await shot(page, '7-whatsapp-template-picker');
     await picker.locator('button', { hasText: 'Send template' }).click();
     const sent = page.locator('.msg[data-kind=out]', { hasText: 'Hola Lucía, tu pedido 4471' });
-    await sent.and(page.locator('[data-status=sent]')).waitFor({ timeout: 15_000 });
+    await sent.locator('[data-delivery=sent]').waitFor({ timeout: 15_000 });
     const graphSend = graph.sent().at(-1)!;
     expect(graphSend.json).toMatchObject({ to: WA_CUSTOMER, type: 'template', template: { name: 'order_update', language: { code: 'es_MX' } } });
     // Private notes stay possible in a closed window.

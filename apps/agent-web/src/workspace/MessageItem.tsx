@@ -68,7 +68,7 @@ export const MessageItem = memo(function MessageItem({ message: m, seen, showDel
   const reason = useFailureReason(m);
   return (
     <div className={`msg msg-${kind}${pending ? ' pending' : ''}${failed ? ' msg-send-failed' : ''}`} data-message-id={m.id} data-kind={kind}
-      data-status={m.status}>
+      data-status={pending ? 'sending' : m.status}>
       <div className="msg-bubble">
         {m.private && (
           <div className="msg-note-tag"><Icon name="lock" size={12} /> {t('message.privateNote')}</div>
