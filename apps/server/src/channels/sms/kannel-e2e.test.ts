@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestParley, type TestParley, type TestTenant } from '../../../test/test-parley.ts';
 import { call, type Answer } from '../../../test/http.ts';
-import { freePort, missingKannelBinaries, startKannel, type KannelPeer } from './testing/kannel.ts';
+import { freePort, skipWithoutKannel, startKannel, type KannelPeer } from './testing/kannel.ts';
 
 // End to end through a real Kannel (Debian `kannel` + `kannel-extras`): fakesmsc plays the
 // customer's handset on Kannel's fake SMSC; smsbox calls Parley's SMS webhook by its get-url
 // and dlr-url; agent replies leave through Parley's durable send job to smsbox's sendsms.
 
-const missing = missingKannelBinaries();
-const requirePeers = Boolean(process.env.PARLEY_REQUIRE_PEERS);
-if (missing.length && !requirePeers) {
-  console.warn(`\n*** SKIPPING Kannel end-to-end tests: ${missing.join(', ')} missing. Install Debian packages kannel and kannel-extras (scripts/install-test-deps.sh). ***\n`);
-}
-
 const INBOX_NUMBER = '+5215533334444';
 const CUSTOMER = '+5215511112222';
 const WEBHOOK_TOKEN = 'kannel-hook-7f3a9c';
 
-describe.skipIf(missing.length > 0 && !requirePeers)('Kannel end to end', () => {
+describe.skipIf(skipWithoutKannel('Kannel end-to-end tests'))('Kannel end to end', () => {
   let t: TestParley;
   let a: TestTenant;
   let peer: KannelPeer;
