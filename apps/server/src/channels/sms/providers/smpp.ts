@@ -11,9 +11,13 @@ import { smppStatus } from '../smpp/receipt.ts';
 export const smpp: SmsProvider = {
   name: 'smpp',
   async send(settings, message) {
-    const bind = smppBinds.find(settings.number);
-    // Binds start with the server; one that is missing here comes with the next inbox refresh.
-    if (!bind) return { ok: false, retryable: true, error: `no SMPP bind for ${settings.number} in this process yet` };
+    let bind = smppBinds.find(settings.number);
+    if (!bind) {
+      // An inbox created since the last refresh: bind it now (the send then waits for the bind).
+      await smppBinds.refreshAll();
+      bind = smppBinds.find(settings.number);
+    }
+    if (!bind) return { ok: false, retryable: true, error: `no SMPP bind for ${settings.number} in this process` };
     return bind.send(message);
   },
   mapStatus: smppStatus,

@@ -10,6 +10,8 @@ export interface SmppSender {
 }
 
 const senders = new Set<SmppSender>();
+/** The running SMPP channels' refresh, so a send for an inbox created a moment ago binds it now instead of at the next refresh. */
+const refreshers = new Set<() => Promise<void>>();
 
 /**
  * The binds running in this process, by inbox number. The provider interface hands `send` the
@@ -21,6 +23,16 @@ export const smppBinds = {
   },
   remove(sender: SmppSender): void {
     senders.delete(sender);
+  },
+  addRefresher(refresh: () => Promise<void>): void {
+    refreshers.add(refresh);
+  },
+  removeRefresher(refresh: () => Promise<void>): void {
+    refreshers.delete(refresh);
+  },
+  /** Re-reads the inboxes in every running SMPP channel of this process. */
+  async refreshAll(): Promise<void> {
+    await Promise.all([...refreshers].map((refresh) => refresh()));
   },
   /** A bound sender of this number, else any (it waits for its bind), else null. */
   find(number: string): SmppSender | null {

@@ -166,6 +166,18 @@ describe.skipIf(!available)('ESME session against the Net::SMPP SMSC', () => {
     expect(s.stats.binds).toBe(2);
   });
 
+  it('keeps to maxSubmitsPerSecond: a submit that would exceed it waits, and gives up when it cannot wait that long', async () => {
+    // 2 per second: the second submit may go 500 ms after the first, longer than it may wait (300 ms).
+    const s = session({ maxSubmitsPerSecond: 2, queueTimeoutMs: 300 });
+    await s.waitBound(5_000);
+    const from = smsc.events.length;
+    const [first, second] = await Promise.allSettled([s.submit(text('one', '15550006666')), s.submit(text('two', '15550006666'))]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { status: 0 } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { message: 'no send slot (window or throughput limit) within 300 ms' } });
+    await smsc.waitFor((e) => e.event === 'submit_sm' && e.text === 'one', 5_000, from);
+    expect(smsc.events.slice(from).filter((e) => e.event === 'submit_sm' && e.dest === '15550006666').map((e) => e.text)).toEqual(['one']);
+  });
+
   it('gives up on a submit_sm the SMSC never answers (retryable) and frees the window slot', async () => {
     await smsc.call({ cmd: 'set', respond_delay_ms: 3_000 }, 'set');
     const s = session({ windowSize: 1, responseTimeoutMs: 300, enquireLinkMs: 60_000 });

@@ -126,7 +126,7 @@ export class EsmeSession {
         item.timer = setTimeout(() => {
           const at = this.queue.indexOf(item);
           if (at >= 0) this.queue.splice(at, 1);
-          reject(new SmppUnavailableError(this.bound ? `no window slot within ${this.config.queueTimeoutMs} ms` : `not bound${this.lastFailure ? ` (${this.lastFailure})` : ''}`));
+          reject(new SmppUnavailableError(this.bound ? `no send slot (window or throughput limit) within ${this.config.queueTimeoutMs} ms` : `not bound${this.lastFailure ? ` (${this.lastFailure})` : ''}`));
         }, this.config.queueTimeoutMs);
       }
     });

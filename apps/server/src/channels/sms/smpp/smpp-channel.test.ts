@@ -5,6 +5,8 @@ import type { InboxRow } from '../../../db/schema.ts';
 import { encodeGsm7, encodeUcs2 } from './encoding.ts';
 import { SmppChannel } from './smpp-channel.ts';
 import { flushStaleParts } from './deliver.ts';
+import { smsProviderFor } from '../providers/index.ts';
+import { smsSettingsOf } from '../settings.ts';
 import { PerlSmsc, perlSmscAvailable, type SmscEvent } from './testing/perl-smsc.ts';
 
 // A whole Parley with an SMS inbox on SMPP, bound to the Net::SMPP SMSC (smsc.pl): texts from
@@ -284,6 +286,25 @@ describe.skipIf(!available)('SMS over SMPP with a Net::SMPP SMSC', () => {
     const got = await smscMessageTo(customer, 0);
     expect(got.text).toBe('sent after the outage');
     expect(await waitForStatus(queued, ['sent'])).toEqual({ status: 'sent', error: null });
+  });
+
+  it('binds an inbox created a moment ago when its first send comes, without waiting for the periodic refresh', async () => {
+    const number = '+5215540003000';
+    const created = await api('POST', '/inboxes', {
+      name: 'New SMPP inbox',
+      channelType: 'sms',
+      settings: { sms: { number, provider: 'smpp', smpp: { host: '127.0.0.1', port: smsc.port, systemId: 'parley-sms', password: 's3cret' } } },
+    });
+    expect(created.status).toBe(201);
+    expect(t.parley.smpp.bindOf(created.body.id)).toBeNull();
+    const settings = smsSettingsOf((await t.db.selectFrom('inboxes').select('settings').where('id', '=', created.body.id).executeTakeFirstOrThrow()).settings)!;
+    const from = smsc.events.length;
+    const result = await smsProviderFor('smpp')!.send(settings, { reference: 'msg_x', from: number, to: '+5215550009999', text: 'first words' });
+    expect(result).toMatchObject({ ok: true });
+    expect(await smscMessageTo('5215550009999', from)).toMatchObject({ text: 'first words', message_ids: [(result as { providerId: string }).providerId] });
+    expect(t.parley.smpp.bindOf(created.body.id)?.bound).toBe(true);
+    await api('PATCH', `/inboxes/${created.body.id}`, { settings: { sms: { number, provider: 'kannel', kannel: { sendUrl: 'http://127.0.0.1:1/cgi-bin/sendsms', username: 'u' } } } });
+    await t.parley.smpp.refresh();
   });
 
   it('tests the connection for the admin with a bind of its own, and says why a bind is refused', async () => {

@@ -49,6 +49,7 @@ export class SmppChannel {
   private readonly binds = new Map<string, InboxBind>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private readonly refreshNow = () => this.refresh();
 
   constructor(
     private readonly deps: IngestDeps,
@@ -59,6 +60,7 @@ export class SmppChannel {
 
   async start(): Promise<void> {
     this.stopped = false;
+    smppBinds.addRefresher(this.refreshNow);
     await this.refresh();
     const tick = () => {
       this.refresh().catch((err) => this.deps.log.error({ err }, 'smpp refresh failed'));
@@ -69,6 +71,7 @@ export class SmppChannel {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    smppBinds.removeRefresher(this.refreshNow);
     if (this.timer) clearTimeout(this.timer);
     await Promise.all([...this.binds.values()].map((b) => b.stop()));
     this.binds.clear();
@@ -79,8 +82,16 @@ export class SmppChannel {
     return this.binds.get(inboxId) ?? null;
   }
 
-  /** Starts binds of new SMPP inboxes, restarts changed ones, stops removed ones; flushes stale inbound parts. */
-  async refresh(): Promise<void> {
+  /** Starts binds of new SMPP inboxes, restarts changed ones, stops removed ones; flushes stale inbound parts. One at a time. */
+  refresh(): Promise<void> {
+    const run = this.refreshing.catch(() => undefined).then(() => this.refreshOnce());
+    this.refreshing = run;
+    return run;
+  }
+
+  private refreshing: Promise<void> = Promise.resolve();
+
+  private async refreshOnce(): Promise<void> {
     const rows = await this.deps.db.selectFrom('inboxes').selectAll().where('channel_type', '=', 'sms').execute();
     if (this.stopped) return;
     const wanted = new Map<string, { inbox: InboxRow; settings: SmsSettings; key: string }>();
