@@ -128,9 +128,11 @@ async function applyEvent(deps: IngestDeps, inbox: InboxRow, event: MetaEvent, r
   const settings = metaSettingsOf(inbox.settings);
   const item: MetaInboundItem = { ...event.item };
   const first = parseMetaMessage(item);
-  // A redelivery: the message is stored already, its media need not be fetched again.
-  const stored = await deps.db.selectFrom('messages').select('id').where('tenant_id', '=', inbox.tenant_id).where('source_id', '=', `${inbox.channel_type}:${inbox.id}:${first.sourceId}`).executeTakeFirst();
-  if (!stored && settings) item.media = await fetchMedia(settings, item);
+  // Media are fetched only for a message not stored yet (a redelivery needs no download).
+  if (settings && mediaRefsOf(item).length > 0) {
+    const stored = await deps.db.selectFrom('messages').select('id').where('tenant_id', '=', inbox.tenant_id).where('source_id', '=', `${inbox.channel_type}:${inbox.id}:${first.sourceId}`).executeTakeFirst();
+    if (!stored) item.media = await fetchMedia(settings, item);
+  }
   const message = item.media ? parseMetaMessage(item) : first;
   const reaction = message.details.reaction as { messageId?: string | null } | undefined;
   if (reaction?.messageId) {
