@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/http.ts';
 import { loadFixture } from './fixtures/load-fixture.ts';
 import { sign, startMetaWorld, type MetaWorld } from './testing/meta-test-kit.ts';
+import { GRAPH_FAILURES } from './testing/fake-graph.ts';
 
 // Meta's webhooks against a running Parley: the verification handshake, X-Hub-Signature-256,
 // every message type landing as the agent sees it, exactly-once storage under redelivery,
@@ -157,6 +158,23 @@ describe('WhatsApp messages', () => {
     const m = (await w.messagesOf(wa)).find((x) => x.source_id?.endsWith(goneId))!;
     expect(m.content).toMatch(/^\[document not available: Graph API error 100: Unsupported get request/);
     expect(m.attachments).toHaveLength(0);
+  });
+
+  it('answers 500 when a media file cannot be fetched for now, storing the rest once, and takes the redelivery', async () => {
+    const wa = w.inboxes.wa;
+    const mediaId = `${Date.now()}9`;
+    w.graph.addMedia(mediaId, Buffer.from('\xff\xd8\xff later', 'latin1'), 'image/jpeg');
+    w.graph.failNext(GRAPH_FAILURES.serverError, 1, `/${mediaId}`, 'GET');
+    const wamid = uid('wamid.later');
+    const body = loadFixture('whatsapp-image', { WABA_ID: '1', PHONE_NUMBER_ID: wa.accountId, WA_ID: '5215500000008', WAMID: wamid, MEDIA_ID: mediaId });
+    const first = await w.deliver(APP_URL, body, sign(body, wa.appSecret));
+    expect(first.status).toBe(500);
+    expect((await w.messagesOf(wa)).some((m) => m.source_id?.endsWith(wamid))).toBe(false);
+    // Meta delivers again: now the file is there.
+    expect((await w.deliver(APP_URL, body, sign(body, wa.appSecret))).status).toBe(200);
+    const stored = (await w.messagesOf(wa)).filter((m) => m.source_id?.endsWith(wamid));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.attachments).toHaveLength(1);
   });
 
   it('turns a location into text with the place and keeps the coordinates', async () => {

@@ -167,27 +167,17 @@ async function fetchMedia(settings: MetaSettings, item: MetaInboundItem): Promis
   return media;
 }
 
+/** The channel side of the inbox's messages, joined with the messages. */
+const channelMessagesOf = (deps: IngestDeps, inbox: InboxRow) =>
+  deps.db.selectFrom('channel_messages as cm').innerJoin('messages as m', 'm.id', 'cm.message_id').where('cm.tenant_id', '=', inbox.tenant_id).where('cm.inbox_id', '=', inbox.id);
+
 /** Messenger's watermarks: the provider ids of Parley's messages to this customer sent until then. */
 async function sentUpTo(deps: IngestDeps, inbox: InboxRow, upTo: { handle: string; at: Date | null; mid: string | null }): Promise<string[]> {
-  let at = upTo.at;
-  if (!at && upTo.mid) {
-    const named = await deps.db
-      .selectFrom('channel_messages as cm')
-      .innerJoin('messages as m', 'm.id', 'cm.message_id')
-      .select('m.created_at')
-      .where('cm.tenant_id', '=', inbox.tenant_id)
-      .where('cm.inbox_id', '=', inbox.id)
-      .where('cm.external_id', '=', upTo.mid)
-      .executeTakeFirst();
-    at = named?.created_at ?? null;
-  }
+  // Instagram names the last message read: everything sent until that one.
+  const at = upTo.at ?? (upTo.mid ? ((await channelMessagesOf(deps, inbox).select('m.created_at').where('cm.external_id', '=', upTo.mid).executeTakeFirst())?.created_at ?? null) : null);
   if (!at) return [];
-  const rows = await deps.db
-    .selectFrom('channel_messages as cm')
-    .innerJoin('messages as m', 'm.id', 'cm.message_id')
+  const rows = await channelMessagesOf(deps, inbox)
     .select('cm.external_id')
-    .where('cm.tenant_id', '=', inbox.tenant_id)
-    .where('cm.inbox_id', '=', inbox.id)
     .where('cm.direction', '=', 'out')
     .where('cm.to_address', '=', upTo.handle)
     .where('m.created_at', '<=', at)

@@ -44,8 +44,8 @@ export interface FakeGraph {
   requests: RecordedRequest[];
   /** Media the fake serves: by WhatsApp media id (`GET /{id}` → url) and at `/cdn/{name}` (Messenger attachment URLs). */
   addMedia(id: string, content: Buffer, contentType: string): { cdnUrl: string };
-  /** The next matching request(s) (`POST …/messages` unless a path part is given) answer with this failure. */
-  failNext(failure: GraphFailure, times?: number, pathPart?: string): void;
+  /** The next matching Graph request(s) (`POST …/messages` unless told otherwise) answer with this failure. */
+  failNext(failure: GraphFailure, times?: number, pathPart?: string, method?: 'GET' | 'POST'): void;
   sent(): RecordedRequest[];
   close(): Promise<void>;
 }
@@ -61,7 +61,7 @@ export async function startFakeGraph(accounts: FakeGraphAccount[]): Promise<Fake
   const requests: RecordedRequest[] = [];
   const media = new Map<string, { content: Buffer; contentType: string }>();
   const uploaded = new Set<string>();
-  const failures: { failure: GraphFailure; pathPart: string }[] = [];
+  const failures: { failure: GraphFailure; pathPart: string; method: string }[] = [];
   const tokens = new Set(accounts.map((a) => a.accessToken));
   let baseUrl = '';
 
@@ -115,7 +115,7 @@ export async function startFakeGraph(accounts: FakeGraphAccount[]): Promise<Fake
     }
     const parts = /^\/v\d+\.\d+\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!parts) return send(res, 400, graphError({ status: 400, code: 100, message: `Unknown path components: ${url.pathname}` }));
-    const failureAt = failures.findIndex((f) => url.pathname.includes(f.pathPart) && req.method === 'POST');
+    const failureAt = failures.findIndex((f) => url.pathname.includes(f.pathPart) && req.method === f.method);
     if (failureAt >= 0) {
       const { failure } = failures.splice(failureAt, 1)[0]!;
       return send(res, failure.status, graphError(failure));
@@ -159,8 +159,8 @@ export async function startFakeGraph(accounts: FakeGraphAccount[]): Promise<Fake
       media.set(id, { content, contentType });
       return { cdnUrl: `${baseUrl}/cdn/${id}` };
     },
-    failNext(failure, times = 1, pathPart = '/messages') {
-      for (let i = 0; i < times; i += 1) failures.push({ failure, pathPart });
+    failNext(failure, times = 1, pathPart = '/messages', method = 'POST') {
+      for (let i = 0; i < times; i += 1) failures.push({ failure, pathPart, method });
     },
     sent: () => requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages')),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
