@@ -392,6 +392,7 @@ CREATE TABLE smpp_inbound_parts (
   text text NOT NULL,
   details jsonb NOT NULL DEFAULT '{}',
   received_at timestamptz NOT NULL DEFAULT now(),
+  assembled_at timestamptz,
   PRIMARY KEY (tenant_id, inbox_id, concat_key, part_no)
 );
 CREATE INDEX smpp_inbound_parts_age_idx ON smpp_inbound_parts (received_at)
@@ -407,6 +408,21 @@ CREATE TABLE routing_journal (
   version bigint NOT NULL,
   events jsonb NOT NULL,
   PRIMARY KEY (tenant_id, version)
+)
+`,
+  },
+  {
+    version: 10,
+    name: 'early-delivery-reports',
+    sql: `
+CREATE TABLE early_delivery_reports (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  provider_id text NOT NULL,
+  status text NOT NULL,
+  reason text,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, inbox_id, provider_id, status)
 )
 `,
   },

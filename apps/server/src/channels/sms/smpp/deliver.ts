@@ -82,14 +82,15 @@ const concatKey = (p: { from: string; to: string; concat: ConcatenationInfo }) =
 /**
  * Keeps one part of a concatenated SMS in the database (so parts may arrive on any bind of any
  * node, and an acknowledged part survives a restart); the part that completes the set has the
- * whole text ingested and the parts removed.
+ * whole text ingested. The parts stay, marked assembled, for inboundPartsTimeoutMs: a part the
+ * SMSC delivers again after that is recognized and acknowledged, not kept as a new text.
  */
 async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): Promise<void> {
   const db = smppDb(deps.db);
   const key = concatKey(part);
   await db
     .insertInto('smpp_inbound_parts')
-    .values({ tenant_id: inbox.tenant_id, inbox_id: inbox.id, concat_key: key, part_no: part.concat.sequence, total: part.concat.total, text: part.text, details: JSON.stringify(part.details) })
+    .values({ tenant_id: inbox.tenant_id, inbox_id: inbox.id, concat_key: key, part_no: part.concat.sequence, total: part.concat.total, text: part.text, details: JSON.stringify(part.details), assembled_at: null })
     .onConflict((oc) => oc.columns(['tenant_id', 'inbox_id', 'concat_key', 'part_no']).doNothing())
     .execute();
   await assembleParts(deps, inbox, key, false);
@@ -97,19 +98,26 @@ async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): 
 
 /**
  * Ingests the parts of one concatenated SMS when all are there, or, when `timedOut`, what
- * arrived with a mark for each missing part; then removes them. Ingest is keyed by the parts'
- * content, so two nodes assembling the same set at once store it once.
+ * arrived with a mark for each missing part; then marks them assembled. Ingest is keyed by the
+ * parts' content, so two nodes assembling the same set at once store it once.
  */
 async function assembleParts(deps: IngestDeps, inbox: InboxRow, key: string, timedOut: boolean): Promise<boolean> {
   const db = smppDb(deps.db);
   const parts = await db
     .selectFrom('smpp_inbound_parts')
-    .select(['part_no', 'total', 'text', 'details'])
+    .select(['part_no', 'total', 'text', 'details', 'assembled_at'])
     .where('tenant_id', '=', inbox.tenant_id)
     .where('inbox_id', '=', inbox.id)
     .where('concat_key', '=', key)
     .orderBy('part_no')
     .execute();
+  const markAssembled = () =>
+    db.updateTable('smpp_inbound_parts').set({ assembled_at: new Date() }).where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('concat_key', '=', key).where('assembled_at', 'is', null).execute();
+  if (parts.some((p) => p.assembled_at)) {
+    // Stored already: this was a late copy of a part.
+    await markAssembled();
+    return false;
+  }
   const total = parts[0]?.total ?? 0;
   if (parts.length === 0 || (!timedOut && parts.length < total)) return false;
   const byNo = new Map(parts.map((p) => [p.part_no, p.text]));
@@ -124,22 +132,29 @@ async function assembleParts(deps: IngestDeps, inbox: InboxRow, key: string, tim
   const providerId = `smpp-c:${createHash('sha256').update(`${key}\u0000${parts.map((p) => `${p.part_no}:${p.text}`).join('\u0000')}`).digest('hex').slice(0, 40)}`;
   const details = { ...parts[0]!.details, parts: total, ...(missing.length ? { missingParts: missing } : {}) };
   await ingestText(deps, inbox, { providerId, from, to, text, details });
-  await db.deleteFrom('smpp_inbound_parts').where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('concat_key', '=', key).execute();
+  await markAssembled();
   return true;
 }
 
-/** Concatenated SMS of this inbox whose first part came longer than maxAgeMs ago and never completed: stored with what arrived. */
+/**
+ * Concatenated SMS of this inbox whose first part came longer than maxAgeMs ago and never
+ * completed: stored with what arrived. Assembled parts older than that are forgotten.
+ */
 export async function flushStaleParts(deps: IngestDeps, inbox: InboxRow, maxAgeMs: number): Promise<number> {
-  const stale = await smppDb(deps.db)
+  const db = smppDb(deps.db);
+  const cutoff = new Date(Date.now() - maxAgeMs);
+  const stale = await db
     .selectFrom('smpp_inbound_parts')
     .select('concat_key')
     .where('tenant_id', '=', inbox.tenant_id)
     .where('inbox_id', '=', inbox.id)
     .groupBy('concat_key')
-    .having(sql<Date>`min(received_at)`, '<', new Date(Date.now() - maxAgeMs))
+    .having(sql<Date>`min(received_at)`, '<', cutoff)
+    .having(sql<number>`count(assembled_at)`, '=', 0)
     .execute();
   let flushed = 0;
   for (const { concat_key } of stale) if (await assembleParts(deps, inbox, concat_key, true)) flushed++;
+  await db.deleteFrom('smpp_inbound_parts').where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('assembled_at', '<', cutoff).execute();
   return flushed;
 }
 

@@ -5,7 +5,7 @@ import type { Db } from '../../../db/database.ts';
 export type SmppTables = {
   /** Every part of a long message Parley sent → the part whose id is the message's provider id. */
   smpp_part_ids: { tenant_id: string; inbox_id: string; part_message_id: string; first_message_id: string; created_at: Generated<Date> };
-  /** Parts of a concatenated inbound SMS, kept until the last one arrives (or they time out). */
+  /** Parts of a concatenated inbound SMS, kept until the last one arrives (or they time out), then for as long again. */
   smpp_inbound_parts: {
     tenant_id: string;
     inbox_id: string;
@@ -16,6 +16,8 @@ export type SmppTables = {
     /** jsonb: written as JSON text, read as the object. */
     details: ColumnType<Record<string, unknown>, string, string>;
     received_at: Generated<Date>;
+    /** Set when the whole text was stored: the rows stay a while so a late redelivered part is recognized, not kept as a new message. */
+    assembled_at: Date | null;
   };
 };
 
