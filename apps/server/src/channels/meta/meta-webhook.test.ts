@@ -88,6 +88,9 @@ describe('webhook signatures', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/unknown webhook object/);
 
+    // A subscription field other than messages (a template's review) is acknowledged and ignored.
+    const templateStatus = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED', message_template_name: 'order_update' } }] }] });
+    expect((await w.deliver(APP_URL, templateStatus, sign(templateStatus, wa.appSecret))).status).toBe(200);
     const unknown = waText({ wamid: uid('wamid.unknown'), phoneNumberId: '999999999' });
     const res = await w.deliver(APP_URL, unknown, sign(unknown, wa.appSecret));
     expect(res.status).toBe(404);

@@ -59,6 +59,9 @@ export function readWebhook(body: unknown): { ok: true; entries: MetaEntry[] } |
     if (!entry) return { ok: false, error: `entry[${i}] is not an object` };
     if (channel === 'whatsapp') {
       for (const [j, rawChange] of asArray(entry.changes).entries()) {
+        // Other fields of the app's subscription (template status, account updates) carry no messages.
+        const field = asString(asObject(rawChange)?.field);
+        if (field !== null && field !== 'messages') continue;
         const value = asObject(asObject(rawChange)?.value);
         const accountId = asString(asObject(value?.metadata)?.phone_number_id);
         if (!value || !accountId) return { ok: false, error: `entry[${i}].changes[${j}] has no value.metadata.phone_number_id` };

@@ -89,6 +89,8 @@ async function checkInboxDelivery(deps: IngestDeps, delivery: MetaDelivery, publ
 /** The app's one URL: the entries name the accounts; each account's inbox's app secret must verify the body. */
 async function checkAppDelivery(deps: IngestDeps, delivery: MetaDelivery): Promise<Checked> {
   const entries = parseBody(delivery.rawBody);
+  // Nothing Parley acts on (no entries, only other subscription fields): nothing to authenticate or store.
+  if (entries.length === 0) return { entries, inboxOf: () => { throw new Error('no entries'); } };
   const wanted = [...new Set(entries.map((e) => `${e.channel}\u0000${e.accountId}`))].map((k) => k.split('\u0000') as [string, string]);
   const rows = wanted.length
     ? await deps.db
