@@ -35,6 +35,7 @@ import { WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
 import { pruneEvents } from './realtime/event-log.ts';
 import { RoutingService, type RoutingOptions } from './routing/routing.service.ts';
 import { routingRoutes } from './routing/routing.routes.ts';
+import { CLOSING_MESSAGE_JOB, closingMessageJob } from './routing/closing-message.ts';
 import { isRoutingError, routingErrorHttpStatus } from '@parley/routing';
 import { CHANNEL_SEND_JOB, sendOutboundJob } from './channels/outbound.ts';
 import { channelMessageRoutes } from './channels/channel-messages.routes.ts';
@@ -160,6 +161,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const worker = new JobWorker(opened.db, log, options.jobs);
   worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db));
   worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
+  worker.register(CLOSING_MESSAGE_JOB, closingMessageJob(deps));
   const email = new EmailChannel(deps);
   const smpp = new SmppChannel(deps);
   const pruneTimer = setInterval(() => {

@@ -90,6 +90,7 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
       status: automatic || !compliance.isWork ? 'resolved' : 'open',
       subject: message.subject?.slice(0, 500) ?? null,
       externalThreadId: message.threadKeys.at(-1) ?? message.externalId,
+      routeWithFirstMessage: true,
       actor: { type: 'contact', id: contactId },
     });
     conversationId = opened.id;

@@ -13,6 +13,13 @@ export interface OpenConversationInput {
   status?: ConversationStatus;
   subject?: string | null;
   externalThreadId?: string | null;
+  /**
+   * The caller posts the customer's first message next and then tells routing
+   * (`routing.customerMessage`), which queues the conversation. Queueing it before its first
+   * message would let a queue's exit act first (close with a message), and the customer's
+   * message would then reopen what was just closed.
+   */
+  routeWithFirstMessage?: boolean;
   actor: { type: 'contact' | 'user' | 'system'; id: string | null };
 }
 
@@ -45,7 +52,7 @@ export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'ro
     await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: row.id, type: 'created', actorType: input.actor.type, actorId: input.actor.id, data: { inboxId: input.inboxId, channelType: input.channelType } });
     const dto = await loadConversationDto(trx, input.tenantId, row);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
-    if (row.status === 'open') await deps.routing.arriveInTx(trx, outbox, input.tenantId, row.id);
+    if (row.status === 'open' && !input.routeWithFirstMessage) await deps.routing.arriveInTx(trx, outbox, input.tenantId, row.id);
     return dto;
   });
 }

@@ -18,6 +18,7 @@ import {
   toQueueConfig,
 } from './routing.repository.ts';
 import { toOfferDto, type OfferDto } from './routing.types.ts';
+import { enqueueClosingMessage } from './closing-message.ts';
 
 type Trx = Transaction<Database>;
 
@@ -566,6 +567,7 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
       if (d.action.kind !== 'overflow') {
         // The conversation leaves routing: closed with a message, or kept for an offline answer.
         await tx.setConversation(d.itemId, { routing_state: null, status: d.action.kind === 'close' ? 'resolved' : 'pending' });
+        if (d.action.kind === 'close') await enqueueClosingMessage(tx.trx, tx.tenantId, d.itemId, d.action.message);
       }
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: d.action.kind === 'overflow' ? 'waiting' : null, event: type, detail: data }, d.itemId);
       return;

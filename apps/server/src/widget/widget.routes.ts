@@ -116,6 +116,7 @@ export function widgetRoutes(app: App, deps: Deps) {
         inboxId: inbox.id,
         channelType: 'webchat',
         contact: { name: body.name, email: body.email, verifiedIdentifier },
+        routeWithFirstMessage: Boolean(body.message),
         actor: { type: 'contact', id: null },
       });
       const claims = { tenantId: inbox.tenant_id, inboxId: inbox.id, conversationId: conversation.id, contactId: conversation.contact.id };
