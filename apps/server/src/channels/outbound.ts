@@ -84,7 +84,9 @@ export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' 
         })
         .onConflict((oc) => oc.column('message_id').doNothing())
         .execute();
-      await finish(deps, message, 'sent', null);
+      // Only from queued: a delivery report may have moved it on already.
+      await finish(deps, message, 'sent', null, ['queued']);
+      await applyEarlyReports(deps, tenantId, inbox.id, result.providerId);
       return;
     }
     if (!result.retryable || job.attempts >= job.maxAttempts) {
@@ -148,10 +150,11 @@ export async function recipientHandleOf(db: Deps['db'] | Transaction<Database>, 
  * message forward (sent → delivered → read, or → failed), so a late or repeated report (a
  * 'sent' arriving after 'delivered') changes nothing.
  */
+// 'queued' too: a report can land between the send job recording the provider id and marking the message sent.
 const REPORTABLE_FROM: Partial<Record<MessageStatus, MessageStatus[]>> = {
-  delivered: ['sent'],
-  read: ['sent', 'delivered'],
-  failed: ['sent', 'delivered'],
+  delivered: ['queued', 'sent'],
+  read: ['queued', 'sent', 'delivered'],
+  failed: ['queued', 'sent', 'delivered'],
 };
 
 /**
@@ -179,8 +182,54 @@ export async function applyDeliveryReport(
     .execute();
   const moved: string[] = [];
   for (const row of rows) if (await finish(deps, row, report.status, report.reason, from)) moved.push(row.id);
+  await keepEarlyReports(deps, tenantId, inboxId, report, from);
   return moved;
 }
+
+/** How long a report about a send not yet recorded waits for it. */
+const EARLY_REPORT_TTL_MS = 3_600_000;
+
+/**
+ * A carrier can report delivery before the provider's answer to the send reached Parley (the
+ * send's provider id is recorded only then). Reports naming ids Parley has not recorded as sent
+ * wait here, and the send job applies them right after it records the id.
+ */
+async function keepEarlyReports(deps: Pick<Deps, 'db'>, tenantId: string, inboxId: string, report: { providerIds: string[]; status: MessageStatus; reason: string | null }, from: MessageStatus[]) {
+  const known = await deps.db
+    .selectFrom('channel_messages')
+    .select('external_id')
+    .where('tenant_id', '=', tenantId)
+    .where('inbox_id', '=', inboxId)
+    .where('direction', '=', 'out')
+    .where('external_id', 'in', report.providerIds)
+    .execute();
+  const recorded = new Set(known.map((k) => k.external_id));
+  const early = report.providerIds.filter((id) => !recorded.has(id));
+  if (early.length === 0 || from.length === 0) return;
+  await deps.db
+    .insertInto('early_delivery_reports')
+    .values(early.map((id) => ({ tenant_id: tenantId, inbox_id: inboxId, provider_id: id.slice(0, 500), status: report.status, reason: report.reason })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+async function applyEarlyReports(deps: Pick<Deps, 'db' | 'committer'>, tenantId: string, inboxId: string, providerId: string) {
+  const reports = await deps.db
+    .deleteFrom('early_delivery_reports')
+    .where('tenant_id', '=', tenantId)
+    .where('inbox_id', '=', inboxId)
+    .where('provider_id', '=', providerId)
+    .returningAll()
+    .execute();
+  // Forward only, whatever order they came in (see REPORTABLE_FROM).
+  for (const r of reports.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status))) {
+    await applyDeliveryReport(deps, tenantId, inboxId, { providerIds: [providerId], status: r.status, reason: r.reason });
+  }
+  // Reports whose send never came (an id that was never ours) do not stay forever.
+  await deps.db.deleteFrom('early_delivery_reports').where('tenant_id', '=', tenantId).where('inbox_id', '=', inboxId).where('received_at', '<', new Date(Date.now() - EARLY_REPORT_TTL_MS)).execute();
+}
+
+const STATUS_ORDER: MessageStatus[] = ['sent', 'delivered', 'read', 'failed'];
 
 /** Sets the message's status and error and tells agents; with `onlyFrom`, only a message still in one of those statuses (two reports racing). */
 async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, error: string | null, onlyFrom?: MessageStatus[]): Promise<boolean> {

@@ -411,6 +411,21 @@ CREATE TABLE routing_journal (
 )
 `,
   },
+  {
+    version: 10,
+    name: 'early-delivery-reports',
+    sql: `
+CREATE TABLE early_delivery_reports (
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  inbox_id text NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+  provider_id text NOT NULL,
+  status text NOT NULL,
+  reason text,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, inbox_id, provider_id, status)
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -340,6 +340,16 @@ export interface RoutingStateTable {
   updated_at: Timestamp;
 }
 
+/** A delivery report that arrived before the send that it reports on was recorded (fast carriers): applied once it is. */
+export interface EarlyDeliveryReportsTable {
+  tenant_id: string;
+  inbox_id: string;
+  provider_id: string;
+  status: MessageStatus;
+  reason: string | null;
+  received_at: Timestamp;
+}
+
 /** The routing events of one routing transaction (version), replayed on the snapshot before it. */
 export interface RoutingJournalTable {
   tenant_id: string;
@@ -356,6 +366,7 @@ export interface Database {
   routing_offers: RoutingOffersTable;
   routing_state: RoutingStateTable;
   routing_journal: RoutingJournalTable;
+  early_delivery_reports: EarlyDeliveryReportsTable;
   tenants: TenantsTable;
   tenant_event_seq: TenantEventSeqTable;
   users: UsersTable;

@@ -77,6 +77,23 @@ describe('agent replies by SMS', () => {
     expect(await updatesOf(replyId)).toEqual(['sent', 'delivered', 'read']);
   });
 
+  it('a delivery report that arrives before the provider has answered the send is applied once the send is recorded', async () => {
+    const reported: number[] = [];
+    kit.fake.beforeTwilioAnswer = async (sid, fields) => {
+      const report = await kit.twilioWebhook(kit.inboxes.twilio, { MessageSid: sid, AccountSid: ACCOUNTS.twilio.accountSid, MessageStatus: 'delivered', From: fields.From!, To: fields.To! });
+      reported.push(report.status);
+    };
+    try {
+      const { replyId } = await customerThenReply(kit.inboxes.twilio, 'Ya va en camino.');
+      expect(await waitForStatus(kit.t, replyId, ['delivered', 'failed'])).toMatchObject({ status: 'delivered', error: null });
+      expect(reported).toEqual([200]);
+      // Waiting reports are consumed, not kept.
+      expect(await kit.t.db.selectFrom('early_delivery_reports').selectAll().where('tenant_id', '=', kit.a.tenantId).execute()).toEqual([]);
+    } finally {
+      kit.fake.beforeTwilioAnswer = null;
+    }
+  });
+
   it('Sinch: sent as a batch with a per-recipient delivery report to the inbox webhook; a Failed report fails it with the code', async () => {
     const { replyId, customer } = await customerThenReply(kit.inboxes.sinch, 'Abrimos de 9 a 18.');
     await waitForStatus(kit.t, replyId, ['sent']);

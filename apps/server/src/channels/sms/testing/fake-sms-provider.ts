@@ -33,6 +33,8 @@ export class FakeSmsProvider {
   readonly media = new Map<string, { contentType: string; content: Buffer }>();
   private forced: ForcedAnswer[] = [];
   private server: Server | null = null;
+  /** Runs before a Twilio send is answered: a carrier reporting delivery before the API has answered the send. */
+  beforeTwilioAnswer: ((sid: string, fields: Record<string, string>) => Promise<void>) | null = null;
   baseUrl = '';
 
   constructor(readonly accounts: FakeAccounts) {}
@@ -91,6 +93,7 @@ export class FakeSmsProvider {
       if (!form.Body) return json(res, 400, { code: 21602, message: 'Message body is required.', status: 400 });
       const sid = `SM${randomBytes(16).toString('hex')}`;
       this.sends.push({ provider: 'twilio', fields: form, providerId: sid });
+      if (this.beforeTwilioAnswer) await this.beforeTwilioAnswer(sid, form);
       return json(res, 201, { sid, account_sid: twilio.accountSid, to: form.To, from: form.From, body: form.Body, status: 'queued', num_segments: '1', direction: 'outbound-api', error_code: null, error_message: null });
     }
 
