@@ -14,32 +14,14 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { encodeSms } from '../apps/server/src/channels/sms/smpp/encoding.ts';
 import { EsmeSession } from '../apps/server/src/channels/sms/smpp/esme.ts';
-import { encodePdu, PduFramer, Status, type ShortMessageBody } from '../apps/server/src/channels/sms/smpp/pdu.ts';
+import { encodePdu, PduFramer, shortMessageBody, Status, type ShortMessageBody } from '../apps/server/src/channels/sms/smpp/pdu.ts';
 import { PerlSmsc, perlSmscAvailable } from '../apps/server/src/channels/sms/smpp/testing/perl-smsc.ts';
 import { round } from './stats.ts';
 
 const TEXT = 'Your order 4711 has shipped and arrives tomorrow. Reply STOP to opt out.';
 
-const submitBody = (shortMessage: Buffer, dataCoding: number, esmClass: number): ShortMessageBody => ({
-  serviceType: '',
-  sourceAddrTon: 1,
-  sourceAddrNpi: 1,
-  sourceAddr: '5215540001000',
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: '5215550000001',
-  esmClass,
-  protocolId: 0,
-  priorityFlag: 0,
-  scheduleDeliveryTime: '',
-  validityPeriod: '',
-  registeredDelivery: 1,
-  replaceIfPresentFlag: 0,
-  dataCoding,
-  smDefaultMsgId: 0,
-  shortMessage,
-  tlvs: [],
-});
+const submitBody = (shortMessage: Buffer, dataCoding: number, esmClass: number): ShortMessageBody =>
+  shortMessageBody({ sourceAddr: '5215540001000', destinationAddr: '5215550000001', registeredDelivery: 1, esmClass, dataCoding, shortMessage });
 
 interface Run {
   perSecond: number;

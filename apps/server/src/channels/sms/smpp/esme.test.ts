@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { EsmeSession, type EsmeConfig } from './esme.ts';
-import { Status, type ShortMessageBody } from './pdu.ts';
+import { shortMessageBody, Status, type ShortMessageBody } from './pdu.ts';
 import { PerlSmsc, perlSmscAvailable } from './testing/perl-smsc.ts';
 
 // The ESME session against an SMSC that is not Parley's code: Net::SMPP (Debian
@@ -57,26 +57,7 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-const text = (t: string, dest = '15550001111'): ShortMessageBody => ({
-  serviceType: '',
-  sourceAddrTon: 1,
-  sourceAddrNpi: 1,
-  sourceAddr: '15550009999',
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: dest,
-  esmClass: 0,
-  protocolId: 0,
-  priorityFlag: 0,
-  scheduleDeliveryTime: '',
-  validityPeriod: '',
-  registeredDelivery: 0,
-  replaceIfPresentFlag: 0,
-  dataCoding: 0,
-  smDefaultMsgId: 0,
-  shortMessage: Buffer.from(t),
-  tlvs: [],
-});
+const text = (t: string, dest = '15550001111'): ShortMessageBody => shortMessageBody({ sourceAddr: '15550009999', destinationAddr: dest, shortMessage: Buffer.from(t) });
 
 beforeAll(async () => {
   if (available) smsc = await PerlSmsc.start({ systemId: 'parley', password: 'secret' });

@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodePdu, encodePdu, PduFramer, SmppDecodeError, Status, Tag, tlvString, type Pdu, type ShortMessageBody } from './pdu.ts';
+import { decodePdu, encodePdu, PduFramer, shortMessageBody, SmppDecodeError, Status, Tag, tlvString, type Pdu, type ShortMessageBody } from './pdu.ts';
 
-const sm = (over: Partial<ShortMessageBody> = {}): ShortMessageBody => ({
-  serviceType: '',
-  sourceAddrTon: 1,
-  sourceAddrNpi: 1,
-  sourceAddr: '5215511112222',
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: '5215533334444',
-  esmClass: 0,
-  protocolId: 0,
-  priorityFlag: 0,
-  scheduleDeliveryTime: '',
-  validityPeriod: '',
-  registeredDelivery: 1,
-  replaceIfPresentFlag: 0,
-  dataCoding: 0,
-  smDefaultMsgId: 0,
-  shortMessage: Buffer.from('Hi'),
-  tlvs: [],
-  ...over,
-});
+const sm = (over: Partial<ShortMessageBody> = {}): ShortMessageBody =>
+  shortMessageBody({ sourceAddr: '5215511112222', destinationAddr: '5215533334444', registeredDelivery: 1, shortMessage: Buffer.from('Hi'), ...over });
 
 function decodeError(frame: Buffer): SmppDecodeError {
   try {

@@ -105,6 +105,28 @@ export interface ShortMessageBody {
   tlvs: Tlv[];
 }
 
+/** A submit_sm/deliver_sm body: these fields given, the rest at their plain defaults (no scheduling, no validity, default SMSC settings). */
+export function shortMessageBody(fields: Pick<ShortMessageBody, 'sourceAddr' | 'destinationAddr' | 'shortMessage'> & Partial<ShortMessageBody>): ShortMessageBody {
+  return {
+    serviceType: '',
+    sourceAddrTon: 1,
+    sourceAddrNpi: 1,
+    destAddrTon: 1,
+    destAddrNpi: 1,
+    esmClass: 0,
+    protocolId: 0,
+    priorityFlag: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresentFlag: 0,
+    dataCoding: 0,
+    smDefaultMsgId: 0,
+    tlvs: [],
+    ...fields,
+  };
+}
+
 export type Pdu =
   | (Header & { command: 'bind_transceiver'; body: BindBody })
   | (Header & { command: 'bind_transceiver_resp'; body: { systemId: string; tlvs: Tlv[] } })

@@ -9,7 +9,7 @@ import { smppBinds, type SmppSender } from './bind-registry.ts';
 import { encodeSms } from './encoding.ts';
 import { EsmeSession, SmppUnavailableError, type EsmeConfig } from './esme.ts';
 import { flushStaleParts, handleDeliverSm } from './deliver.ts';
-import { Status, statusName, type ShortMessageBody } from './pdu.ts';
+import { shortMessageBody, Status, statusName } from './pdu.ts';
 import { smppDb } from './smpp-tables.ts';
 
 export interface SmppTuning {
@@ -193,8 +193,7 @@ export class InboxBind implements SmppSender {
     const dest = smppAddress(message.to);
     const ids: string[] = [];
     for (const shortMessage of encoded.parts) {
-      const body: ShortMessageBody = {
-        serviceType: '',
+      const body = shortMessageBody({
         sourceAddrTon: source.ton,
         sourceAddrNpi: source.npi,
         sourceAddr: source.addr,
@@ -202,17 +201,10 @@ export class InboxBind implements SmppSender {
         destAddrNpi: dest.npi,
         destinationAddr: dest.addr,
         esmClass: encoded.esmClass,
-        protocolId: 0,
-        priorityFlag: 0,
-        scheduleDeliveryTime: '',
-        validityPeriod: '',
         registeredDelivery: 0x01, // a receipt for the final outcome, success or failure
-        replaceIfPresentFlag: 0,
         dataCoding: encoded.dataCoding,
-        smDefaultMsgId: 0,
         shortMessage,
-        tlvs: [],
-      };
+      });
       let response;
       try {
         response = await this.session.submit(body);
