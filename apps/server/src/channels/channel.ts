@@ -22,9 +22,10 @@ export interface ChannelAdapter<Settings = unknown> {
   /**
    * When free text may be sent in a conversation (WhatsApp's 24-hour customer-service window):
    * given the customer's last inbound message, whether free text is allowed now and until when.
-   * Absent: always allowed. Template messages are allowed regardless.
+   * Absent: always allowed. Template messages are allowed regardless. The inbox's settings may
+   * widen it (Messenger's human-agent tag).
    */
-  sendWindow?(lastInboundAt: Date | null, now: Date): { freeText: boolean; closesAt: Date | null };
+  sendWindow?(lastInboundAt: Date | null, now: Date, settings?: Settings | null): { freeText: boolean; closesAt: Date | null };
 }
 
 export interface InboundAttachment {

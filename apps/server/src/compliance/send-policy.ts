@@ -78,7 +78,7 @@ export async function sendPolicyOf(db: Q, conversation: ConversationRow, options
     const fromCountry = unavailableCountryOf(sender, unavailable);
     if (fromCountry) return blocked('country_unavailable', `messages from ${sender} (${fromCountry}) are not available: ${fromCountry} is on the tenant's unavailable countries`);
   }
-  const window = adapter.sendWindow?.(lastInbound?.created_at ?? null, options.now ?? new Date());
+  const window = adapter.sendWindow?.(lastInbound?.created_at ?? null, options.now ?? new Date(), adapter.settingsOf(inbox.settings));
   if (window && !window.freeText) {
     return { canSend: true, freeText: false, reason: 'window_closed', message: 'the customer has not written within the channel\'s window: only an approved template can be sent', windowClosesAt: null, templates };
   }

@@ -10,16 +10,11 @@ import { metaSettingsOf, type MetaSettings } from './settings.ts';
 /** Meta's delivery states (WhatsApp `statuses[].status`, Messenger delivery/read events) → Parley's. */
 const STATUS: Record<string, MessageStatus> = { sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed', deleted: 'failed' };
 
-export interface MetaAdapter extends ChannelAdapter<MetaSettings> {
-  /** As ChannelAdapter.sendWindow; with the inbox's settings, Messenger/Instagram's human-agent extension counts too. */
-  sendWindow(lastInboundAt: Date | null, now: Date, settings?: MetaSettings | null): { freeText: boolean; closesAt: Date | null };
-}
-
 /**
  * WhatsApp, Messenger and Instagram as channels: one Graph client, one webhook reader, one
  * parser; they differ in the send shape (Cloud API vs Send API) and the window rules.
  */
-export function createMetaAdapter(channel: MetaChannel): MetaAdapter {
+export function createMetaAdapter(channel: MetaChannel): ChannelAdapter<MetaSettings> {
   return {
     channelType: channel,
     parseInbound: async (raw) => parseMetaMessage(raw),

@@ -203,15 +203,15 @@ describe('the 24-hour window and templates', () => {
   it('states the window per channel: WhatsApp and Messenger 24 h, Messenger with the human-agent permission 7 days', () => {
     const last = new Date('2026-03-01T10:00:00Z');
     const at = (hours: number) => new Date(last.getTime() + hours * HOUR);
-    expect(whatsAppAdapter.sendWindow(last, at(23))).toEqual({ freeText: true, closesAt: at(24) });
-    expect(whatsAppAdapter.sendWindow(last, at(25))).toEqual({ freeText: false, closesAt: at(24) });
-    expect(whatsAppAdapter.sendWindow(null, at(0))).toEqual({ freeText: false, closesAt: null });
-    expect(messengerAdapter.sendWindow(last, at(25))).toEqual({ freeText: false, closesAt: at(24) });
+    expect(whatsAppAdapter.sendWindow!(last, at(23))).toEqual({ freeText: true, closesAt: at(24) });
+    expect(whatsAppAdapter.sendWindow!(last, at(25))).toEqual({ freeText: false, closesAt: at(24) });
+    expect(whatsAppAdapter.sendWindow!(null, at(0))).toEqual({ freeText: false, closesAt: null });
+    expect(messengerAdapter.sendWindow!(last, at(25))).toEqual({ freeText: false, closesAt: at(24) });
     const human = { accountId: '1', humanAgentTag: true } as MetaSettings;
-    expect(messengerAdapter.sendWindow(last, at(25), human)).toEqual({ freeText: true, closesAt: at(24 * 7) });
-    expect(messengerAdapter.sendWindow(last, at(24 * 7 + 1), human)).toEqual({ freeText: false, closesAt: at(24) });
+    expect(messengerAdapter.sendWindow!(last, at(25), human)).toEqual({ freeText: true, closesAt: at(24 * 7) });
+    expect(messengerAdapter.sendWindow!(last, at(24 * 7 + 1), human)).toEqual({ freeText: false, closesAt: at(24) });
     // The human-agent permission is Messenger's and Instagram's; WhatsApp stays at 24 h.
-    expect(whatsAppAdapter.sendWindow(last, at(25), human).freeText).toBe(false);
+    expect(whatsAppAdapter.sendWindow!(last, at(25), human).freeText).toBe(false);
   });
 });
 
