@@ -165,7 +165,7 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
       const id = newId('ctc');
       await trx
         .insertInto('contacts')
-        .values({ id, tenant_id: tenantId, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: null, identifier: null, verified: false, custom_attributes: '{}' })
+        .values({ id, tenant_id: tenantId, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: phoneOf(channelType, handle), identifier: null, verified: false, custom_attributes: '{}' })
         .execute();
       await trx.insertInto('contact_handles').values({ tenant_id: tenantId, contact_id: id, channel_type: channelType, handle }).execute();
       return id;
@@ -177,6 +177,13 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
     if (!again) throw err;
     return again.contact_id;
   }
+}
+
+/** The number a phone channel's handle is (SMS: E.164; WhatsApp: its digits), so agents see who wrote. */
+function phoneOf(channelType: ChannelType, handle: string): string | null {
+  if (channelType === 'sms') return /^\+?[0-9]{5,15}$/.test(handle) ? handle : null;
+  if (channelType === 'whatsapp') return /^[0-9]{5,15}$/.test(handle) ? `+${handle}` : null;
+  return null;
 }
 
 /** References/In-Reply-To first (our stored messages, then thread roots), then a token in the address or subject. */

@@ -30,6 +30,8 @@ async function expectRoutedConversation(inbox: InboxRow, from: string, text: str
   expect(conversation.body).toMatchObject({ inboxId: inbox.id, channelType: 'sms', status: 'open' });
   const handle = await kit.t.db.selectFrom('contact_handles').selectAll().where('tenant_id', '=', inbox.tenant_id).where('channel_type', '=', 'sms').where('handle', '=', from).executeTakeFirstOrThrow();
   expect(handle.contact_id).toBe(message.sender_id);
+  // Agents see the number (the contact has no name yet).
+  expect(await kit.t.db.selectFrom('contacts').select('phone').where('id', '=', handle.contact_id).executeTakeFirstOrThrow()).toEqual({ phone: from });
   // Routed like web chat: in the tenant's queue, waiting for an agent.
   const routing = await kit.api('GET', `/conversations/${message.conversation_id}/routing`);
   expect(routing.body.queueId).toBeTruthy();
