@@ -228,9 +228,11 @@ describe('channel screens and composer rules (issue 4)', () => {
     // A callback signed with a stale token is refused and lands in the inbox's last errors.
     expect(await twilioWebhook(webhookUrl, { MessageSid: 'SMstale', AccountSid: ACCOUNT_SID, From: CUSTOMER, To: SMS_NUMBER, Body: 'hi' }, 'old-token')).toBe(401);
     await page.locator('[data-testid=channel-health] button', { hasText: 'Refresh' }).click();
-    const errorRow = page.locator('[data-testid=channel-errors] li').first();
-    await errorRow.waitFor();
-    expect(await errorRow.textContent()).toMatch(/webhook\.rejected.*X-Twilio-Signature/);
+    const errorRows = page.locator('[data-testid=channel-errors] li');
+    await errorRows.nth(1).waitFor();
+    // Newest first: the refused callback, then the failed connection test.
+    expect(await errorRows.nth(0).textContent()).toMatch(/webhook\.rejected.*X-Twilio-Signature/);
+    expect(await errorRows.nth(1).textContent()).toMatch(/test-connection/);
     await shot(page, '2-sms-test-failed');
 
     // Back to the working Twilio.

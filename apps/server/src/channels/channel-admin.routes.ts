@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
+import { recordChannelError } from './channel-errors.ts';
 import { ParleyError } from '../errors.ts';
 import { getInboxOrThrow } from '../inboxes/inboxes.repository.ts';
 import { adapterFor } from './adapters.ts';
@@ -33,12 +34,16 @@ export function channelAdminRoutes(app: App, deps: Deps) {
       if (!adapter?.testConnection) throw new ParleyError('PARLEY_ERR_NOT_SUPPORTED', `a ${inbox.channel_type} inbox has no provider connection to test`);
       const settings = adapter.settingsOf(inbox.settings);
       if (!settings) throw new ParleyError('PARLEY_ERR_NOT_SUPPORTED', `the inbox has no ${inbox.channel_type} settings yet`);
+      let result: { ok: boolean; message: string };
       try {
-        return await adapter.testConnection(settings);
+        result = await adapter.testConnection(settings);
       } catch (err) {
         // An adapter that throws instead of answering still gets its reason shown to the admin.
-        return { ok: false, message: err instanceof Error ? err.message : String(err) };
+        result = { ok: false, message: err instanceof Error ? err.message : String(err) };
       }
+      // A failed test stays in the inbox's error list beside the webhook and send problems.
+      if (!result.ok) await recordChannelError(db, { tenantId: inbox.tenant_id, inboxId: inbox.id, kind: 'test-connection', message: result.message });
+      return result;
     },
   );
 

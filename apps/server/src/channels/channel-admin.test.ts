@@ -26,6 +26,9 @@ describe('channel admin API', () => {
     expect(refused.status).toBe(200);
     expect(refused.body.ok).toBe(false);
     expect(refused.body.message).toMatch(/401|authenticat/i);
+    // …and stays in that inbox's error list for the admin.
+    const errors = await kit.api('GET', `/inboxes/${wrong.body.id}/errors`);
+    expect(errors.body.items).toEqual([expect.objectContaining({ kind: 'test-connection', message: refused.body.message })]);
 
     const webchat = await kit.api('POST', '/inboxes', { name: 'Chat', channelType: 'webchat' });
     const none = await kit.api('POST', `/inboxes/${webchat.body.id}/test-connection`);
