@@ -44,7 +44,9 @@ export function ComplianceAdmin() {
     <div className="page-body narrow">
       <header className="section-header"><h2>{t('compliance.title')}</h2></header>
       {error && <p className="form-error">{error}</p>}
-      <form onSubmit={save}>
+      {/* The form waits for the stored settings: edits made before they arrive would be overwritten by them. */}
+      {!data && !error && <p className="muted">{t('common.loading')}</p>}
+      {data && <form onSubmit={save}>
         <section className="card">
           <h3>{t('compliance.countries')}</h3>
           <p className="muted small">{t('compliance.countriesHint')}</p>
@@ -76,7 +78,7 @@ export function ComplianceAdmin() {
           <button className="btn btn-primary" type="submit" disabled={!data}>{t('common.save')}</button>
           {status && <span className={status.ok ? 'ok' : 'form-error'} role="status">{status.text}</span>}
         </div>
-      </form>
+      </form>}
     </div>
   );
 }
