@@ -335,6 +335,8 @@ describe('agent workspace (CC-10)', () => {
       await visitorSend(visitorSide.page, 'first message');
       const row = agent.page.locator('.conv-row', { hasText: 'Vera Visitor' });
       await row.waitFor({ timeout: 15_000 });
+      // The row appears with the conversation; its first message follows in its own event.
+      await row.locator('.conv-preview', { hasText: 'first message' }).waitFor({ timeout: 15_000 });
 
       // Cut: the socket dies and reconnects fail; meanwhile the visitor writes twice.
       cut = true;
