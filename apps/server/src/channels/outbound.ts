@@ -211,6 +211,8 @@ async function keepEarlyReports(deps: Pick<Deps, 'db'>, tenantId: string, inboxI
     .values(early.map((id) => ({ tenant_id: tenantId, inbox_id: inboxId, provider_id: id.slice(0, 500), status: report.status, reason: report.reason })))
     .onConflict((oc) => oc.doNothing())
     .execute();
+  // Reports whose send never came (an id that was never ours) do not stay forever; pruned here, off the send path.
+  await deps.db.deleteFrom('early_delivery_reports').where('tenant_id', '=', tenantId).where('inbox_id', '=', inboxId).where('received_at', '<', new Date(Date.now() - EARLY_REPORT_TTL_MS)).execute();
 }
 
 async function applyEarlyReports(deps: Pick<Deps, 'db' | 'committer'>, tenantId: string, inboxId: string, providerId: string) {
@@ -225,8 +227,6 @@ async function applyEarlyReports(deps: Pick<Deps, 'db' | 'committer'>, tenantId:
   for (const r of reports.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status))) {
     await applyDeliveryReport(deps, tenantId, inboxId, { providerIds: [providerId], status: r.status, reason: r.reason });
   }
-  // Reports whose send never came (an id that was never ours) do not stay forever.
-  await deps.db.deleteFrom('early_delivery_reports').where('tenant_id', '=', tenantId).where('inbox_id', '=', inboxId).where('received_at', '<', new Date(Date.now() - EARLY_REPORT_TTL_MS)).execute();
 }
 
 const STATUS_ORDER: MessageStatus[] = ['sent', 'delivered', 'read', 'failed'];
