@@ -79,6 +79,7 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
   if (pgServer) {
     await adminQuery(pgServer.url, 'CREATE DATABASE parley_bench');
     databaseUrl = pgServer.url.replace(/\/postgres$/, '/parley_bench');
+    if (process.env.BENCH_PG_STATEMENTS) await adminQuery(databaseUrl, 'CREATE EXTENSION pg_stat_statements');
   }
   const base = `http://127.0.0.1:${o.port}`;
   const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench', ...o.env };
@@ -106,10 +107,24 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
     async stop() {
       server.kill('SIGTERM');
       await exited(server);
+      if (pgServer && process.env.BENCH_PG_STATEMENTS) await printBusiestStatements(databaseUrl);
       pgServer?.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The statements that took the database's time during the run (BENCH_PG_STATEMENTS=1), to see where a use case's cost goes. */
+async function printBusiestStatements(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ calls: string; ms: number; query: string }>(
+    `SELECT calls, round(total_exec_time::numeric, 1)::float AS ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC LIMIT 40`,
+  );
+  await client.end();
+  console.error('calls\tms\tstatement');
+  for (const r of rows) console.error(`${r.calls}\t${r.ms}\t${r.query}`);
 }
 
 /**

@@ -5,7 +5,9 @@ const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import
 
 /** A PostgreSQL server with durable settings (fsync on) for one benchmark run. */
 export function startBenchPostgres(port = 55470): { url: string; stop: () => void } {
-  const out = execFileSync('bash', [script, `/tmp/parley-bench-pg-${port}`, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: ' ' }, encoding: 'utf8' });
+  // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and the server bench prints the busiest statements at the end.
+  const opts = process.env.BENCH_PG_STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : ' ';
+  const out = execFileSync('bash', [script, `/tmp/parley-bench-pg-${port}`, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: opts }, encoding: 'utf8' });
   const url = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
   const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];
   if (!url || !stop) throw new Error(`could not start PostgreSQL: ${out}`);

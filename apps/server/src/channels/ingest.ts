@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
-import { sql } from 'kysely';
-import type { ChannelType, InboxRow, SenderType } from '../db/schema.ts';
+import { sql, type Insertable, type Transaction } from 'kysely';
+import type { ChannelType, ConversationStatus, ConversationsTable, Database, InboxRow, SenderType } from '../db/schema.ts';
+import type { BatchWork, Outbox } from '../realtime/transact.ts';
+import { toConversationDto } from '../conversations/conversation-dto.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
 import { openConversation } from '../conversations/open-conversation.ts';
-import { MAX_MESSAGE_LENGTH, postMessage, isUniqueViolation } from '../conversations/post-message.ts';
-import { recordConversationEvent } from '../conversations/conversations.repository.ts';
+import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessage, isUniqueViolation, storeInboundTexts } from '../conversations/post-message.ts';
+import { lockConversationsWithContacts, recordConversationEvent } from '../conversations/conversations.repository.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
 import { splitAddress } from './email/settings.ts';
 import { adapterFor } from './adapters.ts';
@@ -68,8 +70,11 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   const tenantId = inbox.tenant_id;
   const channelType = inbox.channel_type;
 
-  const existing = await deps.db.selectFrom('messages').select(['id', 'conversation_id']).where('tenant_id', '=', tenantId).where('source_id', '=', sourceId).executeTakeFirst();
   const compliance = await inboundComplianceOf(deps.db, inbox, message);
+  const plainText = plainTextOf(message);
+  if (plainText !== null && compliance.isWork) return deps.committer.runBatched(tenantId, textIngestOf(deps), { inbox, message, sourceId, text: plainText });
+
+  const existing = await deps.db.selectFrom('messages').select(['id', 'conversation_id']).where('tenant_id', '=', tenantId).where('source_id', '=', sourceId).executeTakeFirst();
   if (existing) {
     await recordChannelMessage(deps, inbox, existing.id, existing.conversation_id, message);
     // A redelivery after a crash between the store and the keyword's consent and reply: finish them.
@@ -79,8 +84,7 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
 
   const automatic = message.autoReply || message.bounce;
   const contactId = await contactForHandle(deps, tenantId, channelType, message.from.handle, message.from.name);
-  const token = message.to ? splitAddress(message.to).token : null;
-  let conversationId = await findConversation(deps, inbox, message, token);
+  let conversationId = await findConversation(deps, inbox, message);
   if (!conversationId) {
     const opened = await openConversation(deps, {
       tenantId,
@@ -125,9 +129,6 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   if (!compliance.isWork) {
     const stored = { messageId: posted.message.id, conversationId: posted.message.conversation_id, contactId, receivedAt: posted.message.created_at, created: posted.created };
     await applyInboundCompliance(deps, inbox, stored, message.from.handle, compliance);
-  } else if (posted.created && !automatic) {
-    // A customer writing in a conversation that was resolved (or opened resolved by a proactive send) is work again.
-    await deps.routing.customerMessage(tenantId, posted.message.conversation_id).catch((err: unknown) => deps.log.error({ err }, 'routing: customer message failed'));
   }
   if (message.bounce) {
     // The bounce names the message it returns: that send failed after all.
@@ -148,6 +149,188 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   return { messageId: posted.message.id, conversationId: posted.message.conversation_id, created: posted.created };
 }
 
+/** The text of a customer's plain message (no files, not automatic, not too long): what the batched path takes. */
+function plainTextOf(message: InboundMessage): string | null {
+  if (message.autoReply || message.bounce || message.attachments.length > 0) return null;
+  const text = message.text.replace(/\r\n/g, '\n').trim();
+  return text && text.length <= MAX_MESSAGE_LENGTH ? text : null;
+}
+
+interface TextIngest {
+  inbox: InboxRow;
+  message: InboundMessage;
+  sourceId: string;
+  text: string;
+}
+
+const textIngests = new WeakMap<IngestDeps['routing'], BatchWork<TextIngest, IngestResult>>();
+
+/** The batched ingest bound to this server's routing (one function per server, so the committer can batch its calls). */
+function textIngestOf(deps: IngestDeps): BatchWork<TextIngest, IngestResult> {
+  let work = textIngests.get(deps.routing);
+  if (!work) textIngests.set(deps.routing, (work = (trx, outbox, inputs) => ingestTexts(deps, trx, outbox, inputs)));
+  return work;
+}
+
+/**
+ * Customers' plain text messages of one tenant that arrived together, ingested with a few
+ * statements for the whole batch: what is stored already, contacts by handle (new ones
+ * created), conversations by thread keys (new ones opened), the messages and their channel
+ * rows, and routing, all in the one transaction whose commit the webhook answers after. Same
+ * outcome, message by message, as the one-by-one path below.
+ */
+async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox: Outbox, inputs: TextIngest[]): Promise<IngestResult[]> {
+  const tenantId = inputs[0]!.inbox.tenant_id;
+  const found = await lookUp(trx, tenantId, inputs);
+  const stored = new Map(inputs.flatMap((input) => (found.stored.has(input.sourceId) ? [[input.sourceId, found.stored.get(input.sourceId)!] as const] : [])));
+  const fresh = inputs.filter((i) => !stored.has(i.sourceId));
+  const contacts = await createContacts(trx, tenantId, found.contacts, fresh.map((i) => ({ channelType: i.inbox.channel_type, handle: i.message.from.handle, name: i.message.from.name })));
+  const conversationOf = new Map(fresh.flatMap((input, i) => (found.conversations.has(input) ? [[i, found.conversations.get(input)!] as const] : [])));
+  // A new thread's later messages in this batch join the conversation its first one opens.
+  const openedBy = new Map<string, string>();
+  const opened: Insertable<ConversationsTable>[] = [];
+  for (const [i, input] of fresh.entries()) {
+    const { inbox, message } = input;
+    const joined = threadKeysOf(message).map((k) => openedBy.get(`${inbox.id}\u0000${k}`)).find(Boolean);
+    if (joined) conversationOf.set(i, joined);
+    if (conversationOf.has(i)) continue;
+    const row = newConversationRow(inbox, contacts.get(handleKey(inbox.channel_type, message.from.handle))!, 'open', message);
+    opened.push(row);
+    conversationOf.set(i, row.id);
+    for (const k of [message.externalId, row.external_thread_id]) if (k) openedBy.set(`${inbox.id}\u0000${k}`, row.id);
+  }
+  if (opened.length > 0) {
+    const created = opened.map((r) => ({ tenant_id: tenantId, conversation_id: r.id, type: 'created', actor_type: 'contact' as const, actor_id: r.contact_id, data: JSON.stringify({ inboxId: r.inbox_id, channelType: r.channel_type }) }));
+    await trx
+      .with('opened', (db) => db.insertInto('conversations').values(opened))
+      .insertInto('conversation_events')
+      .values(created)
+      .execute();
+  }
+
+  const locked = fresh.length > 0 ? await lockConversationsWithContacts(trx, tenantId, [...new Set(conversationOf.values())]) : new Map();
+  for (const { id } of opened) {
+    const { conversation, contact } = locked.get(id)!;
+    outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.created', payload: toConversationDto(conversation, contact, null) });
+  }
+  const posted = fresh.length === 0 ? [] : await storeInboundTexts(
+    trx,
+    outbox,
+    tenantId,
+    fresh.map((input, i) => ({
+      tenantId,
+      conversationId: conversationOf.get(i)!,
+      direction: 'in',
+      senderType: 'contact',
+      senderId: contacts.get(handleKey(input.inbox.channel_type, input.message.from.handle))!,
+      senderName: input.message.from.name,
+      content: input.text,
+      sourceId: input.sourceId,
+    })),
+    locked,
+  );
+
+  const results = new Map<string, IngestResult>();
+  for (const [i, input] of fresh.entries()) results.set(input.sourceId, { messageId: posted[i]!.message.id, conversationId: posted[i]!.message.conversation_id, created: posted[i]!.created });
+  for (const [sourceId, row] of stored) results.set(sourceId, { messageId: row.id, conversationId: row.conversation_id, created: false });
+  await trx
+    .insertInto('channel_messages')
+    .values(inputs.map((i) => channelMessageRow(i.inbox, results.get(i.sourceId)!.messageId, results.get(i.sourceId)!.conversationId, i.message)))
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .execute();
+  await deps.routing.customerMessagesInTx(trx, outbox, tenantId, conversationsAfter(posted));
+  return inputs.map((i) => results.get(i.sourceId)!);
+}
+
+const handleKey = (channelType: ChannelType, handle: string) => `${channelType}\u0000${handle}`;
+
+/**
+ * What a batch needs to know before it writes, in one round trip: messages stored already (by
+ * provider id), contacts by handle, and each message's conversation as findConversation finds
+ * it (references to our messages first, then thread roots, then a conversation token).
+ */
+async function lookUp(trx: Transaction<Database>, tenantId: string, inputs: TextIngest[]) {
+  const handles = inputs.map((i) => ({ channel_type: i.inbox.channel_type, handle: i.message.from.handle }));
+  const keys = inputs.flatMap((input, i) => threadKeysOf(input.message).map((key) => ({ i, inbox_id: input.inbox.id, key })));
+  const tokens = inputs.flatMap((input, i) => tokensOf(input.message).map((token, n) => ({ i, n, inbox_id: input.inbox.id, token })));
+  const { rows } = await sql<{ stored: [string, string, string][]; contacts: [ChannelType, string, string][]; conversations: [number, string][] }>`
+    WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(i int, inbox_id text, key text)),
+         t AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(tokens)}::jsonb) AS t(i int, n int, inbox_id text, token text)),
+         h AS (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(handles)}::jsonb) AS h(channel_type text, handle text))
+    SELECT
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(m.source_id, m.id, m.conversation_id)), '[]') FROM messages m
+        WHERE m.tenant_id = ${tenantId} AND m.source_id IN (${sql.join(inputs.map((i) => i.sourceId))})) AS stored,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(ch.channel_type, ch.handle, ch.contact_id)), '[]') FROM h
+        JOIN contact_handles ch ON ch.tenant_id = ${tenantId} AND ch.channel_type = h.channel_type AND ch.handle = h.handle) AS contacts,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(f.i, f.conversation_id)), '[]') FROM (
+        SELECT DISTINCT ON (m.i) m.i, m.conversation_id FROM (
+          SELECT k.i, 0 AS rank, cm.conversation_id, cm.created_at FROM k
+            JOIN channel_messages cm ON cm.tenant_id = ${tenantId} AND cm.inbox_id = k.inbox_id AND cm.external_id = k.key
+          UNION ALL
+          SELECT k.i, 1, c.id, c.created_at FROM k
+            JOIN conversations c ON c.tenant_id = ${tenantId} AND c.inbox_id = k.inbox_id AND c.external_thread_id = k.key
+          UNION ALL
+          SELECT t.i, 2 + t.n, c.id, c.created_at FROM t
+            JOIN conversations c ON c.tenant_id = ${tenantId} AND c.inbox_id = t.inbox_id AND c.id = t.token
+        ) m ORDER BY m.i, m.rank, m.created_at DESC) f) AS conversations`.execute(trx);
+  const row = rows[0]!;
+  return {
+    stored: new Map(row.stored.map(([sourceId, id, conversationId]) => [sourceId, { id, conversation_id: conversationId }])),
+    contacts: new Map(row.contacts.map(([channelType, handle, contactId]) => [handleKey(channelType, handle), contactId])),
+    conversations: new Map(row.conversations.map(([i, conversationId]) => [inputs[i]!, conversationId])),
+  };
+}
+
+/** The batch's contacts (handle key → contact id): those found, and new ones created with their handle. */
+async function createContacts(trx: Transaction<Database>, tenantId: string, found: Map<string, string>, wanted: { channelType: ChannelType; handle: string; name: string | null }[]): Promise<Map<string, string>> {
+  const missing = [...new Map(wanted.filter((w) => !found.has(handleKey(w.channelType, w.handle))).map((w) => [handleKey(w.channelType, w.handle), w])).values()];
+  if (missing.length === 0) return found;
+  const created = missing.map((w) => ({ ...w, id: newId('ctc') }));
+  const claimed = await trx
+    .with('created', (db) => db.insertInto('contacts').values(created.map((w) => newContactRow(tenantId, w.id, w.channelType, w.handle, w.name))))
+    .insertInto('contact_handles')
+    .values(created.map((w) => ({ tenant_id: tenantId, contact_id: w.id, channel_type: w.channelType, handle: w.handle })))
+    .onConflict((oc) => oc.doNothing())
+    .returning('contact_id')
+    .execute();
+  // Another node created one of them meanwhile: the committer runs each message of the batch again alone, which finds it.
+  if (claimed.length !== created.length) throw new Error('a contact of this batch was created concurrently');
+  return new Map([...found, ...created.map((w) => [handleKey(w.channelType, w.handle), w.id] as const)]);
+}
+
+/** The keys another message of the thread is found by: its references and its own provider id. */
+function threadKeysOf(message: InboundMessage): string[] {
+  return [...message.threadKeys, ...(message.externalId ? [message.externalId] : [])];
+}
+
+/** A conversation token in the address (`support+token@…`), then in the subject (`[#token]`). */
+function tokensOf(message: InboundMessage): string[] {
+  const addressToken = message.to ? splitAddress(message.to).token : null;
+  const subjectToken = /\[#([A-Za-z0-9_-]{4,100})\]/.exec(message.subject ?? '')?.[1] ?? null;
+  return [addressToken, subjectToken].filter((t): t is string => Boolean(t));
+}
+
+function newConversationRow(inbox: InboxRow, contactId: string, status: ConversationStatus, message: InboundMessage) {
+  return {
+    id: newId('cnv'),
+    tenant_id: inbox.tenant_id,
+    inbox_id: inbox.id,
+    contact_id: contactId,
+    channel_type: inbox.channel_type,
+    status,
+    assignee_id: null,
+    queue_id: null,
+    priority: 0,
+    labels: '[]',
+    custom_attributes: '{}',
+    subject: message.subject?.slice(0, 500) ?? null,
+    external_thread_id: message.threadKeys.at(-1) ?? message.externalId,
+    snoozed_until: null,
+    unread_count: 0,
+    last_message_id: null,
+  } satisfies Insertable<ConversationsTable>;
+}
+
 /** The stored message's conversation, sender and time, for finishing a redelivered keyword. */
 async function storedFacts(deps: IngestDeps, tenantId: string, messageId: string) {
   const row = await deps.db.selectFrom('messages').select(['conversation_id', 'sender_id', 'created_at']).where('tenant_id', '=', tenantId).where('id', '=', messageId).executeTakeFirstOrThrow();
@@ -163,10 +346,7 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const id = newId('ctc');
-      await trx
-        .insertInto('contacts')
-        .values({ id, tenant_id: tenantId, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: phoneOf(channelType, handle), identifier: null, verified: false, custom_attributes: '{}' })
-        .execute();
+      await trx.insertInto('contacts').values(newContactRow(tenantId, id, channelType, handle, name)).execute();
       await trx.insertInto('contact_handles').values({ tenant_id: tenantId, contact_id: id, channel_type: channelType, handle }).execute();
       return id;
     });
@@ -179,6 +359,10 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
   }
 }
 
+function newContactRow(tenantId: string, id: string, channelType: ChannelType, handle: string, name: string | null) {
+  return { id, tenant_id: tenantId, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: phoneOf(channelType, handle), identifier: null, verified: false, custom_attributes: '{}' };
+}
+
 /** The number a phone channel's handle is (SMS: E.164; WhatsApp: its digits), so agents see who wrote. */
 function phoneOf(channelType: ChannelType, handle: string): string | null {
   if (channelType === 'sms') return /^\+?[0-9]{5,15}$/.test(handle) ? handle : null;
@@ -187,8 +371,8 @@ function phoneOf(channelType: ChannelType, handle: string): string | null {
 }
 
 /** References/In-Reply-To first (our stored messages, then thread roots), then a token in the address or subject. */
-async function findConversation(deps: IngestDeps, inbox: InboxRow, message: InboundMessage, addressToken: string | null): Promise<string | null> {
-  const keys = [...message.threadKeys, ...(message.externalId ? [message.externalId] : [])];
+async function findConversation(deps: IngestDeps, inbox: InboxRow, message: InboundMessage): Promise<string | null> {
+  const keys = threadKeysOf(message);
   if (keys.length > 0) {
     const byMessage = await deps.db
       .selectFrom('channel_messages')
@@ -209,9 +393,7 @@ async function findConversation(deps: IngestDeps, inbox: InboxRow, message: Inbo
       .executeTakeFirst();
     if (byRoot) return byRoot.id;
   }
-  const subjectToken = /\[#([A-Za-z0-9_-]{4,100})\]/.exec(message.subject ?? '')?.[1] ?? null;
-  for (const token of [addressToken, subjectToken]) {
-    if (!token) continue;
+  for (const token of tokensOf(message)) {
     const row = await deps.db.selectFrom('conversations').select('id').where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('id', '=', token).executeTakeFirst();
     if (row) return row.id;
   }
@@ -262,23 +444,23 @@ function decodeEntities(s: string): string {
 }
 
 async function recordChannelMessage(deps: IngestDeps, inbox: InboxRow, messageId: string, conversationId: string, message: InboundMessage): Promise<void> {
-  await deps.db
-    .insertInto('channel_messages')
-    .values({
-      message_id: messageId,
-      tenant_id: inbox.tenant_id,
-      inbox_id: inbox.id,
-      conversation_id: conversationId,
-      channel_type: inbox.channel_type,
-      direction: 'in',
-      external_id: message.externalId,
-      thread_keys: JSON.stringify(message.threadKeys),
-      from_handle: message.from.handle,
-      to_address: message.to,
-      subject: message.subject?.slice(0, 1000) ?? null,
-      html: message.html,
-      details: JSON.stringify({ ...message.details, autoReply: message.autoReply, bounce: message.bounce }),
-    })
-    .onConflict((oc) => oc.column('message_id').doNothing())
-    .execute();
+  await deps.db.insertInto('channel_messages').values(channelMessageRow(inbox, messageId, conversationId, message)).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+}
+
+function channelMessageRow(inbox: InboxRow, messageId: string, conversationId: string, message: InboundMessage) {
+  return {
+    message_id: messageId,
+    tenant_id: inbox.tenant_id,
+    inbox_id: inbox.id,
+    conversation_id: conversationId,
+    channel_type: inbox.channel_type,
+    direction: 'in' as const,
+    external_id: message.externalId,
+    thread_keys: JSON.stringify(message.threadKeys),
+    from_handle: message.from.handle,
+    to_address: message.to,
+    subject: message.subject?.slice(0, 1000) ?? null,
+    html: message.html,
+    details: JSON.stringify({ ...message.details, autoReply: message.autoReply, bounce: message.bounce }),
+  };
 }

@@ -11,7 +11,7 @@ import { getTenantSettings } from './tenant-settings.ts';
 import { sendingNumberOf } from './send-policy.ts';
 import { unavailableCountryOf } from './phone-country.ts';
 
-type ComplianceDeps = Pick<Deps, 'db' | 'committer' | 'log'>;
+type ComplianceDeps = Pick<Deps, 'db' | 'committer' | 'routing' | 'log'>;
 
 /** Channels whose customers opt out by keyword (CO-2) and whose numbers have countries (CO-3). */
 const KEYWORD_CHANNELS = new Set(['sms', 'whatsapp']);

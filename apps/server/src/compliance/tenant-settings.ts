@@ -1,3 +1,4 @@
+import { ShortCache } from '../db/short-cache.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { TenantSettings } from '../db/schema.ts';
@@ -9,10 +10,16 @@ import { notFound } from '../errors.ts';
  */
 export const DEFAULT_TENANT_SENDS_PER_SECOND = 50;
 
+const cached = new ShortCache<{ name: string; settings: TenantSettings }>(1000);
+
+/** Read by every inbound message and send: at most once a second per node (see ShortCache). */
 export async function getTenantSettings(db: Db, tenantId: string): Promise<{ name: string; settings: TenantSettings }> {
-  const row = await db.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirst();
-  if (!row) throw notFound('tenant');
-  return { name: row.name, settings: row.settings ?? {} };
+  const found = await cached.get(db, tenantId, async () => {
+    const row = await db.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirst();
+    return row ? { name: row.name, settings: row.settings ?? {} } : null;
+  });
+  if (!found) throw notFound('tenant');
+  return found;
 }
 
 /** Merges a change into the stored settings in one statement (no lost update between two admins). */
@@ -25,5 +32,6 @@ export async function updateTenantSettings(db: Db, tenantId: string, change: { u
     .returning('settings')
     .executeTakeFirst();
   if (!row) throw notFound('tenant');
+  cached.forget(db, tenantId);
   return row.settings;
 }

@@ -36,12 +36,31 @@ export async function lockConversationsWithContacts(trx: Transaction<Database>, 
 }
 
 export async function loadConversationDto(db: Q, tenantId: string, conversation: ConversationRow | string): Promise<ConversationDto> {
-  const c = typeof conversation === 'string' ? await getConversationRowOrThrow(db, tenantId, conversation) : conversation;
-  const contact = await db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', c.contact_id).executeTakeFirstOrThrow();
-  const last = c.last_message_id
-    ? ((await db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', '=', c.last_message_id).executeTakeFirst()) ?? null)
-    : null;
-  return toConversationDto(c, contact, last);
+  const id = typeof conversation === 'string' ? conversation : conversation.id;
+  const dto = (await loadConversationDtos(db, tenantId, [id])).get(id);
+  if (!dto) throw notFound('conversation');
+  return dto;
+}
+
+/** Several conversations as the agent app shows them (with contact and last message), in one round trip. */
+export async function loadConversationDtos(db: Q, tenantId: string, ids: string[]): Promise<Map<string, ConversationDto>> {
+  if (ids.length === 0) return new Map();
+  const rows = await withContactAndLastMessage(db, tenantId).where('c.id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [r.id, dtoOf(r)]));
+}
+
+function withContactAndLastMessage(db: Q, tenantId: string) {
+  return db
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .leftJoin('messages as m', 'm.id', 'c.last_message_id')
+    .selectAll('c')
+    .select([sql<unknown>`to_jsonb(ct.*)`.as('contact_json'), sql<unknown>`to_jsonb(m.*)`.as('message_json')])
+    .where('c.tenant_id', '=', tenantId);
+}
+
+function dtoOf(r: ConversationRow & { contact_json: unknown; message_json: unknown }): ConversationDto {
+  return toConversationDto(r, reviveRow(r.contact_json) as ContactRow, r.message_json ? (reviveRow(r.message_json) as MessageRow) : null);
 }
 
 export interface ConversationFilter {
@@ -57,18 +76,10 @@ export interface ConversationFilter {
 
 /** One page of conversations, most recent activity first, with their contact and last message. */
 export async function listConversations(db: Q, tenantId: string, userId: string | null, f: ConversationFilter) {
-  let q = db
-    .selectFrom('conversations as c')
-    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
-    .leftJoin('messages as m', 'm.id', 'c.last_message_id')
-    .selectAll('c')
-    .select([
-      sql<unknown>`to_jsonb(ct.*)`.as('contact_json'),
-      sql<unknown>`to_jsonb(m.*)`.as('message_json'),
-      // The cursor keeps the database's microseconds: a JS Date would cut them and skip rows.
-      sql<string>`to_char(c.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('activity_key'),
-    ])
-    .where('c.tenant_id', '=', tenantId);
+  let q = withContactAndLastMessage(db, tenantId).select(
+    // The cursor keeps the database's microseconds: a JS Date would cut them and skip rows.
+    sql<string>`to_char(c.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('activity_key'),
+  );
   q = applyFilter(q, userId, f, true);
   if (f.inboxId) q = q.where('c.inbox_id', '=', f.inboxId);
   if (f.label) q = q.where(sql<boolean>`c.labels @> ${JSON.stringify([f.label])}::jsonb`);
@@ -81,7 +92,7 @@ export async function listConversations(db: Q, tenantId: string, userId: string 
   }
   const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(f.limit + 1).execute();
   const page = rows.slice(0, f.limit);
-  const items = page.map((r) => toConversationDto(r, reviveRow(r.contact_json) as ContactRow, r.message_json ? (reviveRow(r.message_json) as MessageRow) : null));
+  const items = page.map(dtoOf);
   const lastRow = page[page.length - 1];
   const nextCursor = rows.length > f.limit && lastRow ? `${lastRow.activity_key}|${lastRow.id}` : null;
   return { items, nextCursor };
@@ -133,12 +144,17 @@ export async function listMessages(db: Q, tenantId: string, conversationId: stri
   return rows.reverse();
 }
 
-export async function recordConversationEvent(
-  db: Q,
-  e: { tenantId: string; conversationId: string; type: string; actorType: 'contact' | 'user' | 'system'; actorId: string | null; data?: Record<string, unknown> },
-): Promise<void> {
+export type ConversationEventInput = { tenantId: string; conversationId: string; type: string; actorType: 'contact' | 'user' | 'system'; actorId: string | null; data?: Record<string, unknown> };
+
+export async function recordConversationEvent(db: Q, e: ConversationEventInput): Promise<void> {
+  await recordConversationEvents(db, [e]);
+}
+
+/** Several history events in one statement, in order. */
+export async function recordConversationEvents(db: Q, events: ConversationEventInput[]): Promise<void> {
+  if (events.length === 0) return;
   await db
     .insertInto('conversation_events')
-    .values({ tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) })
+    .values(events.map((e) => ({ tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) })))
     .execute();
 }

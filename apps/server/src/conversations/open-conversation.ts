@@ -14,8 +14,8 @@ export interface OpenConversationInput {
   subject?: string | null;
   externalThreadId?: string | null;
   /**
-   * The caller posts the customer's first message next and then tells routing
-   * (`routing.customerMessage`), which queues the conversation. Queueing it before its first
+   * The caller posts the customer's first message next, and postMessage tells routing
+   * (`routing.customerMessagesInTx`), which queues the conversation. Queueing it before its first
    * message would let a queue's exit act first (close with a message), and the customer's
    * message would then reopen what was just closed.
    */

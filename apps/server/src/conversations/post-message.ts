@@ -45,7 +45,7 @@ export interface PostMessageResult {
  * conversation's activity, unread count and status, the history event, the realtime events
  * and the webhook deliveries.
  */
-export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: PostMessageInput): Promise<PostMessageResult> {
+export async function postMessage(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: PostMessageInput): Promise<PostMessageResult> {
   const content = input.content.trim();
   const attachmentIds = [...new Set(input.attachmentIds ?? [])];
   if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
@@ -55,7 +55,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
   try {
     // The common case — a customer's text message — takes the set-based path (see postInboundTexts).
     if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0 && input.reopens !== false) {
-      return await deps.committer.runBatched(input.tenantId, postInboundTexts, { ...input, content });
+      return await deps.committer.runBatched(input.tenantId, inboundTextsOf(deps.routing), { ...input, content });
     }
     return await transact(deps, input.tenantId, async (trx, outbox) => {
       const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
@@ -112,6 +112,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
       emitMessageEvents(outbox, message);
       const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
       emitConversationUpdated(outbox, updated, contact, lastMessage, reopen);
+      if (input.direction === 'in' && !isPrivate && input.reopens !== false) await deps.routing.customerMessagesInTx(trx, outbox, input.tenantId, [updated]);
       return { message, created: true };
     });
   } catch (err) {
@@ -124,18 +125,44 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer'>, input: P
   }
 }
 
+const inboundTexts = new WeakMap<Deps['routing'], BatchWork<PostMessageInput, PostMessageResult>>();
+
 /**
  * Customers' text messages of one tenant that arrived together, stored with a few statements for
  * the whole batch instead of a few per message: lock their conversations, insert the messages,
- * update each conversation once. Same rules and same events as the one-by-one path.
+ * update each conversation once, tell routing once. Same rules and same events as the
+ * one-by-one path. One function per server (its routing), so the committer can batch its calls.
  */
-const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (trx, outbox, inputs) => {
-  const tenantId = inputs[0]!.tenantId;
-  const ids = [...new Set(inputs.map((i) => i.conversationId))];
-  const locked = await lockConversationsWithContacts(trx, tenantId, ids);
-  const missing = ids.find((id) => !locked.has(id));
-  if (missing) throw notFound('conversation');
+function inboundTextsOf(routing: Deps['routing']): BatchWork<PostMessageInput, PostMessageResult> {
+  let work = inboundTexts.get(routing);
+  if (work) return work;
+  work = async (trx, outbox, inputs) => {
+    const tenantId = inputs[0]!.tenantId;
+    const ids = [...new Set(inputs.map((i) => i.conversationId))];
+    const locked = await lockConversationsWithContacts(trx, tenantId, ids);
+    const missing = ids.find((id) => !locked.has(id));
+    if (missing) throw notFound('conversation');
+    const results = await storeInboundTexts(trx, outbox, tenantId, inputs, locked);
+    await routing.customerMessagesInTx(trx, outbox, tenantId, conversationsAfter(results));
+    return results;
+  };
+  inboundTexts.set(routing, work);
+  return work;
+}
 
+/** Each conversation a batch stored messages in, as it is after the batch's last message in it. */
+export function conversationsAfter(results: { conversation?: ConversationRow }[]): ConversationRow[] {
+  return [...new Map(results.flatMap((r) => (r.conversation ? [[r.conversation.id, r.conversation] as const] : []))).values()];
+}
+
+export type LockedConversations = Awaited<ReturnType<typeof lockConversationsWithContacts>>;
+
+/**
+ * The set-based store of customers' text messages, for conversations the caller has locked:
+ * insert the messages, update each conversation once, emit the events. The result's
+ * `conversation` is the row as it is after the update (null for a retry that stored nothing).
+ */
+export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outbox, tenantId: string, inputs: PostMessageInput[], locked: LockedConversations): Promise<(PostMessageResult & { conversation?: ConversationRow })[]> {
   const base = Date.now();
   const rows = inputs.map((input, i) => ({
     id: newId('msg'),
@@ -158,7 +185,7 @@ const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (
   }));
   const inserted = new Map((await trx.insertInto('messages').values(rows).onConflict((oc) => oc.doNothing()).returningAll().execute()).map((m) => [m.id, m]));
 
-  const results: PostMessageResult[] = [];
+  const results: (PostMessageResult & { conversation?: ConversationRow })[] = [];
   const perConversation = new Map<string, MessageRow[]>();
   for (const [i, row] of rows.entries()) {
     const message = inserted.get(row.id);
@@ -191,13 +218,15 @@ const postInboundTexts: BatchWork<PostMessageInput, PostMessageResult> = async (
     await recordConversationEvent(trx, { tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact', actorId: before.contact_id, data: { from: before.status, to: 'open' } });
   }
   for (const messages of perConversation.values()) for (const m of messages) emitMessageEvents(outbox, m);
+  const after = new Map(updated.rows.map((row) => [row.id, row]));
   for (const row of updated.rows) {
     const change = changes.find((c) => c.id === row.id)!;
     const messages = perConversation.get(row.id)!;
     emitConversationUpdated(outbox, row, locked.get(row.id)!.contact, messages[messages.length - 1]!, change.reopen);
   }
+  for (const r of results) if (r.created) r.conversation = after.get(r.message.conversation_id);
   return results;
-};
+}
 
 function microsecondsAfter(baseMs: number, micros: number): string {
   const ms = baseMs + Math.floor(micros / 1000);

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ParleyError } from '../errors.ts';
 import { transact, type Outbox } from '../realtime/transact.ts';
-import { getConversationRowOrThrow, loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
+import { getConversationRowOrThrow, loadConversationDto, recordConversationEvents } from './conversations.repository.ts';
 
 export interface ConversationPatch {
   status?: ConversationStatus;
@@ -68,9 +68,10 @@ export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | '
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    for (const e of events) {
-      await recordConversationEvent(trx, { tenantId, conversationId: id, type: e.type, actorType: principal.userId ? 'user' : 'system', actorId: principal.userId, data: e.data });
-    }
+    await recordConversationEvents(
+      trx,
+      events.map((e) => ({ tenantId, conversationId: id, type: e.type, actorType: principal.userId ? 'user' : 'system', actorId: principal.userId, data: e.data })),
+    );
     const dto = await loadConversationDto(trx, tenantId, updated);
     outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dto });
     await routeChange(deps, trx, outbox, tenantId, current, updated);

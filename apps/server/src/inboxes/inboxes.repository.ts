@@ -1,3 +1,4 @@
+import { ShortCache } from '../db/short-cache.ts';
 import { Type, type Static } from 'typebox';
 import type { Db } from '../db/database.ts';
 import type { InboxRow, InboxSettings } from '../db/schema.ts';
@@ -64,9 +65,21 @@ export async function getInboxOrThrow(db: Db, tenantId: string, id: string): Pro
 
 /** Widget lookups come by the public id alone: it names the tenant. */
 export async function getInboxByPublicIdOrThrow(db: Db, publicId: string): Promise<InboxRow> {
-  const row = await db.selectFrom('inboxes').selectAll().where('public_id', '=', publicId).executeTakeFirst();
+  const row = await findInboxByPublicId(db, publicId);
   if (!row) throw notFound('inbox');
   return row;
+}
+
+const byPublicId = new ShortCache<InboxRow>(1000);
+
+/** The inbox a widget or a provider's webhook names, read at most once a second per node (see ShortCache). */
+export function findInboxByPublicId(db: Db, publicId: string): Promise<InboxRow | null> {
+  return byPublicId.get(db, publicId, async () => (await db.selectFrom('inboxes').selectAll().where('public_id', '=', publicId).executeTakeFirst()) ?? null);
+}
+
+/** After this node changed an inbox: its next lookup reads the row. */
+export function forgetInbox(db: Db, publicId: string): void {
+  byPublicId.forget(db, publicId);
 }
 
 /** Is this page origin one the inbox admits? An empty list admits any; `*.example.com` admits subdomains. */

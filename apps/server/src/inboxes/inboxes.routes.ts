@@ -3,7 +3,7 @@ import type { Deps } from '../deps.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
-import { defaultInboxSettings, getInboxOrThrow, InboxDto, InboxSettingsSchema, toInboxDto } from './inboxes.repository.ts';
+import { defaultInboxSettings, forgetInbox, getInboxOrThrow, InboxDto, InboxSettingsSchema, toInboxDto } from './inboxes.repository.ts';
 import { CHANNEL_SETTINGS_KEYS, channelSettingsKey, keepSecrets } from '../channels/channel-settings.ts';
 import type { ChannelType, InboxSettings } from '../db/schema.ts';
 import { ParleyError } from '../errors.ts';
@@ -99,6 +99,7 @@ export function inboxRoutes(app: App, deps: Deps) {
         .returningAll()
         .executeTakeFirstOrThrow()
         .catch((err) => Promise.reject(addressTaken(err)));
+      forgetInbox(db, row.public_id);
       return toInboxDto(row, true);
     },
   );

@@ -23,23 +23,15 @@ export class RetryJobAt extends Error {
 
 export type JobHandler = (job: JobContext) => Promise<void>;
 
-export async function enqueueJob(
-  db: Kysely<Database> | Transaction<Database>,
-  job: { tenantId: string | null; kind: string; payload: Record<string, unknown>; runAt?: Date },
-): Promise<void> {
-  await db
-    .insertInto('jobs')
-    .values({
-      tenant_id: job.tenantId,
-      kind: job.kind,
-      payload: JSON.stringify(job.payload),
-      run_at: job.runAt ?? new Date(),
-      attempts: 0,
-      status: 'queued',
-      locked_until: null,
-      last_error: null,
-    })
-    .execute();
+export type NewJob = { tenantId: string | null; kind: string; payload: Record<string, unknown>; runAt?: Date };
+
+export async function enqueueJob(db: Kysely<Database> | Transaction<Database>, job: NewJob): Promise<void> {
+  await db.insertInto('jobs').values(jobRow(job)).execute();
+}
+
+/** The jobs row of a new job, for callers that insert several at once. */
+export function jobRow(job: NewJob) {
+  return { tenant_id: job.tenantId, kind: job.kind, payload: JSON.stringify(job.payload), run_at: job.runAt ?? new Date(), attempts: 0, status: 'queued' as const, locked_until: null, last_error: null };
 }
 
 export interface JobWorkerOptions {

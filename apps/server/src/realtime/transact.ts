@@ -28,7 +28,7 @@ type Queued = Task & {
 };
 
 /** Most use cases a batch holds; beyond it, the next batch follows at once. */
-const MAX_BATCH = 100;
+const MAX_BATCH = 250;
 
 /**
  * Runs a tenant's use cases in transactions together with the events they emit: rows, realtime

@@ -17,7 +17,7 @@ export async function enqueueClosingMessage(trx: Transaction<Database>, tenantId
   await enqueueJob(trx, { tenantId, kind: CLOSING_MESSAGE_JOB, payload: { conversationId, content } });
 }
 
-export function closingMessageJob(deps: Pick<Deps, 'db' | 'committer'>): JobHandler {
+export function closingMessageJob(deps: Pick<Deps, 'db' | 'committer' | 'routing'>): JobHandler {
   return async (job) => {
     try {
       await postMessage(deps, {

@@ -94,11 +94,6 @@ export async function ensureDefaultQueue(db: Q, tenantId: string): Promise<void>
   await insertQueue(db, { tenantId, name: 'Default', isDefault: true, allUsers: true, settings: { strategy: 'longest-idle' }, members: [] });
 }
 
-export async function defaultQueueId(db: Q, tenantId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('routing_queues').select('id').where('tenant_id', '=', tenantId).where('is_default', '=', true).executeTakeFirst();
-  return row?.id;
-}
-
 /** Routing profiles of every user of the tenant (defaults where none was saved). */
 export async function loadAgentInputs(db: Q, tenantId: string, userIds?: string[]): Promise<AgentInput[]> {
   let q = db

@@ -1,3 +1,4 @@
+import { forgetInbox } from '../inboxes/inboxes.repository.ts';
 import { Type } from 'typebox';
 import { RoutingEngine, RoutingError, RoutingErrorCodes, type AgentView, type Channel } from '@parley/routing';
 import type { Deps } from '../deps.ts';
@@ -198,8 +199,9 @@ export function routingRoutes(app: App, deps: Deps) {
       requireRole(principal, 'admin');
       const { queueId } = request.body;
       if (queueId) await getQueueRecordOrThrow(db, principal.tenantId, queueId);
-      const updated = await db.updateTable('inboxes').set({ queue_id: queueId }).where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw notFound('inbox');
+      const updated = await db.updateTable('inboxes').set({ queue_id: queueId }).where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).returning('public_id').executeTakeFirst();
+      if (!updated) throw notFound('inbox');
+      forgetInbox(db, updated.public_id);
       return reply.status(204).send(null);
     },
   );
@@ -358,7 +360,7 @@ export function routingRoutes(app: App, deps: Deps) {
           const id = request.params.id;
           if (!tx.engine.getItem(id)) {
             // Not routed (e.g. assigned by hand): it enters routing where it is sent.
-            if ('queueId' in body) await tx.setConversation(id, { queue_id: body.queueId }, false);
+            if ('queueId' in body) tx.setConversation(id, { queue_id: body.queueId }, false);
             await routing.arriveFromTx(tx, id);
             if ('queueId' in body) return;
           }

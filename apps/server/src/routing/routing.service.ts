@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import { sql } from 'kysely';
 import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
-import type { Database, RoutingOffersTable } from '../db/schema.ts';
+import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
-import { loadConversationDto, recordConversationEvent } from '../conversations/conversations.repository.ts';
+import { loadConversationDtos, type ConversationEventInput } from '../conversations/conversations.repository.ts';
+import type { ConversationDto } from '../conversations/conversation-dto.ts';
 import {
   CHANNEL_OF,
-  defaultQueueId,
   ensureDefaultQueue,
   listQueueRecords,
   loadAgentInputs,
@@ -50,17 +49,40 @@ interface TenantEngine {
   /** routing_state.version of that state, and how many journal rows lie between it and the snapshot. */
   version: number;
   journaled: number;
-  /** What the transaction holding the engine did to it: its events, or a change that needs a snapshot. */
-  pending: { events: RoutingEvent[]; snapshot: boolean };
+  /** What the transaction holding the engine did to it: its events, or a change that needs a snapshot; and the stored token it started from. */
+  pending: { events: RoutingEvent[]; snapshot: boolean; from: string | null };
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
 }
 
-/** One routing transaction of a tenant: the engine, the database transaction and its outbox. */
+/** Columns of a conversation that routing changes, with their SQL types (for the set-based update). */
+const ROUTED_COLUMNS = { queue_id: 'text', routing_state: 'text', waiting_since: 'timestamptz', assignee_id: 'text', status: 'text', priority: 'integer', sla: 'jsonb' } as const;
+type ConversationChanges = Partial<{
+  queue_id: string | null;
+  routing_state: RoutingItemState | null;
+  waiting_since: Date | null;
+  assignee_id: string | null;
+  status: ConversationStatus;
+  priority: number;
+  sla: ConversationSla[];
+}>;
+
+/**
+ * One routing transaction of a tenant: the engine, the database transaction and its outbox.
+ *
+ * Rows that decisions change (conversations, history, new offers) are written behind: kept here
+ * and written with one statement per kind when the work ends or before anything reads them
+ * (`flush`), so a burst of decisions costs a few statements rather than a few per decision.
+ */
 export class RoutingTx {
   /** Conversations whose row changed: one `conversation.updated` each at the end. */
   readonly touched = new Set<string>();
   readonly now = Date.now();
+  private readonly changes = new Map<string, ConversationChanges>();
+  private readonly historyRows: ConversationEventInput[] = [];
+  private readonly newOffers: Insertable<RoutingOffersTable>[] = [];
+  /** `routing.offer` events emitted in order, their conversation filled in once the rows are written. */
+  private readonly offerPayloads: { offer: OfferDto; conversation: ConversationDto | null }[] = [];
 
   constructor(
     readonly tenantId: string,
@@ -107,19 +129,83 @@ export class RoutingTx {
     this.outbox.emit({ conversationId, audience: 'agents', type, payload });
   }
 
-  async history(conversationId: string, type: string, data: Record<string, unknown>, actor: Actor = { type: 'system', id: null }): Promise<void> {
-    await recordConversationEvent(this.trx, { tenantId: this.tenantId, conversationId, type, actorType: actor.type, actorId: actor.id, data });
+  /** The offer's event, its conversation (as it is after this work) added by flush. */
+  emitOffer(offer: OfferDto): void {
+    const payload = { offer, conversation: null };
+    this.offerPayloads.push(payload);
+    this.emit('routing.offer', payload, offer.conversationId);
   }
 
-  async setConversation(id: string, changes: Record<string, unknown>, announce = true): Promise<void> {
-    await this.trx
-      .updateTable('conversations')
-      .set({ ...changes, updated_at: new Date() })
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .execute();
+  history(conversationId: string, type: string, data: Record<string, unknown>, actor: Actor = { type: 'system', id: null }): void {
+    this.historyRows.push({ tenantId: this.tenantId, conversationId, type, actorType: actor.type, actorId: actor.id, data });
+  }
+
+  setConversation(id: string, changes: ConversationChanges, announce = true): void {
+    this.changes.set(id, { ...this.changes.get(id), ...changes });
     if (announce) this.touched.add(id);
   }
+
+  addOffer(row: Insertable<RoutingOffersTable>): void {
+    this.newOffers.push(row);
+  }
+
+  /** Writes what is held (one statement): before reading rows this work may have changed, and at its end. */
+  async flush(): Promise<void> {
+    const writes = [
+      ...(this.newOffers.length > 0 ? [sql`INSERT INTO routing_offers ${valuesOf(this.newOffers.splice(0))}`] : []),
+      ...conversationUpdates(this.tenantId, this.changes),
+      ...(this.historyRows.length > 0 ? [sql`INSERT INTO conversation_events ${valuesOf(this.historyRows.splice(0).map(historyRow))}`] : []),
+    ];
+    this.changes.clear();
+    if (writes.length === 0) return;
+    // Data-modifying CTEs: several writes in one round trip (they touch different rows or tables).
+    const [last, ...others] = writes.reverse();
+    const ctes = others.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
+    await (ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ${last}` : last!).execute(this.trx);
+  }
+
+  /** Ends the work: rows written, then the conversations its events show, read once each. */
+  async finish(): Promise<void> {
+    await this.flush();
+    const offers = this.offerPayloads.splice(0);
+    const ids = [...offers.map((o) => o.offer.conversationId), ...this.touched];
+    const dtos = await loadConversationDtos(this.trx, this.tenantId, ids);
+    for (const payload of offers) payload.conversation = dtos.get(payload.offer.conversationId) ?? null;
+    for (const id of this.touched) {
+      const dto = dtos.get(id);
+      if (dto) this.outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dto });
+    }
+    this.touched.clear();
+  }
+}
+
+/** The changes routing holds as UPDATE statements, one per set of columns changed (usually one). */
+function conversationUpdates(tenantId: string, changes: Map<string, ConversationChanges>) {
+  const bySignature = new Map<string, { id: string; changes: ConversationChanges }[]>();
+  for (const [id, c] of changes) {
+    const signature = Object.keys(c).sort().join(',');
+    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { id, changes: c }]);
+  }
+  return [...bySignature].map(([signature, rows]) => {
+    const columns = signature.split(',').filter(Boolean) as (keyof typeof ROUTED_COLUMNS)[];
+    const values = JSON.stringify(rows.map((r) => ({ ...r.changes, id: r.id })));
+    const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
+    const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(ROUTED_COLUMNS[c])}`)]);
+    return sql`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
+      FROM jsonb_to_recordset(${values}::jsonb) AS v(${types})
+      WHERE c.tenant_id = ${tenantId} AND c.id = v.id`;
+  });
+}
+
+/** `(columns) VALUES (…), (…)` of rows that all have the same keys, for raw INSERTs. */
+function valuesOf(rows: Record<string, unknown>[]) {
+  const columns = Object.keys(rows[0]!);
+  const tuples = rows.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`);
+  return sql`(${sql.join(columns.map((c) => sql.ref(c)))}) VALUES ${sql.join(tuples)}`;
+}
+
+function historyRow(e: ConversationEventInput) {
+  return { tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) };
 }
 
 /**
@@ -189,9 +275,7 @@ export class RoutingService {
     if (fresh) await this.routeOpenConversations(tx);
     const result = await work(tx);
     te.engine = tx.engine;
-    for (const id of tx.touched) {
-      outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, id) });
-    }
+    await tx.finish();
     return result;
   }
 
@@ -210,7 +294,7 @@ export class RoutingService {
     te.token = null; // until this transaction's state is stored
     te.version = Number(row?.version ?? 0);
     te.journaled = te.version - Number(row?.snapshot_version ?? 0);
-    te.pending = { events: [], snapshot: fresh };
+    te.pending = { events: [], snapshot: fresh, from: row?.token ?? null };
     return { te, fresh };
   }
 
@@ -220,11 +304,16 @@ export class RoutingService {
    * events and after changes without an event, a whole snapshot that ends the journal.
    */
   private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<void> {
+    const { events, snapshot: mustSnapshot, from } = te.pending;
+    if (events.length === 0 && !mustSnapshot) {
+      // Nothing happened to the engine (a batch that only looked): the stored state still matches it.
+      te.token = from;
+      return;
+    }
     const token = randomUUID();
     const version = te.version + 1;
     const wake = te.engine.nextWakeAt();
     const state = { version, token, next_wake_at: wake === null ? null : new Date(wake), updated_at: new Date() };
-    const { events, snapshot: mustSnapshot } = te.pending;
     if (mustSnapshot || te.journaled >= SNAPSHOT_EVERY_TRANSACTIONS) {
       const snapshot = te.engine.snapshot();
       // Closed offers are answered from routing_offers; the stored state need not carry them.
@@ -238,11 +327,15 @@ export class RoutingService {
       await trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version).execute();
       te.journaled = 0;
     } else {
-      await trx.insertInto('routing_journal').values({ tenant_id: tenantId, version, events: JSON.stringify(events) }).execute();
-      await trx.updateTable('routing_state').set(state).where('tenant_id', '=', tenantId).execute();
+      await trx
+        .with('journaled', (db) => db.insertInto('routing_journal').values({ tenant_id: tenantId, version, events: JSON.stringify(events) }))
+        .updateTable('routing_state')
+        .set(state)
+        .where('tenant_id', '=', tenantId)
+        .execute();
       te.journaled += 1;
     }
-    te.pending = { events: [], snapshot: false };
+    te.pending = { events: [], snapshot: false, from: token };
     te.token = token;
     te.version = version;
     this.schedule(tenantId, wake);
@@ -269,12 +362,12 @@ export class RoutingService {
 
   /** A conversation opened (or re-opened) in an inbox: it enters the inbox's queue. */
   async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
-    await this.inTx(trx, outbox, tenantId, (tx) => arrive(tx, conversationId));
+    await this.inTx(trx, outbox, tenantId, (tx) => arrive(tx, [conversationId]));
   }
 
   /** Same as arriveInTx, for work already holding the tenant's engine. */
   arriveFromTx(tx: RoutingTx, conversationId: string): Promise<void> {
-    return arrive(tx, conversationId, true);
+    return arrive(tx, [conversationId], true);
   }
 
   /** A conversation resolved: its agent's slot is freed; if it still waited, it was abandoned. */
@@ -282,9 +375,9 @@ export class RoutingService {
     await this.inTx(trx, outbox, tenantId, async (tx) => {
       const item = tx.engine.getItem(conversationId);
       if (!item) return;
-      if (item.state !== 'assigned') await tx.history(conversationId, 'abandoned', { queueId: item.queueId, state: item.state });
+      if (item.state !== 'assigned') tx.history(conversationId, 'abandoned', { queueId: item.queueId, state: item.state });
       await tx.apply({ type: 'complete', itemId: conversationId });
-      await tx.setConversation(conversationId, { routing_state: null }, false);
+      tx.setConversation(conversationId, { routing_state: null }, false);
     });
   }
 
@@ -296,8 +389,8 @@ export class RoutingService {
   async assigneeChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string, assigneeId: string | null): Promise<void> {
     await this.inTx(trx, outbox, tenantId, async (tx) => {
       if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
-      await tx.setConversation(conversationId, { routing_state: null }, false);
-      if (assigneeId === null) await arrive(tx, conversationId);
+      tx.setConversation(conversationId, { routing_state: null }, false);
+      if (assigneeId === null) await arrive(tx, [conversationId]);
     });
   }
 
@@ -307,7 +400,7 @@ export class RoutingService {
       const item = tx.engine.getItem(conversationId);
       if (!item || item.state === 'assigned') return;
       await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
-      await tx.setConversation(conversationId, { routing_state: null }, false);
+      tx.setConversation(conversationId, { routing_state: null }, false);
     });
   }
 
@@ -337,17 +430,25 @@ export class RoutingService {
   }
 
   /**
-   * The customer wrote: the next-response SLA clock starts; a conversation their message
-   * re-opened (resolved or snoozed before) and that nobody holds waits in its queue again.
+   * Customers wrote in these conversations (rows as they are after the messages, inside the
+   * transaction that stored them): the next-response SLA clocks start, and a conversation their
+   * message opened or re-opened that nobody holds waits in its queue. One routing lock for a
+   * whole batch of messages, and none when no conversation concerns routing.
    */
-  async customerMessage(tenantId: string, conversationId: string): Promise<void> {
-    const c = await this.routingFacts(tenantId, conversationId);
-    if (!c || c.status !== 'open') return;
-    const reopened = !c.routing_state && !c.assignee_id;
-    if (!reopened && !(c.hasSla && c.routing_state)) return;
-    await this.run(tenantId, async (tx) => {
-      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'customerMessage', itemId: conversationId });
-      else await arrive(tx, conversationId);
+  async customerMessagesInTx(trx: Trx, outbox: Outbox, tenantId: string, conversations: ConversationRow[]): Promise<void> {
+    const concerned = conversations.filter((c) => c.status === 'open' && (c.routing_state || !c.assignee_id));
+    if (concerned.length === 0) return;
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
+      const arrivals: string[] = [];
+      for (const c of concerned) {
+        const item = tx.engine.getItem(c.id);
+        if (!item) {
+          if (!c.assignee_id) arrivals.push(c.id);
+        } else if (tx.engine.getQueue(item.queueId)?.sla) {
+          await tx.apply({ type: 'customerMessage', itemId: c.id });
+        }
+      }
+      await arrive(tx, arrivals);
     });
   }
 
@@ -373,7 +474,7 @@ export class RoutingService {
 
   private remember(tenantId: string, engine: RoutingEngine): TenantEngine {
     const old = this.tenants.get(tenantId);
-    const te: TenantEngine = { engine, token: null, version: 0, journaled: 0, pending: { events: [], snapshot: false }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    const te: TenantEngine = { engine, token: null, version: 0, journaled: 0, pending: { events: [], snapshot: false, from: null }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
     this.tenants.set(tenantId, te);
     return te;
   }
@@ -387,7 +488,7 @@ export class RoutingService {
 
   /** First build of a tenant's engine: open conversations nobody holds start waiting. */
   private async routeOpenConversations(tx: RoutingTx): Promise<void> {
-    for (const c of await loadRoutableConversations(tx.trx, tx.tenantId)) await arrive(tx, c.id);
+    await arrive(tx, (await loadRoutableConversations(tx.trx, tx.tenantId)).map((c) => c.id));
   }
 
   private schedule(tenantId: string, wake: number | null): void {
@@ -460,38 +561,46 @@ async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engin
   return { engine };
 }
 
-/** Puts a conversation into its queue (inbox's queue, else the default queue). */
-async function arrive(tx: RoutingTx, conversationId: string, evenIfAssigned = false): Promise<void> {
-  if (tx.engine.getItem(conversationId)) return;
-  const c = await tx.trx
+/** Puts conversations into their queues (the conversation's, else its inbox's, else the default queue), in order. */
+async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned = false): Promise<void> {
+  const ids = conversationIds.filter((id) => !tx.engine.getItem(id));
+  if (ids.length === 0) return;
+  await tx.flush();
+  const rows = await tx.trx
     .selectFrom('conversations as c')
     .innerJoin('inboxes as i', 'i.id', 'c.inbox_id')
     .select(['c.id', 'c.status', 'c.channel_type', 'c.priority', 'c.labels', 'c.custom_attributes', 'c.queue_id', 'i.queue_id as inbox_queue_id', 'c.assignee_id'])
+    .select((eb) => eb.selectFrom('routing_queues').select('id').where('tenant_id', '=', tx.tenantId).where('is_default', '=', true).limit(1).as('default_queue_id'))
     .where('c.tenant_id', '=', tx.tenantId)
-    .where('c.id', '=', conversationId)
-    .executeTakeFirst();
-  if (!c || c.status !== 'open' || (c.assignee_id && !evenIfAssigned)) return;
-  const queueId = [c.queue_id, c.inbox_queue_id].find((q) => q && tx.engine.getQueue(q)) ?? (await defaultQueueId(tx.trx, tx.tenantId));
-  if (!queueId || !tx.engine.getQueue(queueId)) return;
-  const attributes: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) attributes[k] = v as string | number | boolean;
-  await tx.setConversation(conversationId, { queue_id: queueId, routing_state: 'waiting', waiting_since: new Date(tx.now) }, false);
-  await tx.apply({
-    type: 'arrive',
-    item: {
-      id: c.id,
-      tenantId: tx.tenantId,
-      queueId,
-      channel: CHANNEL_OF[c.channel_type],
-      priority: c.priority,
-      labels: c.labels,
-      attributes,
-      ...(c.assignee_id ? { lastAgentId: c.assignee_id } : {}),
-    },
-  });
+    .where('c.id', 'in', ids)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const id of ids) {
+    const c = byId.get(id);
+    if (!c || c.status !== 'open' || (c.assignee_id && !evenIfAssigned) || tx.engine.getItem(id)) continue;
+    const queueId = [c.queue_id, c.inbox_queue_id, c.default_queue_id].find((q) => q && tx.engine.getQueue(q));
+    if (!queueId) continue;
+    const attributes: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(c.custom_attributes ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) attributes[k] = v as string | number | boolean;
+    tx.setConversation(id, { queue_id: queueId, routing_state: 'waiting', waiting_since: new Date(tx.now) }, false);
+    await tx.apply({
+      type: 'arrive',
+      item: {
+        id: c.id,
+        tenantId: tx.tenantId,
+        queueId,
+        channel: CHANNEL_OF[c.channel_type],
+        priority: c.priority,
+        labels: c.labels,
+        attributes,
+        ...(c.assignee_id ? { lastAgentId: c.assignee_id } : {}),
+      },
+    });
+  }
 }
 
 async function closeOffer(tx: RoutingTx, offerId: string, status: RoutingOffersTable['status']): Promise<OfferDto | null> {
+  await tx.flush();
   const row = await tx.trx
     .updateTable('routing_offers')
     .set({ status, closed_at: new Date(tx.now) })
@@ -507,27 +616,25 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
   const at = new Date(d.at);
   switch (d.type) {
     case 'queued':
-      await tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId }, false);
-      await tx.history(d.itemId, 'queued', { queueId: d.queueId, reason: d.reason });
+      tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId }, false);
+      tx.history(d.itemId, 'queued', { queueId: d.queueId, reason: d.reason });
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'queued' }, d.itemId);
       return;
     case 'offer': {
       const item = tx.engine.getItem(d.itemId);
-      const row = await tx.trx
-        .insertInto('routing_offers')
-        .values({ id: d.offerId, tenant_id: tx.tenantId, conversation_id: d.itemId, agent_id: d.agentId, queue_id: d.queueId, channel: item?.channel ?? 'chat', status: 'open', created_at: at, expires_at: new Date(d.expiresAt) })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await tx.setConversation(d.itemId, { routing_state: 'offered', queue_id: d.queueId }, false);
-      await tx.history(d.itemId, 'offered', { queueId: d.queueId, agentId: d.agentId, offerId: d.offerId, expiresAt: new Date(d.expiresAt).toISOString() });
-      tx.emit('routing.offer', { offer: toOfferDto(row), conversation: await loadConversationDto(tx.trx, tx.tenantId, d.itemId) }, d.itemId);
+      const row = { id: d.offerId, tenant_id: tx.tenantId, conversation_id: d.itemId, agent_id: d.agentId, queue_id: d.queueId, channel: item?.channel ?? 'chat', status: 'open' as const, created_at: at, expires_at: new Date(d.expiresAt), closed_at: null };
+      tx.addOffer(row);
+      tx.setConversation(d.itemId, { routing_state: 'offered', queue_id: d.queueId }, false);
+      tx.history(d.itemId, 'offered', { queueId: d.queueId, agentId: d.agentId, offerId: d.offerId, expiresAt: new Date(d.expiresAt).toISOString() });
+      tx.emitOffer(toOfferDto(row));
       return;
     }
     case 'assigned': {
+      await tx.flush();
       const before = await tx.trx.selectFrom('conversations').select(['assignee_id', 'waiting_since']).where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
       const waitedSeconds = before?.waiting_since ? Math.max(0, (d.at - before.waiting_since.getTime()) / 1000) : 0;
-      await tx.setConversation(d.itemId, { assignee_id: d.agentId, routing_state: 'assigned', queue_id: d.queueId });
-      await tx.history(d.itemId, 'assigned', { from: before?.assignee_id ?? null, to: d.agentId, via: d.via, queueId: d.queueId, offerId: d.offerId ?? null, waitedSeconds }, tx.actor);
+      tx.setConversation(d.itemId, { assignee_id: d.agentId, routing_state: 'assigned', queue_id: d.queueId });
+      tx.history(d.itemId, 'assigned', { from: before?.assignee_id ?? null, to: d.agentId, via: d.via, queueId: d.queueId, offerId: d.offerId ?? null, waitedSeconds }, tx.actor);
       if (d.offerId) {
         const offer = await closeOffer(tx, d.offerId, 'accepted');
         if (offer) tx.emit('routing.offer_closed', { offer, reason: 'accepted' }, d.itemId);
@@ -539,22 +646,23 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
     case 'offerRevoked': {
       const status = d.type === 'offerExpired' ? 'expired' : d.type === 'offerDeclined' ? 'declined' : 'revoked';
       const offer = await closeOffer(tx, d.offerId, status);
-      await tx.setConversation(d.itemId, { routing_state: 'waiting' }, false);
-      await tx.history(d.itemId, `offer_${status}`, { agentId: d.agentId, offerId: d.offerId, ...(d.type === 'offerRevoked' ? { reason: d.reason } : {}) });
+      tx.setConversation(d.itemId, { routing_state: 'waiting' }, false);
+      tx.history(d.itemId, `offer_${status}`, { agentId: d.agentId, offerId: d.offerId, ...(d.type === 'offerRevoked' ? { reason: d.reason } : {}) });
       if (offer) tx.emit('routing.offer_closed', { offer, reason: status, ...(d.type === 'offerRevoked' ? { detail: d.reason } : {}) }, d.itemId);
       return;
     }
     case 'requeued': {
+      await tx.flush();
       const row = await tx.trx.selectFrom('conversations').select('assignee_id').where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
       const dropAssignee = row?.assignee_id === d.agentId;
-      await tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId, ...(dropAssignee ? { assignee_id: null } : {}) }, dropAssignee);
-      await tx.history(d.itemId, 'requeued', { queueId: d.queueId, reason: d.reason, agentId: d.agentId });
+      tx.setConversation(d.itemId, { routing_state: 'waiting', queue_id: d.queueId, ...(dropAssignee ? { assignee_id: null } : {}) }, dropAssignee);
+      tx.history(d.itemId, 'requeued', { queueId: d.queueId, reason: d.reason, agentId: d.agentId });
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'requeued', detail: { reason: d.reason, agentId: d.agentId } }, d.itemId);
       return;
     }
     case 'overflowed':
-      await tx.setConversation(d.itemId, { queue_id: d.toQueueId }, false);
-      await tx.history(d.itemId, 'overflowed', { fromQueueId: d.fromQueueId, toQueueId: d.toQueueId, reason: d.reason });
+      tx.setConversation(d.itemId, { queue_id: d.toQueueId }, false);
+      tx.history(d.itemId, 'overflowed', { fromQueueId: d.fromQueueId, toQueueId: d.toQueueId, reason: d.reason });
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.toQueueId, state: 'waiting', event: 'overflowed', detail: { fromQueueId: d.fromQueueId, reason: d.reason } }, d.itemId);
       return;
     case 'outOfHours':
@@ -563,36 +671,36 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
       const type = d.type === 'outOfHours' ? 'out_of_hours' : d.type === 'maxWaitExceeded' ? 'max_wait_exceeded' : 'queue_full';
       const data: Record<string, unknown> = { queueId: d.queueId, action: d.action };
       if (d.type === 'outOfHours') data.nextOpenAt = d.nextOpenAt === null ? null : new Date(d.nextOpenAt).toISOString();
-      await tx.history(d.itemId, type, data);
+      tx.history(d.itemId, type, data);
       if (d.action.kind !== 'overflow') {
         // The conversation leaves routing: closed with a message, or kept for an offline answer.
-        await tx.setConversation(d.itemId, { routing_state: null, status: d.action.kind === 'close' ? 'resolved' : 'pending' });
+        tx.setConversation(d.itemId, { routing_state: null, status: d.action.kind === 'close' ? 'resolved' : 'pending' });
         if (d.action.kind === 'close') await enqueueClosingMessage(tx.trx, tx.tenantId, d.itemId, d.action.message);
       }
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: d.action.kind === 'overflow' ? 'waiting' : null, event: type, detail: data }, d.itemId);
       return;
     }
     case 'unroutable':
-      await tx.history(d.itemId, 'unroutable', { queueId: d.queueId, reason: d.reason });
+      tx.history(d.itemId, 'unroutable', { queueId: d.queueId, reason: d.reason });
       tx.emit('routing.conversation', { conversationId: d.itemId, queueId: d.queueId, state: 'waiting', event: 'unroutable', detail: { reason: d.reason } }, d.itemId);
       return;
     case 'itemRemoved':
-      await tx.setConversation(d.itemId, { routing_state: null }, false);
+      tx.setConversation(d.itemId, { routing_state: null }, false);
       return;
     case 'released':
       return;
     case 'transferred':
-      await tx.history(d.itemId, 'transferred', { from: d.fromAgentId, to: d.to }, tx.actor);
+      tx.history(d.itemId, 'transferred', { from: d.fromAgentId, to: d.to }, tx.actor);
       if ('queueId' in d.to) {
-        await tx.setConversation(d.itemId, { assignee_id: null, queue_id: d.to.queueId, routing_state: 'waiting', waiting_since: at });
+        tx.setConversation(d.itemId, { assignee_id: null, queue_id: d.to.queueId, routing_state: 'waiting', waiting_since: at });
       } else {
         // To an agent: offered to them (an `offer` or, with auto-accept, `assigned` follows).
-        await tx.setConversation(d.itemId, { assignee_id: null, routing_state: 'waiting' });
+        tx.setConversation(d.itemId, { assignee_id: null, routing_state: 'waiting' });
       }
       return;
     case 'priorityChanged':
-      await tx.setConversation(d.itemId, { priority: d.to });
-      await tx.history(d.itemId, 'priority_changed', { from: d.from, to: d.to, reason: d.reason });
+      tx.setConversation(d.itemId, { priority: d.to });
+      tx.history(d.itemId, 'priority_changed', { from: d.from, to: d.to, reason: d.reason });
       return;
     case 'agentStateChanged': {
       const reason = tx.engine.getAgent(d.agentId)?.notReadyReason ?? null;
@@ -608,16 +716,17 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
     case 'slaWarning':
     case 'slaBreached': {
       const status = d.type === 'slaWarning' ? 'warning' : 'breached';
+      await tx.flush();
       const row = await tx.trx.selectFrom('conversations').select('sla').where('tenant_id', '=', tx.tenantId).where('id', '=', d.itemId).executeTakeFirst();
       const sla = (row?.sla ?? []).filter((s) => s.clock !== d.clock);
       sla.push({ clock: d.clock, dueAt: new Date(d.dueAt).toISOString(), status });
-      await tx.setConversation(d.itemId, { sla: JSON.stringify(sla) }, false);
-      await tx.history(d.itemId, `sla_${status}`, { clock: d.clock, dueAt: new Date(d.dueAt).toISOString() });
+      tx.setConversation(d.itemId, { sla }, false);
+      tx.history(d.itemId, `sla_${status}`, { clock: d.clock, dueAt: new Date(d.dueAt).toISOString() });
       tx.emit('routing.sla', { conversationId: d.itemId, clock: d.clock, status, dueAt: new Date(d.dueAt).toISOString() }, d.itemId);
       return;
     }
     case 'escalated':
-      await tx.history(d.itemId, 'escalated', { clock: d.clock, action: d.action });
+      tx.history(d.itemId, 'escalated', { clock: d.clock, action: d.action });
       return;
   }
 }

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PendingEvent } from '../realtime/event-log.ts';
 import { newId } from '../ids.ts';
-import { enqueueJob } from '../jobs/job-queue.ts';
+import { jobRow } from '../jobs/job-queue.ts';
 
 export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
 
@@ -13,18 +13,22 @@ export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenan
   const relevant = events.filter((e) => (webhookEventTypes as readonly string[]).includes(e.type));
   if (relevant.length === 0) return;
   const endpoints = await subscribedEndpoints(trx, tenantId);
-  for (const endpoint of endpoints) {
-    for (const event of relevant) {
-      if (!endpoint.events.includes(event.type)) continue;
-      const id = newId('whd');
-      const body = JSON.stringify({ id, event: event.type, tenantId, createdAt: new Date().toISOString(), data: event.payload });
-      await trx
-        .insertInto('webhook_deliveries')
-        .values({ id, tenant_id: tenantId, endpoint_id: endpoint.id, event: event.type, body, status: 'pending', attempts: 0, last_status_code: null, last_error: null, delivered_at: null })
-        .execute();
-      await enqueueJob(trx, { tenantId, kind: WEBHOOK_JOB, payload: { deliveryId: id } });
-    }
-  }
+  const deliveries = endpoints.flatMap((endpoint) =>
+    relevant
+      .filter((event) => endpoint.events.includes(event.type))
+      .map((event) => {
+        const id = newId('whd');
+        const body = JSON.stringify({ id, event: event.type, tenantId, createdAt: new Date().toISOString(), data: event.payload });
+        return { id, tenant_id: tenantId, endpoint_id: endpoint.id, event: event.type, body, status: 'pending' as const, attempts: 0, last_status_code: null, last_error: null, delivered_at: null };
+      }),
+  );
+  if (deliveries.length === 0) return;
+  // The deliveries and their send jobs in one statement, however many events the transaction had.
+  await trx
+    .with('deliveries', (db) => db.insertInto('webhook_deliveries').values(deliveries))
+    .insertInto('jobs')
+    .values(deliveries.map((d) => jobRow({ tenantId, kind: WEBHOOK_JOB, payload: { deliveryId: d.id } })))
+    .execute();
 }
 
 /**

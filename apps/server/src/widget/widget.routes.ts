@@ -236,7 +236,7 @@ export function sendVisitorMessage(
   visitor: { tenantId: string; conversationId: string; contactId: string },
   body: { content: string; clientMessageId: string; attachmentIds?: string[] },
 ) {
-  const posted = postMessage(deps, {
+  return postMessage(deps, {
     tenantId: visitor.tenantId,
     conversationId: visitor.conversationId,
     direction: 'in',
@@ -245,10 +245,5 @@ export function sendVisitorMessage(
     content: body.content,
     clientMessageId: body.clientMessageId,
     attachmentIds: body.attachmentIds,
-  });
-  // Routing hears of each new customer message (next-response SLA clock; a re-opened conversation queues again).
-  return posted.then(async (r) => {
-    if (r.created) await deps.routing.customerMessage(visitor.tenantId, visitor.conversationId).catch((err: unknown) => deps.log.error({ err }, 'routing: customer message failed'));
-    return r;
   });
 }

@@ -1,3 +1,4 @@
+import { findInboxByPublicId } from '../../inboxes/inboxes.repository.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { InboxRow } from '../../db/schema.ts';
@@ -108,7 +109,8 @@ async function checkAppDelivery(deps: IngestDeps, delivery: MetaDelivery): Promi
 }
 
 export async function findMetaInboxByPublicId(deps: Pick<IngestDeps, 'db'>, publicId: string): Promise<InboxRow | null> {
-  return (await deps.db.selectFrom('inboxes').selectAll().where('public_id', '=', publicId).where('channel_type', 'in', META_CHANNELS).executeTakeFirst()) ?? null;
+  const inbox = await findInboxByPublicId(deps.db, publicId);
+  return inbox && (META_CHANNELS as readonly string[]).includes(inbox.channel_type) ? inbox : null;
 }
 
 async function applyEvent(deps: IngestDeps, inbox: InboxRow, event: MetaEvent, result: MetaDeliveryResult): Promise<void> {

@@ -1,3 +1,4 @@
+import { findInboxByPublicId } from '../../inboxes/inboxes.repository.ts';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
@@ -31,7 +32,8 @@ const REJECTION_CODES: Record<SmsWebhookRejected['statusCode'], ErrorCode> = {
  */
 export function smsRoutes(app: App, deps: Deps) {
   const handler = async (request: FastifyRequest<{ Params: { publicId: string } }>, reply: FastifyReply) => {
-    const inbox = await deps.db.selectFrom('inboxes').selectAll().where('public_id', '=', request.params.publicId).where('channel_type', '=', 'sms').executeTakeFirst();
+    const found = await findInboxByPublicId(deps.db, request.params.publicId);
+    const inbox = found?.channel_type === 'sms' ? found : null;
     const settings = inbox ? smsSettingsOf(inbox.settings) : null;
     const provider = settings ? smsProviderFor(settings.provider) : null;
     if (!inbox || !settings) throw new ParleyError('PARLEY_ERR_NOT_FOUND', 'unknown SMS inbox');
