@@ -7,6 +7,7 @@ import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { lockConversationsWithContacts, lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
+import type { RoutedConversation } from '../routing/routing.service.ts';
 import type { OutboundMessage } from '../channels/channel.ts';
 import { assertMaySend } from '../compliance/send-policy.ts';
 import { isKeywordReply } from '../compliance/keyword-reply.ts';
@@ -151,7 +152,7 @@ function inboundTextsOf(routing: Deps['routing']): BatchWork<PostMessageInput, P
 }
 
 /** Each conversation a batch stored messages in, as it is after the batch's last message in it. */
-export function conversationsAfter(results: { conversation?: ConversationRow }[]): ConversationRow[] {
+export function conversationsAfter(results: { conversation?: RoutedConversation }[]): RoutedConversation[] {
   return [...new Map(results.flatMap((r) => (r.conversation ? [[r.conversation.id, r.conversation] as const] : []))).values()];
 }
 
@@ -162,7 +163,7 @@ export type LockedConversations = Awaited<ReturnType<typeof lockConversationsWit
  * insert the messages, update each conversation once, emit the events. The result's
  * `conversation` is the row as it is after the update (null for a retry that stored nothing).
  */
-export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outbox, tenantId: string, inputs: PostMessageInput[], locked: LockedConversations): Promise<(PostMessageResult & { conversation?: ConversationRow })[]> {
+export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outbox, tenantId: string, inputs: PostMessageInput[], locked: LockedConversations): Promise<(PostMessageResult & { conversation?: RoutedConversation })[]> {
   const base = Date.now();
   const rows = inputs.map((input, i) => ({
     id: newId('msg'),
@@ -185,7 +186,7 @@ export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outb
   }));
   const inserted = new Map((await trx.insertInto('messages').values(rows).onConflict((oc) => oc.doNothing()).returningAll().execute()).map((m) => [m.id, m]));
 
-  const results: (PostMessageResult & { conversation?: ConversationRow })[] = [];
+  const results: (PostMessageResult & { conversation?: RoutedConversation })[] = [];
   const perConversation = new Map<string, MessageRow[]>();
   for (const [i, row] of rows.entries()) {
     const message = inserted.get(row.id);
@@ -203,7 +204,8 @@ export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outb
     const last = messages[messages.length - 1]!;
     return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen: reopensOnCustomerMessage(before) };
   });
-  const updated = await sql<ConversationRow>`
+  // queue_has_sla: whether routing must hear of the message while the conversation waits or is held (see customerMessagesInTx).
+  const updated = await sql<RoutedConversation>`
     UPDATE conversations AS c SET
       last_message_id = v.last_id, last_activity_at = v.at, updated_at = v.at,
       unread_count = c.unread_count + v.inbound,
@@ -211,7 +213,7 @@ export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outb
       snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
     FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS v(id text, last_id text, at timestamptz, inbound int, reopen boolean)
     WHERE c.tenant_id = ${tenantId} AND c.id = v.id
-    RETURNING c.*`.execute(trx);
+    RETURNING c.*, (SELECT jsonb_typeof(q.config->'sla') = 'object' FROM routing_queues q WHERE q.id = c.queue_id) AS queue_has_sla`.execute(trx);
 
   for (const change of changes.filter((c) => c.reopen)) {
     const before = locked.get(change.id)!.conversation;

@@ -55,6 +55,9 @@ interface TenantEngine {
   timerAt: number | null;
 }
 
+/** A conversation row; `queue_has_sla` when the caller read whether its queue keeps SLA clocks (unknown: assume it may). */
+export type RoutedConversation = ConversationRow & { queue_has_sla?: boolean | null };
+
 /** Columns of a conversation that routing changes, with their SQL types (for the set-based update). */
 const ROUTED_COLUMNS = { queue_id: 'text', routing_state: 'text', waiting_since: 'timestamptz', assignee_id: 'text', status: 'text', priority: 'integer', sla: 'jsonb' } as const;
 type ConversationChanges = Partial<{
@@ -435,8 +438,9 @@ export class RoutingService {
    * message opened or re-opened that nobody holds waits in its queue. One routing lock for a
    * whole batch of messages, and none when no conversation concerns routing.
    */
-  async customerMessagesInTx(trx: Trx, outbox: Outbox, tenantId: string, conversations: ConversationRow[]): Promise<void> {
-    const concerned = conversations.filter((c) => c.status === 'open' && (c.routing_state || !c.assignee_id));
+  async customerMessagesInTx(trx: Trx, outbox: Outbox, tenantId: string, conversations: RoutedConversation[]): Promise<void> {
+    // Waiting or held, a conversation concerns routing only when its queue keeps SLA clocks.
+    const concerned = conversations.filter((c) => c.status === 'open' && (c.routing_state ? c.queue_has_sla !== false : !c.assignee_id));
     if (concerned.length === 0) return;
     await this.inTx(trx, outbox, tenantId, async (tx) => {
       const arrivals: string[] = [];

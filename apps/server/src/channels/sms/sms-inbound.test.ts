@@ -120,6 +120,27 @@ describe('inbound SMS by provider webhooks', () => {
     const conversations = await kit.t.db.selectFrom('conversations').select('id').where('inbox_id', '=', kit.inboxes.twilio.id).where('contact_id', '=', all.find((m) => m.content === 'Solo una vez')!.sender_id!).execute();
     expect(conversations).toHaveLength(1);
   });
+
+  it('a burst from new senders at once (batched together): one contact and one conversation per sender, every text once, each conversation queued', async () => {
+    const senders = ['+5215512341001', '+5215512341002', '+5215512341003'];
+    const deliveries = senders.flatMap((from, s) => [0, 1, 2].map((n) => ({ MessageSid: `SMburst${s}${n}`, AccountSid: ACCOUNTS.twilio.accountSid, From: from, To: NUMBERS.twilio, Body: `burst ${s}.${n}` })));
+    // Each delivery twice (a provider retrying while the first is in flight).
+    const answers = await Promise.all([...deliveries, ...deliveries].map((fields) => kit.twilioWebhook(kit.inboxes.twilio, fields)));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const stored = (await messagesOf(kit.inboxes.twilio)).filter((m) => m.content.startsWith('burst '));
+    expect(stored.map((m) => m.content).sort()).toEqual(deliveries.map((d) => d.Body).sort());
+    for (const [s, from] of senders.entries()) {
+      const handles = await kit.t.db.selectFrom('contact_handles').select('contact_id').where('channel_type', '=', 'sms').where('handle', '=', from).execute();
+      expect(handles).toHaveLength(1);
+      const conversations = await kit.t.db.selectFrom('conversations').select(['id', 'routing_state', 'queue_id']).where('inbox_id', '=', kit.inboxes.twilio.id).where('contact_id', '=', handles[0]!.contact_id).execute();
+      expect(conversations).toHaveLength(1);
+      expect(conversations[0]!.routing_state).toBe('waiting');
+      expect(conversations[0]!.queue_id).not.toBeNull();
+      const mine = stored.filter((m) => m.content.startsWith(`burst ${s}.`));
+      expect(new Set(mine.map((m) => m.conversation_id))).toEqual(new Set([conversations[0]!.id]));
+      expect(mine.every((m) => m.sender_id === handles[0]!.contact_id)).toBe(true);
+    }
+  });
 });
 
 describe('refused webhooks: a precise 4xx, nothing stored, the reason kept for the admin', () => {
