@@ -3,7 +3,8 @@ import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { transact } from '../realtime/transact.ts';
 import { resolveContact, type ContactInput } from '../contacts/contacts.repository.ts';
-import { loadConversationDto, recordConversationEvent } from './conversations.repository.ts';
+import { loadConversationDto } from './conversations.repository.ts';
+import { toConversationDto } from './conversation-dto.ts';
 
 export interface OpenConversationInput {
   tenantId: string;
@@ -26,11 +27,16 @@ export interface OpenConversationInput {
 /** Starts a conversation (and its contact when new); its first message is posted separately. */
 export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: OpenConversationInput) {
   return transact(deps, input.tenantId, async (trx, outbox) => {
-    const contactId = 'id' in input.contact ? input.contact.id : (await resolveContact(trx, input.tenantId, input.contact)).id;
+    const contact = 'id' in input.contact ? null : await resolveContact(trx, input.tenantId, input.contact);
+    const contactId = contact?.id ?? (input.contact as { id: string }).id;
+    const id = newId('cnv');
+    const created = { tenant_id: input.tenantId, conversation_id: id, type: 'created', actor_type: input.actor.type, actor_id: input.actor.id, data: JSON.stringify({ inboxId: input.inboxId, channelType: input.channelType }) };
     const row = await trx
+      // The row and its `created` history event in one round trip.
+      .with('created', (db) => db.insertInto('conversation_events').values(created))
       .insertInto('conversations')
       .values({
-        id: newId('cnv'),
+        id,
         tenant_id: input.tenantId,
         inbox_id: input.inboxId,
         contact_id: contactId,
@@ -49,8 +55,8 @@ export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'ro
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: row.id, type: 'created', actorType: input.actor.type, actorId: input.actor.id, data: { inboxId: input.inboxId, channelType: input.channelType } });
-    const dto = await loadConversationDto(trx, input.tenantId, row);
+    // A new conversation has no last message: its DTO needs only its contact.
+    const dto = contact ? toConversationDto(row, contact, null) : await loadConversationDto(trx, input.tenantId, row);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
     if (row.status === 'open' && !input.routeWithFirstMessage) await deps.routing.arriveInTx(trx, outbox, input.tenantId, row.id);
     return dto;
