@@ -83,6 +83,7 @@ type Op =
   | { k: 'force' | 'pick'; n: number; a: number }
   | { k: 'update'; a: number; skills: { es: number; en: number }; cap: Record<string, number> }
   | { k: 'remove'; a: number }
+  | { k: 'reprioritize'; n: number; prio: number; vip: boolean }
   | { k: 'restart' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -98,6 +99,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('pick' as const), n: fc.nat(30), a: fc.nat(5) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('update' as const), a: fc.nat(5), skills: skillArb, cap: capArb }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('remove' as const), a: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('reprioritize' as const), n: fc.nat(30), prio: fc.integer({ min: 0, max: 3 }), vip: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: 'restart' as const }) },
 );
 
@@ -177,6 +179,10 @@ function toEvents(op: Op, engine: RoutingEngine, w: World): RoutingEvent[] {
     }
     case 'remove':
       return agentIds.length > 2 ? [{ type: 'removeAgent', now, agentId: pickAgent(op.a) }] : [];
+    case 'reprioritize': {
+      const it = items[op.n % Math.max(1, items.length)];
+      return it ? [{ type: 'updateItem', now, itemId: it.id, priority: op.prio, labels: op.vip ? ['vip'] : [] }] : [];
+    }
     case 'restart':
       return [];
   }

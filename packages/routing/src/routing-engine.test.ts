@@ -203,6 +203,24 @@ describe('priority and aging', () => {
     expect(tick(T + 120_000)).toEqual([{ type: 'priorityChanged', at: T + 120_000, itemId: 'e1', from: 1, to: 3, reason: 'rule:slow' }]);
     expect(engine.getItem('e1')?.priority).toBe(3);
   });
+
+  it('a person raising the priority or adding a label a rule looks for moves waiting work ahead; removing the label drops the boost', () => {
+    const q = queue('q1', { members: ['a1'], priorityWeightSeconds: 60, priorityRules: [{ id: 'urgent', when: { label: 'urgent' }, raiseBy: 5 }] });
+    const s = setup([q], [agent('a1', { presence: 'away' })]);
+    s.arrive(item('first'), T);
+    s.arrive(item('second'), T + 1000);
+    s.arrive(item('third'), T + 2000);
+    expect(s.apply({ type: 'updateItem', now: T + 3000, itemId: 'third', labels: ['urgent'] })).toEqual([]);
+    expect(s.engine.getItem('third')?.priority).toBe(5);
+    s.apply({ type: 'updateItem', now: T + 3000, itemId: 'second', priority: 2 });
+    expect(s.engine.getItem('second')?.priority).toBe(2);
+    s.apply({ type: 'updateItem', now: T + 4000, itemId: 'third', labels: [] });
+    expect(s.engine.getItem('third')?.priority).toBe(0);
+    // 'second' (priority 2 = 120 s of waiting) now goes before 'first', which waited 1 s longer.
+    expect(s.offerOf(s.apply({ type: 'agentStateChange', now: T + 5000, agentId: 'a1', presence: 'available' }), 'second')).toBeDefined();
+    expectCode(() => s.apply({ type: 'updateItem', now: T + 5000, itemId: 'nobody', priority: 1 }), RoutingErrorCodes.UNKNOWN_ITEM);
+    expectCode(() => s.apply({ type: 'updateItem', now: T + 5000, itemId: 'first', priority: Number.NaN }), RoutingErrorCodes.INVALID_EVENT);
+  });
 });
 
 describe('bullseye', () => {

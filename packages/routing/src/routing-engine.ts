@@ -357,6 +357,9 @@ export class RoutingEngine {
       case 'customerMessage':
         this.onCustomerMessage(event.itemId);
         break;
+      case 'updateItem':
+        this.onUpdateItem(event);
+        break;
       case 'addAgent':
         this.onAddAgent(event.agent);
         break;
@@ -782,6 +785,33 @@ export class RoutingEngine {
   private onCustomerMessage(itemId: string): void {
     const it = this.itemOrThrow(itemId);
     if (!it.sla['first-response'] && !it.sla['next-response']) this.startSlaClock(it, 'next-response');
+  }
+
+  /**
+   * New priority, labels or attributes. The priority rules are weighed again: a rule whose
+   * condition now holds (and whose waiting time has passed) raises the item, one whose condition
+   * no longer holds stops raising it. A waiting item moves to its new place in the queue.
+   */
+  private onUpdateItem(e: Extract<RoutingEvent, { type: 'updateItem' }>): void {
+    const it = this.itemOrThrow(e.itemId);
+    validateWorkItem({ id: it.id, tenantId: it.tenantId, queueId: it.queueId, channel: it.channel, priority: e.priority, labels: e.labels });
+    if (e.priority !== undefined) it.basePriority = e.priority;
+    if (e.labels !== undefined) it.labels = [...e.labels];
+    if (e.attributes !== undefined) it.attributes = { ...e.attributes };
+    const q = this.queues.get(it.queueId)!;
+    for (const rule of q.cfg.priorityRules ?? []) {
+      const holds = ruleConditionsHold(rule, it);
+      const due = this.now - it.enqueuedAt >= (rule.when.waitedSeconds ?? 0) * 1000;
+      if (it.appliedRules.has(rule.id) && !holds) {
+        it.appliedRules.delete(rule.id);
+        it.ruleBoost -= rule.raiseBy;
+      } else if (!it.appliedRules.has(rule.id) && holds && due) {
+        it.appliedRules.add(rule.id);
+        it.ruleBoost += rule.raiseBy;
+      }
+    }
+    // Rules not due yet keep their timers, which weigh the condition when they fire.
+    if (it.state === 'waiting') this.refile(it);
   }
 
   private onAddAgent(input: AgentInput): void {

@@ -136,6 +136,8 @@ export type RoutingEvent =
   | { type: 'manualPick'; now: number; itemId: string; agentId: string }
   | { type: 'responded'; now: number; itemId: string }
   | { type: 'customerMessage'; now: number; itemId: string }
+  /** A person changed the work's priority, labels or attributes: its place and its priority rules follow. */
+  | { type: 'updateItem'; now: number; itemId: string; priority?: number; labels?: string[]; attributes?: Record<string, string | number | boolean> }
   | { type: 'addAgent'; now: number; agent: AgentInput }
   | { type: 'updateAgent'; now: number; agent: AgentConfig }
   | { type: 'removeAgent'; now: number; agentId: string }

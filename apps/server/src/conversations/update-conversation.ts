@@ -100,6 +100,8 @@ export async function markConversationRead(deps: Pick<Deps, 'db' | 'committer'>,
 async function routeChange(deps: Pick<Deps, 'routing'>, trx: Transaction<Database>, outbox: Outbox, tenantId: string, before: ConversationRow, after: ConversationRow) {
   const routing = deps.routing;
   if (after.status === 'resolved' && before.status !== 'resolved') return routing.completeInTx(trx, outbox, tenantId, after.id);
+  const reweighed = after.priority !== before.priority || JSON.stringify(after.labels) !== JSON.stringify(before.labels) || JSON.stringify(after.custom_attributes) !== JSON.stringify(before.custom_attributes);
+  if (reweighed && after.status === 'open') await routing.itemChangedInTx(trx, outbox, tenantId, after);
   if (after.assignee_id !== before.assignee_id) await routing.assigneeChangedInTx(trx, outbox, tenantId, after.id, after.assignee_id);
   if (after.status !== 'open' && before.status === 'open') await routing.pausedInTx(trx, outbox, tenantId, after.id);
   else if (after.status === 'open' && before.status !== 'open') await routing.arriveInTx(trx, outbox, tenantId, after.id);

@@ -397,6 +397,13 @@ export class RoutingService {
     });
   }
 
+  /** A person changed a routed conversation's priority, labels or attributes: it moves to its new place, and priority rules are weighed again. */
+  async itemChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, c: ConversationRow): Promise<void> {
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
+      if (tx.engine.getItem(c.id)) await tx.apply({ type: 'updateItem', itemId: c.id, priority: c.priority, labels: c.labels, attributes: routableAttributes(c.custom_attributes) });
+    });
+  }
+
   /** A conversation left `open` (snoozed, pending) while nobody held it: it stops waiting. */
   async pausedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
     await this.inTx(trx, outbox, tenantId, async (tx) => {
@@ -584,8 +591,7 @@ async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned =
     if (!c || c.status !== 'open' || (c.assignee_id && !evenIfAssigned) || tx.engine.getItem(id)) continue;
     const queueId = [c.queue_id, c.inbox_queue_id, c.default_queue_id].find((q) => q && tx.engine.getQueue(q));
     if (!queueId) continue;
-    const attributes: Record<string, string | number | boolean> = {};
-    for (const [k, v] of Object.entries(c.custom_attributes ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) attributes[k] = v as string | number | boolean;
+    const attributes = routableAttributes(c.custom_attributes);
     tx.setConversation(id, { queue_id: queueId, routing_state: 'waiting', waiting_since: new Date(tx.now) }, false);
     await tx.apply({
       type: 'arrive',
@@ -601,6 +607,13 @@ async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned =
       },
     });
   }
+}
+
+/** The custom attributes priority rules can test: plain strings, numbers and booleans. */
+function routableAttributes(custom: Record<string, unknown> | null): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(custom ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v as string | number | boolean;
+  return out;
 }
 
 async function closeOffer(tx: RoutingTx, offerId: string, status: RoutingOffersTable['status']): Promise<OfferDto | null> {

@@ -185,6 +185,33 @@ describe('agent state', () => {
   });
 });
 
+describe('priority set by people', () => {
+  it('labelling waiting work "urgent" (a priority rule) or raising its priority moves it ahead of work that waited longer', async () => {
+    const { kit, agents } = await kitWithAgents(['Pia']);
+    const [pia] = agents as [typeof kit.admin];
+    await kit.patchQueue(kit.defaultQueue, { priorityWeightSeconds: 60, priorityRules: [{ id: 'urgent', when: { label: 'urgent' }, raiseBy: 5 }] });
+    const s = await online(kit, pia);
+    await kit.ok('PATCH', '/routing/me/state', pia.auth, { state: 'away' });
+    const first = await kit.visitor('Uno');
+    const second = await kit.visitor('Dos');
+    const third = await kit.visitor('Tres');
+    for (const c of [first, second, third]) await kit.until(async () => (await kit.history(c.id)).some((e) => e.type === 'queued'), 'queued');
+    await kit.ok('PATCH', `/conversations/${third.id}`, kit.key, { labels: ['urgent'] });
+    await kit.ok('PATCH', `/conversations/${second.id}`, kit.key, { priority: 2 });
+    await kit.ok('PATCH', '/routing/me/state', pia.auth, { state: 'available' });
+    const firstOffer = await s.next((f) => f.event?.type === 'routing.offer');
+    // 'urgent' is worth 5 × 60 s of waiting; priority 2 is worth 120 s: third, then second, then first.
+    const offered = [offerOf(firstOffer)];
+    for (const next of [second, first]) {
+      const previous = offered.at(-1)!;
+      await kit.ok('POST', `/routing/offers/${previous.id}/accept`, pia.auth);
+      await kit.ok('PATCH', `/conversations/${previous.conversationId}`, pia.auth, { status: 'resolved' });
+      offered.push(offerOf(await s.next(offerFrame(next.id, pia.id))));
+    }
+    expect(offered.map((o) => o.conversationId)).toEqual([third.id, second.id, first.id]);
+  });
+});
+
 describe('pick, transfer, force-assign', () => {
   it('an agent picks a waiting chat; transfers it to a queue and to an agent; a supervisor force-assigns', async () => {
     const { kit, agents } = await kitWithAgents(['Lu', 'Mo']);
