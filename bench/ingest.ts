@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- ingest [--rates 250,500,1000,2000,3000] [--seconds 5]
- * [--senders 3000] [--connections 512] [--kill]`
+ * [--senders 3000] [--tenants 4] [--connections 512] [--kill]`
  *
- * On PostgreSQL. Signed provider webhooks (Twilio, Sinch, Vonage, WhatsApp, Messenger, Instagram, in turn) sent
- * to one Parley node at rising open-loop rates, one in ten a duplicate of an earlier delivery (a
+ * On PostgreSQL. Signed provider webhooks (Twilio, Sinch, Vonage, WhatsApp, Messenger, Instagram, in turn,
+ * to the inboxes of `tenants` tenants in turn) sent to one Parley node at rising open-loop rates, one in ten a duplicate of an earlier delivery (a
  * provider retrying). Per rate: webhooks answered per second, p50/p99 response time, errors. At
  * the end: messages stored against distinct messages acknowledged (duplicates stored must be 0,
  * losses must be 0), conversations waiting in the routing queue against conversations opened.
@@ -41,6 +41,7 @@ export async function main(argv: string[]) {
       rates: { type: 'string', default: '250,500,1000,2000,3000' },
       seconds: { type: 'string', default: '5' },
       senders: { type: 'string', default: '3000' },
+      tenants: { type: 'string', default: '4' },
       // Providers post concurrently, each delivery on its own request: the cap only bounds the client's sockets.
       connections: { type: 'string', default: '512' },
       port: { type: 'string', default: '18092' },
@@ -53,6 +54,7 @@ export async function main(argv: string[]) {
     rates: values.rates.split(',').map(Number),
     seconds: Number(values.seconds),
     senders: Number(values.senders),
+    tenants: Number(values.tenants),
     connections: Number(values.connections),
     port: Number(values.port),
     kill: values.kill,
@@ -60,9 +62,11 @@ export async function main(argv: string[]) {
   console.log(`ingest bench: ${JSON.stringify(o)}`);
 
   const base = `http://127.0.0.1:${o.port}`;
-  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 55472, tenants: 1, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base } });
+  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 55472, tenants: o.tenants, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base } });
   try {
-    const providers = await connectInboxes(server);
+    // Provider by provider, tenant by tenant: consecutive deliveries go to different tenants' inboxes.
+    const perTenant = await Promise.all(server.apiKeys.map((_, t) => connectInboxes(server, t)));
+    const providers = perTenant[0]!.flatMap((_, p) => perTenant.map((tenant) => tenant[p]!));
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
     const sent: Delivery[] = [];
     const acknowledged = new Set<string>();
@@ -93,7 +97,8 @@ export async function main(argv: string[]) {
     const result = {
       bench: 'ingest',
       engine: o.engine,
-      providers: providers.length,
+      tenants: o.tenants,
+      providers: providers.length / o.tenants,
       steps,
       sustainedPerSec: sustained.length ? Math.max(...sustained) : 0,
       deliveriesSent: steps.reduce((a, s) => a + s.sent, 0),
@@ -181,11 +186,12 @@ function send(agent: http.Agent, base: string, d: Delivery): Promise<number> {
 }
 
 /** One inbox per provider shape in the bench tenant, each with the secrets its webhooks are signed with. */
-async function connectInboxes(server: BenchServer): Promise<Provider[]> {
+/** Tenant `t`'s six inboxes (numbers and accounts of their own), and a delivery maker for each. */
+async function connectInboxes(server: BenchServer, t: number): Promise<Provider[]> {
   const create = async (channelType: string, settings: Record<string, unknown>) => {
     const res = await fetch(`${server.base}/api/v1/inboxes`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.apiKeys[0]}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${server.apiKeys[t]}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: channelType, channelType, settings }),
     });
     const body = (await res.json()) as { publicId: string };
@@ -199,26 +205,28 @@ async function connectInboxes(server: BenchServer): Promise<Provider[]> {
   const json = { 'content-type': 'application/json' };
   const metaSigned = (secret: string, body: string) => ({ ...json, 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` });
 
-  const twilio = await create('sms', { sms: { number: '+15005550006', provider: 'twilio', twilio: { accountSid: `AC${'1'.repeat(32)}`, authToken: 'bench-twilio-token', baseUrl: DEAD_URL } } });
-  const sinch = await create('sms', { sms: { number: '+5215544440000', provider: 'sinch', sinch: { servicePlanId: 'benchplan', apiToken: 'bench-sinch', callbackSecret: 'bench-sinch-callback', baseUrl: DEAD_URL } } });
-  const vonage = await create('sms', { sms: { number: '+5511955550000', provider: 'vonage', vonage: { apiKey: 'benchkey', apiSecret: 'bench-vonage', signatureSecret: 'bench-vonage-signature', signatureMethod: 'sha256', baseUrl: DEAD_URL } } });
+  const numbers = { twilio: `+1500555000${t}`, sinch: `+521554444000${t}`, vonage: `+551195555000${t}` };
+  const accounts = { whatsapp: `55500011${t}`, page: `90080070${t}`, instagram: `1784140000000${t}` };
+  const twilio = await create('sms', { sms: { number: numbers.twilio, provider: 'twilio', twilio: { accountSid: `AC${'1'.repeat(32)}`, authToken: 'bench-twilio-token', baseUrl: DEAD_URL } } });
+  const sinch = await create('sms', { sms: { number: numbers.sinch, provider: 'sinch', sinch: { servicePlanId: 'benchplan', apiToken: 'bench-sinch', callbackSecret: 'bench-sinch-callback', baseUrl: DEAD_URL } } });
+  const vonage = await create('sms', { sms: { number: numbers.vonage, provider: 'vonage', vonage: { apiKey: 'benchkey', apiSecret: 'bench-vonage', signatureSecret: 'bench-vonage-signature', signatureMethod: 'sha256', baseUrl: DEAD_URL } } });
   const metaSettings = (accountId: string) => ({ meta: { accountId, appSecret: `bench-secret-${accountId}`, accessToken: 'bench-token', verifyToken: 'bench-verify', graphBaseUrl: DEAD_URL, apiVersion: 'v21.0' } });
-  const wa = await create('whatsapp', metaSettings('555000111'));
-  const fb = await create('messenger', metaSettings('900800700'));
-  const ig = await create('instagram', metaSettings('17841400000001'));
+  const wa = await create('whatsapp', metaSettings(accounts.whatsapp));
+  const fb = await create('messenger', metaSettings(accounts.page));
+  const ig = await create('instagram', metaSettings(accounts.instagram));
 
   return [
     (n, sender) => {
-      const fields = { MessageSid: `SM${String(n).padStart(32, '0')}`, AccountSid: `AC${'1'.repeat(32)}`, From: sender, To: '+15005550006', Body: text(n), NumMedia: '0' };
+      const fields = { MessageSid: `SM${String(n).padStart(32, '0')}`, AccountSid: `AC${'1'.repeat(32)}`, From: sender, To: numbers.twilio, Body: text(n), NumMedia: '0' };
       return { id: fields.MessageSid, method: 'POST', path: sms(twilio), body: new URLSearchParams(fields).toString(), headers: { ...form, 'x-twilio-signature': signLikeTwilio('bench-twilio-token', `${server.base}${sms(twilio)}`, fields) } };
     },
     (n, sender) => {
       const id = `01BENCH${String(n).padStart(19, '0')}`;
-      const body = JSON.stringify({ type: 'mo_text', id, from: sender.slice(1), to: '5215544440000', body: text(n), received_at: new Date().toISOString() });
+      const body = JSON.stringify({ type: 'mo_text', id, from: sender.slice(1), to: numbers.sinch.slice(1), body: text(n), received_at: new Date().toISOString() });
       return { id, method: 'POST', path: sms(sinch), body, headers: { ...json, authorization: 'Bearer bench-sinch-callback' } };
     },
     (n, sender) => {
-      const params = { msisdn: sender.slice(1), to: '5511955550000', messageId: `BENCH${String(n).padStart(11, '0')}`, text: text(n), type: 'unicode', 'message-timestamp': '2026-11-22 15:00:00', timestamp: String(Math.floor(Date.now() / 1000)), nonce: `n${n}` };
+      const params = { msisdn: sender.slice(1), to: numbers.vonage.slice(1), messageId: `BENCH${String(n).padStart(11, '0')}`, text: text(n), type: 'unicode', 'message-timestamp': '2026-11-22 15:00:00', timestamp: String(Math.floor(Date.now() / 1000)), nonce: `n${n}` };
       const signed = { ...params, sig: signLikeVonage(params, 'bench-vonage-signature', 'sha256') };
       return { id: params.messageId, method: 'GET', path: `${sms(vonage)}?${new URLSearchParams(signed)}`, body: '', headers: {} };
     },
@@ -226,14 +234,14 @@ async function connectInboxes(server: BenchServer): Promise<Provider[]> {
       const id = `wamid.BENCH${n}`;
       const body = JSON.stringify({
         object: 'whatsapp_business_account',
-        entry: [{ id: 'waba', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '555000111' }, contacts: [{ profile: { name: `Cliente ${sender.slice(-4)}` }, wa_id: sender.slice(1) }], messages: [{ from: sender.slice(1), id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text(n) } }] } }] }],
+        entry: [{ id: 'waba', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: accounts.whatsapp }, contacts: [{ profile: { name: `Cliente ${sender.slice(-4)}` }, wa_id: sender.slice(1) }], messages: [{ from: sender.slice(1), id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text(n) } }] } }] }],
       });
-      return { id, method: 'POST', path: meta(wa), body, headers: metaSigned('bench-secret-555000111', body) };
+      return { id, method: 'POST', path: meta(wa), body, headers: metaSigned(`bench-secret-${accounts.whatsapp}`, body) };
     },
     ...(['page', 'instagram'] as const).map(
       (object): Provider =>
         (n, sender) => {
-          const account = object === 'page' ? '900800700' : '17841400000001';
+          const account = accounts[object];
           const id = `m_BENCH${object}${n}`;
           const body = JSON.stringify({ object, entry: [{ id: account, time: Date.now(), messaging: [{ sender: { id: `ps${sender.slice(1)}` }, recipient: { id: account }, timestamp: Date.now(), message: { mid: id, text: text(n) } }] }] });
           return { id, method: 'POST', path: meta(object === 'page' ? fb : ig), body, headers: metaSigned(`bench-secret-${account}`, body) };
@@ -242,7 +250,7 @@ async function connectInboxes(server: BenchServer): Promise<Provider[]> {
   ];
 }
 
-/** Inbound customer messages stored in the bench tenant (by provider id), and how its conversations stand in routing. */
+/** Inbound customer messages stored in the bench tenants (by provider id), and how their conversations stand in routing. */
 async function countStored(server: BenchServer) {
   const { db, close } = await openDatabase({ databaseUrl: server.databaseUrl });
   try {

@@ -76,7 +76,8 @@ type Op =
   | { k: 'arrive'; q: number; ch: number; prio: number; req?: { skill: string; minLevel: number }; pref?: { skill: string; minLevel: number }; last?: number; vip: boolean }
   | { k: 'tick'; dt: number }
   | { k: 'state'; a: number; p: number }
-  | { k: 'conn'; a: number; up: boolean }
+  | { k: 'conn'; a: number; up: boolean; node: number }
+  | { k: 'nodeLost'; node: number }
   | { k: 'accept' | 'decline'; n: number; wrongAgent: boolean }
   | { k: 'complete'; n: number }
   | { k: 'transfer'; n: number; toQueue: boolean; target: number }
@@ -90,7 +91,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ k: fc.constant('arrive' as const), q: fc.nat(3), ch: fc.nat(3), prio: fc.integer({ min: 0, max: 3 }), req: reqArb, pref: reqArb, last: fc.option(fc.nat(5), { nil: undefined }), vip: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('tick' as const), dt: fc.integer({ min: 1, max: 45_000 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('state' as const), a: fc.nat(5), p: fc.nat(4) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('conn' as const), a: fc.nat(5), up: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('conn' as const), a: fc.nat(5), up: fc.boolean(), node: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('nodeLost' as const), node: fc.nat(2) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('accept' as const), n: fc.nat(20), wrongAgent: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('decline' as const), n: fc.nat(20), wrongAgent: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('complete' as const), n: fc.nat(30) }) },
@@ -149,7 +151,9 @@ function toEvents(op: Op, engine: RoutingEngine, w: World): RoutingEvent[] {
     case 'state':
       return [{ type: 'agentStateChange', now, agentId: pickAgent(op.a), presence: PRESENCES[op.p]! }];
     case 'conn':
-      return [{ type: op.up ? 'agentConnected' : 'agentDisconnected', now, agentId: pickAgent(op.a) }];
+      return [{ type: op.up ? 'agentConnected' : 'agentDisconnected', now, agentId: pickAgent(op.a), nodeId: `n${op.node}` }];
+    case 'nodeLost':
+      return [{ type: 'nodeLost', now, nodeId: `n${op.node}` }];
     case 'accept':
     case 'decline': {
       const o = offered[op.n % Math.max(1, offered.length)];

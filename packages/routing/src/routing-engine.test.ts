@@ -280,6 +280,24 @@ describe('agent presence and connections', () => {
     ]);
   });
 
+  it('a server node that dies takes only its own connections: the agent stays while another node holds one, then gets the grace period', () => {
+    const { apply, tick, engine } = setup([queue('q1', { members: ['a1'] })], [agent('a1', { connections: 0 })]);
+    apply({ type: 'agentConnected', now: T, agentId: 'a1', nodeId: 'n1' });
+    apply({ type: 'agentConnected', now: T, agentId: 'a1', nodeId: 'n1' });
+    apply({ type: 'agentConnected', now: T, agentId: 'a1', nodeId: 'n2' });
+    // A disconnect reported by a node that holds none of the agent's connections changes nothing.
+    apply({ type: 'agentDisconnected', now: T + 1, agentId: 'a1', nodeId: 'n3' });
+    expect(engine.getAgent('a1')?.connections).toBe(3);
+    apply({ type: 'nodeLost', now: T + 2, nodeId: 'n1' });
+    expect(engine.getAgent('a1')).toMatchObject({ connections: 1, graceUntil: null, presence: 'available' });
+    // The snapshot keeps who holds what.
+    const restored = RoutingEngine.restore(engine.snapshot());
+    restored.apply({ type: 'nodeLost', now: T + 3, nodeId: 'n2' });
+    expect(restored.getAgent('a1')).toMatchObject({ connections: 0, graceUntil: T + 30_003 });
+    apply({ type: 'nodeLost', now: T + 3, nodeId: 'n2' });
+    expect(tick(T + 30_003)[0]).toMatchObject({ type: 'agentStateChanged', agentId: 'a1', to: 'offline', reason: 'disconnect-grace-expired' });
+  });
+
   it('reconnecting within the grace period keeps the agent', () => {
     const { apply, tick, engine } = setup([queue('q1', { members: ['a1'] })], [agent('a1')]);
     apply({ type: 'agentDisconnected', now: T, agentId: 'a1' });

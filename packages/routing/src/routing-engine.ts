@@ -136,6 +136,8 @@ interface AgentRec {
   notReadyReason: string | null;
   wrapUpUntil: number | null;
   connections: number;
+  /** The connections by the server node that holds them ('' when none was named), so a node that dies takes its own with it. */
+  connectionsByNode: Map<string, number>;
   graceUntil: number | null;
   lastIdleSince: number;
   load: ChannelLoad;
@@ -188,6 +190,8 @@ export interface AgentSnapshot extends AgentConfig {
   notReadyReason: string | null;
   wrapUpUntil: number | null;
   connections: number;
+  /** Absent in snapshots written before connections were counted per node: all count as node ''. */
+  connectionsByNode?: Record<string, number>;
   graceUntil: number | null;
   lastIdleSince: number;
 }
@@ -328,10 +332,13 @@ export class RoutingEngine {
         this.onAgentStateChange(event.agentId, event.presence, event.notReadyReason);
         break;
       case 'agentConnected':
-        this.onAgentConnected(event.agentId);
+        this.onAgentConnected(event.agentId, event.nodeId ?? '');
         break;
       case 'agentDisconnected':
-        this.onAgentDisconnected(event.agentId);
+        this.onAgentDisconnected(event.agentId, event.nodeId ?? '');
+        break;
+      case 'nodeLost':
+        this.onNodeLost(event.nodeId);
         break;
       case 'accept':
         this.onAccept(event.offerId, event.agentId);
@@ -443,6 +450,7 @@ export class RoutingEngine {
         notReadyReason: a.notReadyReason,
         wrapUpUntil: a.wrapUpUntil,
         connections: a.connections,
+        connectionsByNode: Object.fromEntries(a.connectionsByNode),
         graceUntil: a.graceUntil,
         lastIdleSince: a.lastIdleSince,
       })),
@@ -499,6 +507,7 @@ export class RoutingEngine {
     for (const a of snapshot.agents) {
       const rec = engine.insertAgent({ ...a, notReadyReason: a.notReadyReason ?? undefined }, a.lastIdleSince);
       rec.wrapUpUntil = a.wrapUpUntil;
+      if (a.connectionsByNode) rec.connectionsByNode = new Map(Object.entries(a.connectionsByNode).filter(([, n]) => n > 0));
       rec.graceUntil = a.graceUntil;
       rec.lastIdleSince = a.lastIdleSince;
       if (rec.wrapUpUntil !== null) engine.schedule(rec.wrapUpUntil, 'wrapup', rec.id, '', 0);
@@ -612,18 +621,36 @@ export class RoutingEngine {
     this.setPresence(a, presence, 'requested', reason ?? null);
   }
 
-  private onAgentConnected(agentId: string): void {
+  private onAgentConnected(agentId: string, nodeId: string): void {
     const a = this.agentOrThrow(agentId);
     a.connections++;
+    a.connectionsByNode.set(nodeId, (a.connectionsByNode.get(nodeId) ?? 0) + 1);
     a.graceUntil = null;
     this.refreshReady(a);
     this.matchAgent(a);
   }
 
-  private onAgentDisconnected(agentId: string): void {
+  private onAgentDisconnected(agentId: string, nodeId: string): void {
     const a = this.agentOrThrow(agentId);
-    if (a.connections === 0) return;
-    a.connections--;
+    const held = a.connectionsByNode.get(nodeId) ?? 0;
+    if (held === 0) return;
+    this.dropConnections(a, nodeId, 1);
+  }
+
+  /** A server node stopped (crashed, killed, cut off): the connections it held are gone. */
+  private onNodeLost(nodeId: string): void {
+    if (typeof nodeId !== 'string') throw new RoutingError(RoutingErrorCodes.INVALID_EVENT, 'nodeLost needs a nodeId', {});
+    for (const a of this.agents.values()) {
+      const held = a.connectionsByNode.get(nodeId) ?? 0;
+      if (held > 0) this.dropConnections(a, nodeId, held);
+    }
+  }
+
+  private dropConnections(a: AgentRec, nodeId: string, n: number): void {
+    const left = (a.connectionsByNode.get(nodeId) ?? 0) - n;
+    if (left > 0) a.connectionsByNode.set(nodeId, left);
+    else a.connectionsByNode.delete(nodeId);
+    a.connections -= n;
     if (a.connections === 0 && a.presence !== 'offline') {
       // Keep the agent's state for a grace period (a page reload, a flaky network); no new
       // offers meanwhile. If nobody reconnects, the tick turns the agent offline.
@@ -1287,6 +1314,7 @@ export class RoutingEngine {
       notReadyReason: input.notReadyReason ?? null,
       wrapUpUntil: null,
       connections,
+      connectionsByNode: new Map(connections > 0 ? [['', connections]] : []),
       graceUntil: null,
       lastIdleSince: now,
       load: emptyLoad(),

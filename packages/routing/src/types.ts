@@ -126,8 +126,11 @@ export type RoutingEvent =
   | { type: 'arrive'; now: number; item: WorkItemInput }
   | { type: 'tick'; now: number }
   | { type: 'agentStateChange'; now: number; agentId: string; presence: Exclude<AgentPresence, 'wrap-up'>; notReadyReason?: string }
-  | { type: 'agentConnected'; now: number; agentId: string }
-  | { type: 'agentDisconnected'; now: number; agentId: string }
+  /** `nodeId`: the server node holding the connection (see nodeLost); '' when not given. */
+  | { type: 'agentConnected'; now: number; agentId: string; nodeId?: string }
+  | { type: 'agentDisconnected'; now: number; agentId: string; nodeId?: string }
+  /** A server node is gone: every connection it held is closed (agents left with none enter their grace period). */
+  | { type: 'nodeLost'; now: number; nodeId: string }
   | { type: 'accept'; now: number; offerId: string; agentId: string }
   | { type: 'decline'; now: number; offerId: string; agentId: string }
   | { type: 'complete'; now: number; itemId: string; wrapUpSeconds?: number }

@@ -426,6 +426,21 @@ CREATE TABLE early_delivery_reports (
 )
 `,
   },
+  {
+    version: 11,
+    name: 'routing-nodes',
+    sql: `
+CREATE TABLE routing_nodes (
+  node_id text PRIMARY KEY,
+  alive_until timestamptz NOT NULL
+);
+CREATE TABLE routing_node_tenants (
+  node_id text NOT NULL,
+  tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  PRIMARY KEY (node_id, tenant_id)
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -357,7 +357,21 @@ export interface RoutingJournalTable {
   events: Json<unknown[]>;
 }
 
+/** A running server node's lease: it renews `alive_until`; past it, the node's agent connections are dropped. */
+export interface RoutingNodesTable {
+  node_id: string;
+  alive_until: Timestamp;
+}
+
+/** Tenants in whose routing engine a node holds agent connections (to drop when the node is gone). */
+export interface RoutingNodeTenantsTable {
+  node_id: string;
+  tenant_id: string;
+}
+
 export interface Database {
+  routing_nodes: RoutingNodesTable;
+  routing_node_tenants: RoutingNodeTenantsTable;
   routing_queues: RoutingQueuesTable;
   routing_queue_members: RoutingQueueMembersTable;
   agent_routing_profiles: AgentRoutingProfilesTable;

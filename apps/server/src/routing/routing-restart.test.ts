@@ -53,6 +53,37 @@ describe('restart', () => {
   });
 });
 
+describe('a node that dies', () => {
+  it('takes its agent connections with it: once its lease runs out, an agent it held goes through the grace period to offline, and the work offered to them returns to the queue', async () => {
+    const database = await openTestDatabase();
+    cleanup.push(() => database.close());
+    const routing = { pollMs: 200, nodeLeaseSeconds: 1, disconnectGraceSeconds: 1 };
+    const survivor = await startTestParley({ config: { workers: false }, database, routing });
+    cleanup.push(() => survivor.stop());
+    const doomed = await startTestParley({ config: { workers: false }, database, routing });
+    const kit = await RoutingKit.create(survivor);
+    await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });
+    const agent = await kit.invite('Uma');
+    await kit.patchQueue(kit.defaultQueue, { offerTimeoutSeconds: 600 });
+    // Uma's app is connected to the doomed node only.
+    kit.t = doomed;
+    const socket = await kit.online(agent);
+    const c = await kit.visitor('Vic');
+    expect(offerOf(await socket.next(offerFrame(c.id, agent.id))).agentId).toBe(agent.id);
+    // The node dies without a word: no disconnect reaches routing, its lease is simply not renewed.
+    const doomedRouting = doomed.parley.deps.routing;
+    clearInterval(doomedRouting['lease']!.timer);
+    await database.db.updateTable('routing_nodes').set({ alive_until: new Date(Date.now() + 500) }).where('node_id', '=', doomedRouting.nodeId).execute();
+    kit.t = survivor;
+    expect((await kit.ok('GET', `/routing/agents/${agent.id}`, kit.key)).connected).toBe(true);
+    await kit.until(async () => (await kit.ok('GET', `/routing/agents/${agent.id}`, kit.key)).state === 'offline', 'agent offline', 15_000);
+    await kit.until(async () => (await kit.ok('GET', `/conversations/${c.id}/routing`, kit.key)).state === 'waiting', 'offer back in the queue', 5_000);
+    expect((await kit.history(c.id)).map((e) => e.type)).toEqual(expect.arrayContaining(['offered', 'offer_revoked', 'requeued']));
+    socket.close();
+    await doomed.stop().catch(() => undefined);
+  });
+});
+
 describe('stored state', () => {
   it('the snapshot plus the journal of routing events rebuilds exactly the engine that made the decisions', async () => {
     const t = await startTestParley({ config: { workers: false } });

@@ -37,6 +37,8 @@ export interface RoutingOptions {
   /** How often a node looks for tenants with due routing timers set by any node. */
   pollMs?: number;
   disconnectGraceSeconds?: number;
+  /** How long this node's lease lasts without renewal (renewed every third of it); past it, other nodes drop the agent connections it held. Default 30. */
+  nodeLeaseSeconds?: number;
 }
 
 /** Journal rows (routing transactions) after which the next transaction writes a snapshot instead: bounds the replay on load. */
@@ -225,6 +227,9 @@ export class RoutingService {
   private readonly ticking = new Set<string>();
   private poller: NodeJS.Timeout | null = null;
   private closed = false;
+  /** This process among the nodes sharing the database: agent connections are counted per node, so a node that dies takes its own. */
+  readonly nodeId = randomUUID();
+  private lease: { ready: Promise<void>; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     private readonly deps: RoutingServiceDeps,
@@ -243,6 +248,11 @@ export class RoutingService {
     if (this.poller) clearInterval(this.poller);
     for (const t of this.tenants.values()) if (t.timer) clearTimeout(t.timer);
     await Promise.allSettled([...this.inflight]);
+    if (this.lease) {
+      clearInterval(this.lease.timer);
+      // Going away for good: the other nodes drop this node's connections at their next poll.
+      await this.deps.db.deleteFrom('routing_nodes').where('node_id', '=', this.nodeId).execute().catch(() => undefined);
+    }
   }
 
   /** Runs `work` with the tenant's engine in its own transaction (group-committed with others). */
@@ -268,14 +278,17 @@ export class RoutingService {
     if (!held) this.heldBy.set(trx, (held = new Map()));
     let te = held.get(tenantId);
     let fresh = false;
+    let firstHere = false;
     if (!te) {
-      ({ te, fresh } = await this.take(trx, tenantId));
+      ({ te, fresh, firstHere } = await this.take(trx, tenantId));
       const taken = te;
       held.set(tenantId, taken);
       outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, tenantId, taken));
     }
     const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor, te.pending);
     if (fresh) await this.routeOpenConversations(tx);
+    // Connections counted before they were counted per node (node '') belong to no live node.
+    else if (firstHere) await tx.apply({ type: 'nodeLost', nodeId: '' });
     const result = await work(tx);
     te.engine = tx.engine;
     await tx.finish();
@@ -283,8 +296,9 @@ export class RoutingService {
   }
 
   /** Locks the tenant's routing for this transaction and returns its engine as stored. */
-  private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean }> {
+  private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean; firstHere: boolean }> {
     await lockTenantRouting(trx, tenantId);
+    const firstHere = !this.tenants.has(tenantId);
     const row = await trx.selectFrom('routing_state').select(['version', 'token', 'snapshot_version']).where('tenant_id', '=', tenantId).executeTakeFirst();
     let te = this.tenants.get(tenantId);
     let fresh = false;
@@ -298,7 +312,7 @@ export class RoutingService {
     te.version = Number(row?.version ?? 0);
     te.journaled = te.version - Number(row?.snapshot_version ?? 0);
     te.pending = { events: [], snapshot: fresh, from: row?.token ?? null };
-    return { te, fresh };
+    return { te, fresh, firstHere };
   }
 
   /**
@@ -414,11 +428,14 @@ export class RoutingService {
     });
   }
 
-  agentConnected(tenantId: string, userId: string): Promise<void> {
+  async agentConnected(tenantId: string, userId: string): Promise<void> {
+    await this.holdLease();
     return this.run(tenantId, async (tx) => {
+      // Whoever sees this node's lease run out knows to drop its connections in this tenant.
+      await tx.trx.insertInto('routing_node_tenants').values({ node_id: this.nodeId, tenant_id: tenantId }).onConflict((oc) => oc.doNothing()).execute();
       await tx.ensureAgent(userId);
       const agent = tx.engine.getAgent(userId)!;
-      await tx.apply({ type: 'agentConnected', agentId: userId });
+      await tx.apply({ type: 'agentConnected', agentId: userId, nodeId: this.nodeId });
       // Opening the agent app is how an offline agent comes back to work.
       if (agent.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
     });
@@ -426,7 +443,7 @@ export class RoutingService {
 
   agentDisconnected(tenantId: string, userId: string): Promise<void> {
     return this.run(tenantId, async (tx) => {
-      if (tx.engine.getAgent(userId)) await tx.apply({ type: 'agentDisconnected', agentId: userId });
+      if (tx.engine.getAgent(userId)) await tx.apply({ type: 'agentDisconnected', agentId: userId, nodeId: this.nodeId });
     });
   }
 
@@ -539,8 +556,53 @@ export class RoutingService {
     try {
       const due = await this.deps.db.selectFrom('routing_state').select('tenant_id').where('next_wake_at', '<=', new Date()).limit(200).execute();
       for (const { tenant_id } of due) this.tick(tenant_id);
+      await this.dropLostNodes();
     } catch (err) {
       if (!this.closed) this.deps.log.error({ err }, 'routing: poll failed');
+    }
+  }
+
+  /** This node's lease, taken before it records its first agent connection and renewed while it runs. */
+  private holdLease(): Promise<void> {
+    if (!this.lease) {
+      const seconds = this.options.nodeLeaseSeconds ?? 30;
+      const renew = () =>
+        this.deps.db
+          .insertInto('routing_nodes')
+          .values({ node_id: this.nodeId, alive_until: new Date(Date.now() + seconds * 1000) })
+          .onConflict((oc) => oc.column('node_id').doUpdateSet({ alive_until: new Date(Date.now() + seconds * 1000) }))
+          .execute()
+          .then(() => undefined);
+      const timer = setInterval(() => renew().catch((err: unknown) => this.deps.log.error({ err }, 'routing: lease renewal failed')), (seconds * 1000) / 3);
+      timer.unref();
+      this.lease = { ready: renew(), timer };
+    }
+    return this.lease.ready;
+  }
+
+  /**
+   * Nodes whose lease ran out (crashed, killed, cut off) still count agent connections in the
+   * engines of the tenants they served: drop them, once per node and tenant, whichever node
+   * sees it first. Agents left with no connection get their grace period, then go offline.
+   */
+  private async dropLostNodes(): Promise<void> {
+    const lost = await this.deps.db
+      .selectFrom('routing_node_tenants as t')
+      .leftJoin('routing_nodes as n', 'n.node_id', 't.node_id')
+      .select(['t.node_id', 't.tenant_id'])
+      .where('t.node_id', '!=', this.nodeId)
+      .where((eb) => eb.or([eb('n.node_id', 'is', null), eb('n.alive_until', '<', new Date())]))
+      .limit(100)
+      .execute();
+    for (const { node_id, tenant_id } of lost) {
+      const dropped = this.run(tenant_id, async (tx) => {
+        const held = await tx.trx.deleteFrom('routing_node_tenants').where('node_id', '=', node_id).where('tenant_id', '=', tenant_id).returning('node_id').executeTakeFirst();
+        if (held) await tx.apply({ type: 'nodeLost', nodeId: node_id });
+      });
+      this.background('dropping a lost node', dropped);
+    }
+    if (lost.length === 0) {
+      await this.deps.db.deleteFrom('routing_nodes').where('alive_until', '<', new Date(Date.now() - 3_600_000)).execute();
     }
   }
 }
