@@ -213,7 +213,7 @@ export async function storeInboundTexts(trx: Transaction<Database>, outbox: Outb
       snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
     FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS v(id text, last_id text, at timestamptz, inbound int, reopen boolean)
     WHERE c.tenant_id = ${tenantId} AND c.id = v.id
-    RETURNING c.*, (SELECT jsonb_typeof(q.config->'sla') = 'object' FROM routing_queues q WHERE q.id = c.queue_id) AS queue_has_sla`.execute(trx);
+    RETURNING c.*, (SELECT coalesce(jsonb_typeof(q.config->'sla') = 'object', false) FROM routing_queues q WHERE q.id = c.queue_id) AS queue_has_sla`.execute(trx);
 
   for (const change of changes.filter((c) => c.reopen)) {
     const before = locked.get(change.id)!.conversation;

@@ -341,6 +341,20 @@ describe('SLA clocks', () => {
     expect(types).toEqual(expect.arrayContaining(['sla_warning', 'sla_breached', 'escalated']));
     await kit.until(async () => (await kit.ok('GET', `/conversations/${c.id}`, kit.key)).priority === 3, 'priority raised');
   });
+
+  it('a customer writing after the agent answered starts the next-response clock (the batched message path tells routing)', async () => {
+    const { kit, agents } = await kitWithAgents(['Noe']);
+    const [noe] = agents as [typeof kit.admin];
+    await kit.patchQueue(kit.defaultQueue, { sla: { id: 'next', targets: [{ nextResponseSeconds: 2 }], warnBeforeSeconds: 1 } });
+    const s = await online(kit, noe);
+    const c = await kit.visitor('Oli');
+    const offer = offerOf(await s.next(offerFrame(c.id, noe.id)));
+    await kit.ok('POST', `/routing/offers/${offer.id}/accept`, noe.auth);
+    await kit.ok('POST', `/conversations/${c.id}/messages`, noe.auth, { content: 'Hi Oli, how can I help?' }, 201);
+    await kit.ok('POST', '/widget/conversation/messages', { bearer: c.token }, { content: 'My order is late', clientMessageId: 'oli-2' }, 201);
+    await s.next((f) => f.event?.type === 'routing.sla' && (f.event.data as { conversationId: string; clock: string }).conversationId === c.id && (f.event.data as { clock: string }).clock === 'next-response', 5_000);
+    expect((await kit.history(c.id)).map((e) => e.type)).toContain('sla_warning');
+  });
 });
 
 describe('wallboard', () => {
