@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addBusinessSeconds, businessSecondsBetween, isOpen, nextOpenTime, openStateAt, validateBusinessHours, type BusinessHours } from './business-hours.ts';
+import { addBusinessSeconds, businessSecondsBetween, isOpen, nextOpenTime, openStateAt, startOfLocalDay, validateBusinessHours, type BusinessHours } from './business-hours.ts';
 import { isRoutingError, RoutingErrorCodes } from './errors.ts';
 
 const HOUR = 3_600_000;
@@ -102,5 +102,16 @@ describe('business hours', () => {
   it('accepts touching intervals and returns the input', () => {
     const h = { timeZone: 'UTC', weekly: { mon: [{ start: '09:00', end: '12:00' }, { start: '12:00', end: '24:00' }] } };
     expect(validateBusinessHours(h)).toBe(h);
+  });
+});
+
+describe('startOfLocalDay', () => {
+  it('is local midnight in the zone, also across daylight saving changes', () => {
+    // 21:00 on Nov 21 in Mexico City (UTC-6) is 03:00 UTC on Nov 22; its day began at 06:00 UTC on Nov 21.
+    expect(startOfLocalDay('America/Mexico_City', Date.UTC(2026, 10, 22, 3, 0))).toBe(Date.UTC(2026, 10, 21, 6, 0));
+    expect(startOfLocalDay('UTC', Date.UTC(2026, 10, 22, 3, 0))).toBe(Date.UTC(2026, 10, 22, 0, 0));
+    // São Paulo has no daylight saving since 2019 (UTC-3); New York springs forward at 02:00 on 2026-03-08.
+    expect(startOfLocalDay('America/Sao_Paulo', Date.UTC(2026, 0, 10, 2, 0))).toBe(Date.UTC(2026, 0, 9, 3, 0));
+    expect(startOfLocalDay('America/New_York', Date.UTC(2026, 2, 8, 20, 0))).toBe(Date.UTC(2026, 2, 8, 5, 0));
   });
 });

@@ -282,6 +282,12 @@ function localDayStart(zone: ZoneClock, t: number): number {
   return local - (((local % DAY) + DAY) % DAY);
 }
 
+/** The instant the day containing `t` began in `timeZone` (local midnight, or the first instant after it when clocks jumped over it). */
+export function startOfLocalDay(timeZone: string, t: number): number {
+  const zone = zoneClock(timeZone);
+  return wallToInstant(zone, localDayStart(zone, t));
+}
+
 function dayKey(localDay: number): string {
   return new Date(localDay).toISOString().slice(0, 10);
 }

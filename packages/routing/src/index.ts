@@ -9,6 +9,7 @@ export {
   openStateAt,
   addBusinessSeconds,
   businessSecondsBetween,
+  startOfLocalDay,
   WEEKDAYS,
   type BusinessHours,
   type Holiday,

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { isValidTimeZone } from '@parley/routing';
 import type { Deps } from '../deps.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
@@ -28,6 +29,8 @@ const TenantSettingsDto = Type.Object({
   /** The tenant's own limit; null: the default applies. */
   maxSendsPerSecond: Nullable(Type.Number()),
   defaultMaxSendsPerSecond: Type.Number(),
+  /** IANA time zone where the tenant's day starts (wallboard "today"); null: UTC. */
+  timeZone: Nullable(Type.String()),
 });
 
 const ConsentDto = Type.Object({ inboxId: Type.String(), handle: Type.String(), status: ConsentStatusSchema, keyword: Nullable(Type.String()), changedAt: Type.String() });
@@ -51,7 +54,12 @@ export function complianceRoutes(app: App, deps: Deps) {
 
   const tenantSettingsDto = async (tenantId: string) => {
     const { settings } = await getTenantSettings(db, tenantId);
-    return { unavailableCountries: settings.unavailableCountries ?? [], maxSendsPerSecond: settings.maxSendsPerSecond ?? null, defaultMaxSendsPerSecond: DEFAULT_TENANT_SENDS_PER_SECOND };
+    return {
+      unavailableCountries: settings.unavailableCountries ?? [],
+      maxSendsPerSecond: settings.maxSendsPerSecond ?? null,
+      defaultMaxSendsPerSecond: DEFAULT_TENANT_SENDS_PER_SECOND,
+      timeZone: settings.timeZone ?? null,
+    };
   };
 
   app.get('/tenant/settings', { schema: { tags: ['compliance'], response: responses({ 200: TenantSettingsDto }) } }, async (request) => {
@@ -69,6 +77,7 @@ export function complianceRoutes(app: App, deps: Deps) {
           {
             unavailableCountries: Type.Optional(Type.Array(CountryCode, { maxItems: 250 })),
             maxSendsPerSecond: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }))),
+            timeZone: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
           },
           { additionalProperties: false },
         ),
@@ -78,13 +87,15 @@ export function complianceRoutes(app: App, deps: Deps) {
     async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
-      const { unavailableCountries, maxSendsPerSecond } = request.body;
+      const { unavailableCountries, maxSendsPerSecond, timeZone } = request.body;
+      if (timeZone && !isValidTimeZone(timeZone)) throw new ParleyError('PARLEY_ERR_VALIDATION', `not an IANA time zone: ${timeZone}`);
       const codes = unavailableCountries?.map((c) => c.toUpperCase());
       const unknown = codes?.filter((c) => !isKnownCountry(c)) ?? [];
       if (unknown.length > 0) throw new ParleyError('PARLEY_ERR_VALIDATION', `not ISO 3166-1 alpha-2 country codes: ${unknown.join(', ')}`);
       await updateTenantSettings(db, principal.tenantId, {
         ...(codes ? { unavailableCountries: [...new Set(codes)].sort() } : {}),
         ...(maxSendsPerSecond !== undefined ? { maxSendsPerSecond } : {}),
+        ...(timeZone !== undefined ? { timeZone } : {}),
       });
       return tenantSettingsDto(principal.tenantId);
     },

@@ -23,7 +23,7 @@ export async function getTenantSettings(db: Db, tenantId: string): Promise<{ nam
 }
 
 /** Merges a change into the stored settings in one statement (no lost update between two admins). */
-export async function updateTenantSettings(db: Db, tenantId: string, change: { unavailableCountries?: string[]; maxSendsPerSecond?: number | null }): Promise<TenantSettings> {
+export async function updateTenantSettings(db: Db, tenantId: string, change: { unavailableCountries?: string[]; maxSendsPerSecond?: number | null; timeZone?: string | null }): Promise<TenantSettings> {
   const row = await db
     .updateTable('tenants')
     // A null in the change removes the setting (back to the default).

@@ -24,6 +24,8 @@ export interface TenantSettings {
   unavailableCountries?: string[];
   /** Outbound messages per second across the tenant's numbers (SMS, WhatsApp). */
   maxSendsPerSecond?: number;
+  /** IANA time zone where the tenant's day starts (wallboard "today" of queues without business hours). Default UTC. */
+  timeZone?: string;
 }
 
 export interface TenantsTable {

@@ -1,6 +1,5 @@
-import { forgetInbox } from '../inboxes/inboxes.repository.ts';
 import { Type } from 'typebox';
-import { RoutingEngine, RoutingError, RoutingErrorCodes, type AgentView, type Channel } from '@parley/routing';
+import { RoutingEngine, RoutingError, RoutingErrorCodes, startOfLocalDay, type AgentView, type BusinessHours, type Channel } from '@parley/routing';
 import type { Deps } from '../deps.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole, type Principal } from '../auth/principal.ts';
@@ -8,6 +7,8 @@ import { ParleyError, notFound } from '../errors.ts';
 import { ConversationDto } from '../conversations/conversation-dto.ts';
 import { getConversationRowOrThrow, loadConversationDto } from '../conversations/conversations.repository.ts';
 import type { Db } from '../db/database.ts';
+import { forgetInbox } from '../inboxes/inboxes.repository.ts';
+import { getTenantSettings } from '../compliance/tenant-settings.ts';
 import { insertQueue, listQueueRecords, replaceMembers, toQueueConfig, upsertProfile, type QueueRecord } from './routing.repository.ts';
 import type { Actor, RoutingTx } from './routing.service.ts';
 import {
@@ -427,21 +428,25 @@ export function routingRoutes(app: App, deps: Deps) {
   });
 }
 
-/** Live numbers per queue and agent (CC-8); "today" counts from 00:00 UTC. */
+/**
+ * Live numbers per queue and agent (CC-8). A queue's "today" starts at midnight where it works:
+ * in its business hours' time zone, else the tenant's (`timeZone` setting), else UTC.
+ */
 export async function wallboard(db: Db, engine: RoutingEngine, tenantId: string): Promise<Wallboard> {
   const now = Date.now();
-  const startOfDay = new Date(now);
-  startOfDay.setUTCHours(0, 0, 0, 0);
-  const [queues, users, states, events] = await Promise.all([
-    listQueueRecords(db, tenantId),
+  const [queues, { settings }] = await Promise.all([listQueueRecords(db, tenantId), getTenantSettings(db, tenantId)]);
+  const dayStartOf = new Map(queues.map((q) => [q.id, startOfLocalDay((q.settings.businessHours as BusinessHours | undefined)?.timeZone ?? settings.timeZone ?? 'UTC', now)]));
+  // A day is at most 26 h long (daylight saving): one read covers every queue's today.
+  const earliest = new Date(Math.min(now - 26 * 3_600_000, ...dayStartOf.values()));
+  const [users, states, events] = await Promise.all([
     db.selectFrom('users').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').execute(),
     db.selectFrom('agent_states').select(['user_id', 'since']).where('tenant_id', '=', tenantId).execute(),
     db
       .selectFrom('conversation_events')
-      .select(['type', 'data'])
+      .select(['type', 'data', 'created_at'])
       .where('tenant_id', '=', tenantId)
       .where('type', 'in', ['offered', 'assigned', 'abandoned'])
-      .where('created_at', '>=', startOfDay)
+      .where('created_at', '>=', earliest)
       .execute(),
   ]);
   const items = engine.listItems();
@@ -453,8 +458,9 @@ export async function wallboard(db: Db, engine: RoutingEngine, tenantId: string)
       const mine = items.filter((i) => i.queueId === q.id);
       const waiting = mine.filter((i) => i.state === 'waiting');
       const today = { offered: 0, answered: 0, abandoned: 0, answeredWithinTarget: 0 };
+      const dayStart = dayStartOf.get(q.id)!;
       for (const e of events) {
-        if (e.data.queueId !== q.id) continue;
+        if (e.data.queueId !== q.id || e.created_at.getTime() < dayStart) continue;
         if (e.type === 'offered') today.offered++;
         else if (e.type === 'abandoned') today.abandoned++;
         else if (e.type === 'assigned') {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestParley, type TestParley } from '../../test/test-parley.ts';
 import { RoutingKit, offerFrame, offerOf } from '../../test/routing-kit.ts';
+import { startOfLocalDay } from '@parley/routing';
 import type { TestSocket } from '../../test/sockets.ts';
 
 // Web chat through the routing engine (issue 3): offers, accept/decline/timeout, capacity under
@@ -388,5 +389,29 @@ describe('wallboard', () => {
     const later = (await kit.ok('GET', '/routing/wallboard', kit.key)).queues[0];
     expect(later.longestWaitSeconds).toBeGreaterThanOrEqual(0);
     expect((await kit.ok('GET', `/conversations/${c.id}/routing`, kit.key)).state).toBe('waiting');
+  });
+
+  it('"today" starts at midnight in the tenant\'s time zone (or the queue\'s business hours zone), not in UTC', async () => {
+    const { kit } = await kitWithAgents([]);
+    const c = await kit.visitor('Yuki');
+    const now = Date.now();
+    const tokyoDay = startOfLocalDay('Asia/Tokyo', now);
+    // Two offers of another conversation: one a minute before Tokyo's midnight, one after it.
+    const at = [tokyoDay - 60_000, tokyoDay + Math.floor((now - tokyoDay) / 2)];
+    await t.db
+      .insertInto('conversation_events')
+      .values(at.map((ms) => ({ tenant_id: kit.tenant.tenantId, conversation_id: c.id, type: 'offered', actor_type: 'system' as const, actor_id: null, data: JSON.stringify({ queueId: kit.defaultQueue }), created_at: new Date(ms) })))
+      .execute();
+    const offeredToday = async () => (await kit.ok('GET', '/routing/wallboard', kit.key)).queues.find((q: { id: string }) => q.id === kit.defaultQueue).today.offered;
+    const bad = await kit.api('PATCH', '/tenant/settings', kit.key, { timeZone: 'Mars/Olympus_Mons' });
+    expect(bad.status).toBe(400);
+    expect((await kit.ok('PATCH', '/tenant/settings', kit.key, { timeZone: 'Asia/Tokyo' })).timeZone).toBe('Asia/Tokyo');
+    expect(await offeredToday()).toBe(1);
+    await kit.ok('PATCH', '/tenant/settings', kit.key, { timeZone: null });
+    const utcDay = startOfLocalDay('UTC', now);
+    expect(await offeredToday()).toBe(at.filter((ms) => ms >= utcDay).length);
+    // A queue with business hours counts in their zone, whatever the tenant's.
+    await kit.patchQueue(kit.defaultQueue, { businessHours: { timeZone: 'Asia/Tokyo', weekly: { mon: [{ start: '00:00', end: '23:59' }] } } });
+    expect(await offeredToday()).toBe(1);
   });
 });
