@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import type { SenderType } from '../db/schema.ts';

@@ -2,13 +2,12 @@ import { Readable } from 'node:stream';
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { ChannelType, ConversationStatus, ConversationsTable, Database, InboxRow, SenderType } from '../db/schema.ts';
 import type { BatchWork, Outbox } from '../realtime/transact.ts';
-import { toConversationDto } from '../conversations/conversation-dto.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
 import { openConversation } from '../conversations/open-conversation.ts';
 import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessage, isUniqueViolation, storeInboundTexts } from '../conversations/post-message.ts';
-import { lockConversationsWithContacts, recordConversationEvent } from '../conversations/conversations.repository.ts';
+import { recordConversationEvent } from '../conversations/conversations.repository.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
 import { splitAddress } from './email/settings.ts';
 import { adapterFor } from './adapters.ts';
@@ -208,11 +207,6 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
       .execute();
   }
 
-  const locked = fresh.length > 0 ? await lockConversationsWithContacts(trx, tenantId, [...new Set(conversationOf.values())]) : new Map();
-  for (const { id } of opened) {
-    const { conversation, contact } = locked.get(id)!;
-    outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.created', payload: toConversationDto(conversation, contact, null) });
-  }
   const posted = fresh.length === 0 ? [] : await storeInboundTexts(
     trx,
     outbox,
@@ -227,7 +221,7 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
       content: input.text,
       sourceId: input.sourceId,
     })),
-    locked,
+    new Set(opened.map((r) => r.id)),
   );
 
   const results = new Map<string, IngestResult>();

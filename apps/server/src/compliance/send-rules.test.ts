@@ -53,7 +53,7 @@ describe('unavailable countries (CO-3)', () => {
     expect((await kit.api('PATCH', '/tenant/settings', { unavailableCountries: ['XX'] })).status).toBe(400);
     expect((await kit.api('PATCH', '/tenant/settings', { unavailableCountries: ['BRA'] })).status).toBe(400);
     const patched = await kit.api('PATCH', '/tenant/settings', { unavailableCountries: ['br', 'BR'] });
-    expect(patched.body).toEqual({ unavailableCountries: ['BR'], maxSendsPerSecond: null, defaultMaxSendsPerSecond: 50 });
+    expect(patched.body).toEqual({ unavailableCountries: ['BR'], maxSendsPerSecond: null, defaultMaxSendsPerSecond: 50, timeZone: null });
     expect((await kit.api('GET', '/tenant/settings', undefined, kit.b)).body.unavailableCountries).toEqual([]);
     try {
       const to = await send({ inboxId: kit.own.mx.id, to: '+5511987652001', text: 'Olá' });

@@ -192,7 +192,6 @@ export function conversationRoutes(app: App, deps: Deps) {
         attachmentIds: request.body.attachmentIds,
         clientMessageId: request.body.clientMessageId,
       });
-      if (created && !message.private && principal.userId) deps.routing.background('responded', deps.routing.responded(principal.tenantId, request.params.id));
       return reply.status(created ? 201 : 200).send(toMessageDto(message));
     },
   );

@@ -447,12 +447,11 @@ export class RoutingService {
     });
   }
 
-  /** An agent replied: the SLA response clocks stop. */
-  async responded(tenantId: string, conversationId: string): Promise<void> {
-    const c = await this.routingFacts(tenantId, conversationId);
-    if (!c?.hasSla || !c.routing_state) return; // nothing in routing listens (the common case: one read, no write)
-    await this.run(tenantId, async (tx) => {
-      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'responded', itemId: conversationId });
+  /** A person answered the customer (inside the transaction that stored the reply): the SLA response clocks stop. */
+  async agentRepliedInTx(trx: Trx, outbox: Outbox, tenantId: string, c: RoutedConversation): Promise<void> {
+    if (!c.routing_state || c.queue_has_sla === false) return; // nothing in routing listens (the common case)
+    await this.inTx(trx, outbox, tenantId, async (tx) => {
+      if (tx.engine.getItem(c.id)) await tx.apply({ type: 'responded', itemId: c.id });
     });
   }
 
@@ -478,17 +477,6 @@ export class RoutingService {
       }
       await arrive(tx, arrivals);
     });
-  }
-
-  private async routingFacts(tenantId: string, conversationId: string) {
-    const row = await this.deps.db
-      .selectFrom('conversations as c')
-      .leftJoin('routing_queues as q', 'q.id', 'c.queue_id')
-      .select(['c.status', 'c.assignee_id', 'c.routing_state', 'q.config'])
-      .where('c.tenant_id', '=', tenantId)
-      .where('c.id', '=', conversationId)
-      .executeTakeFirst();
-    return row && { ...row, hasSla: Boolean(row.config && (row.config as { sla?: unknown }).sla) };
   }
 
   /** Runs a hook without making its caller wait or fail (socket connects, replies). */

@@ -102,7 +102,7 @@ describe('webhook signatures', () => {
 
 describe('tenant isolation', () => {
   it("tenant B's app secret cannot deliver into tenant A's inbox, by either URL", async () => {
-    const { wa, waB } = w.inboxes;
+    const { waB } = w.inboxes;
     const wamid = uid('wamid.iso');
     const intoA = waText({ wamid });
     expect((await w.deliver(APP_URL, intoA, sign(intoA, waB.appSecret))).status).toBe(401);

@@ -111,7 +111,6 @@ function templateMessageRoutes(app: App, deps: Deps) {
         content: content.text,
         template: { name, language, parameters },
       });
-      if (principal.userId) deps.routing.background('responded', deps.routing.responded(principal.tenantId, conversation.id));
       return reply.status(201).send(toMessageDto(message));
     },
   );

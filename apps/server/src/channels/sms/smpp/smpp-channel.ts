@@ -126,7 +126,7 @@ export class InboxBind implements SmppSender {
   constructor(
     private readonly deps: IngestDeps,
     readonly inbox: InboxRow,
-    private readonly settings: SmsSettings,
+    settings: SmsSettings,
     readonly key: string,
     tuning: SmppTuning,
   ) {
