@@ -13,6 +13,8 @@ export interface ConnectionScope {
   tenantId: string;
   /** Agents see every event as stored: its frame is serialized once for all their sockets. */
   seesEverything?: boolean;
+  /** Events this client must not get even so (another agent's offers). */
+  hides?(e: RealtimeEvent): boolean;
   /** Set for a visitor: only this conversation's events meant for visitors. */
   visitorConversationId?: string;
   /** Shapes an event for this client; null drops it. */
@@ -81,6 +83,7 @@ export class RealtimeConnection implements HubListener {
   private deliver(e: RealtimeEvent): void {
     if (e.seq <= this.lastSent) return;
     this.lastSent = e.seq;
+    if (this.scope.hides?.(e)) return;
     if (this.scope.seesEverything) {
       let frame = sharedFrames.get(e);
       if (frame === undefined) sharedFrames.set(e, (frame = JSON.stringify({ type: 'event', seq: e.seq, event: { type: e.type, data: e.payload } })));

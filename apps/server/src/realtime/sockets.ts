@@ -16,6 +16,8 @@ import { markConversationRead } from '../conversations/update-conversation.ts';
 import { visitorView } from '../conversations/conversation-dto.ts';
 import { MAX_MESSAGE_LENGTH } from '../conversations/post-message.ts';
 import { RealtimeConnection } from './connection.ts';
+import type { RealtimeEvent } from './event-log.ts';
+import type { Ephemeral } from './hub.ts';
 import { metrics } from '../ops/ops.routes.ts';
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -164,7 +166,8 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
     if (frame.type === 'hello') {
       if (connection) return violation(1008, 'hello sent twice');
       helloReceived();
-      connection = new RealtimeConnection(ws, { tenantId: principal.tenantId, seesEverything: true, view: (e) => e.payload, viewEphemeral: (e) => e }, deps.hub, deps.db, deps.log);
+      const scope = { tenantId: principal.tenantId, seesEverything: true, hides: principal.role === 'agent' ? othersOffer(userId) : undefined, view: (e: RealtimeEvent) => e.payload, viewEphemeral: (e: Ephemeral) => e };
+      connection = new RealtimeConnection(ws, scope, deps.hub, deps.db, deps.log);
       await connection.start(frame.lastSeq);
       if (userId) deps.routing.background('agent connected', deps.routing.agentConnected(principal.tenantId, userId));
       if (userId && deps.hub.agentConnected(principal.tenantId, userId)) {
@@ -239,6 +242,11 @@ function serveVisitor(deps: Deps, ws: WebSocket, inboxId: string) {
     metrics.wsConnections.dec({ kind: 'visitor' });
     connection?.close();
   });
+}
+
+/** An agent gets only their own offers; supervisors and admins see everyone's (wallboard, force-assign). */
+function othersOffer(userId: string | null) {
+  return (e: RealtimeEvent) => (e.type === 'routing.offer' || e.type === 'routing.offer_closed') && (e.payload as { offer?: { agentId?: string } }).offer?.agentId !== userId;
 }
 
 function parseCookie(header: string): Record<string, string> {

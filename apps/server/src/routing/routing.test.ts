@@ -105,6 +105,28 @@ describe('offers', () => {
     expect((await kit.ok('GET', '/routing/offers?mine=false', kit.key)).items.filter((o: { conversationId: string }) => o.conversationId === c.id)).toEqual([]);
   });
 
+  it("an agent's socket carries only their own offers; a supervisor's carries everyone's", async () => {
+    const { kit, agents } = await kitWithAgents(['Ezra', 'Fay']);
+    const [ezra, fay] = agents as [typeof kit.admin, typeof kit.admin];
+    const boss = await kit.invite('Gus', 'supervisor');
+    await kit.ok('PATCH', '/routing/me/state', boss.auth, { state: 'offline' });
+    await kit.setProfile(ezra, {}, { chat: 1 });
+    await kit.setProfile(fay, {}, { chat: 1 });
+    const [ezraSocket, faySocket, bossSocket] = [await online(kit, ezra), await online(kit, fay), await online(kit, boss)];
+    await kit.ok('PATCH', '/routing/me/state', boss.auth, { state: 'offline' });
+    const one = await kit.visitor('Hal');
+    const two = await kit.visitor('Ivy');
+    const offers = [offerOf(await ezraSocket.next((f) => f.event?.type === 'routing.offer')), offerOf(await faySocket.next((f) => f.event?.type === 'routing.offer'))];
+    expect(offers.map((o) => o.agentId)).toEqual([ezra.id, fay.id]);
+    for (const o of offers) await bossSocket.next(offerFrame(o.conversationId, o.agentId));
+    // A later event reaches both agents after everything before it (events go out in order): no offer of the other's came.
+    const three = await kit.visitor('Jon');
+    for (const s of [ezraSocket, faySocket]) await s.next((f) => f.event?.type === 'conversation.created' && (f.event.data as { id: string }).id === three.id);
+    expect(offers.map((o) => o.conversationId).sort()).toEqual([one.id, two.id].sort());
+    expect(ezraSocket.events('routing.offer').map((f) => offerOf(f).agentId)).toEqual([ezra.id]);
+    expect(faySocket.events('routing.offer').map((f) => offerOf(f).agentId)).toEqual([fay.id]);
+  });
+
   it('auto-accept assigns at once without an offer', async () => {
     const { kit, agents } = await kitWithAgents(['Eli']);
     const [eli] = agents as [typeof kit.admin];
