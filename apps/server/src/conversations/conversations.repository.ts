@@ -125,10 +125,10 @@ function applyFilter<T extends { where: (...args: any[]) => T }>(q: T, userId: s
 }
 
 /** Rows that came back through to_jsonb carry timestamps as strings: make them Dates again. */
-export function reviveRow(json: unknown): Record<string, unknown> {
+function reviveRow(json: unknown): Record<string, unknown> {
   const row = { ...(json as Record<string, unknown>) };
   for (const key of Object.keys(row)) {
-    if (/_(at|until|since)$/.test(key) && typeof row[key] === 'string') row[key] = new Date(row[key] as string);
+    if (key.endsWith('_at') && typeof row[key] === 'string') row[key] = new Date(row[key] as string);
   }
   return row;
 }
