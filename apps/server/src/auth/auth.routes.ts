@@ -6,6 +6,7 @@ import { ParleyError } from '../errors.ts';
 import { LocaleSchema, SessionDto, toUserDto } from '../users/user-dto.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './password.ts';
 import { createSession, endOtherSessions, endSession, SESSION_COOKIE } from './sessions.ts';
+import { assertMayTryLogin, clearLoginFailures, recordLoginFailure } from './login-throttle.ts';
 
 const Email = Type.String({ minLength: 3, maxLength: 254 });
 const Password = Type.String({ minLength: 1, maxLength: 200 });
@@ -32,14 +33,24 @@ export function authRoutes(app: App, deps: Deps) {
       schema: { tags: ['auth'], body: Type.Object({ email: Email, password: Password }), response: responses({ 200: SessionDto }) },
     },
     async (request, reply) => {
+      const { email } = request.body;
+      await assertMayTryLogin(deps.db, email, request.ip).catch((err: unknown) => {
+        const retry = err instanceof ParleyError ? (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
+        if (retry) reply.header('retry-after', String(retry));
+        throw err;
+      });
       const user = await deps.db
         .selectFrom('users')
         .select(['id', 'password_hash'])
-        .where((eb) => eb(eb.fn('lower', ['email']), '=', request.body.email.trim().toLowerCase()))
+        .where((eb) => eb(eb.fn('lower', ['email']), '=', email.trim().toLowerCase()))
         .executeTakeFirst();
       // Hash even for unknown emails, so the answer time does not tell which emails exist.
       const ok = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyHash()));
-      if (!user || !ok) throw new ParleyError('PARLEY_ERR_INVALID_CREDENTIALS', 'wrong email or password');
+      if (!user || !ok) {
+        await recordLoginFailure(deps.db, email, request.ip);
+        throw new ParleyError('PARLEY_ERR_INVALID_CREDENTIALS', 'wrong email or password');
+      }
+      await clearLoginFailures(deps.db, email);
       return startSession(deps, reply, user.id);
     },
   );

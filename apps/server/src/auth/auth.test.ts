@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { sha256 } from '../ids.ts';
+import { MAX_FAILURES_PER_EMAIL } from './login-throttle.ts';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 
 // Session, CSRF, API key, role and invitation rules (TN-2), against a real server over HTTP.
@@ -101,6 +103,28 @@ describe('login and sessions', () => {
     }
     const after = await t.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
+  });
+
+  it('after 10 failed logins for one email, even the right password is refused with 429 and Retry-After until the window ends; a success resets the count', async () => {
+    const user = await inviteUser('agent');
+    const wrong = () => api('POST', '/auth/login', { body: { email: user.email, password: 'guess' } });
+    for (let i = 0; i < MAX_FAILURES_PER_EMAIL - 1; i++) expect((await wrong()).status).toBe(401);
+    // A success before the limit clears the count: ten more wrong guesses are needed again.
+    await login(user.email.toUpperCase(), user.password);
+    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) expect((await wrong()).status).toBe(401);
+    const refused = await api('POST', '/auth/login', { body: { email: user.email, password: user.password } });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('PARLEY_ERR_RATE_LIMITED');
+    expect(refused.body.error.message).toMatch(/too many failed logins; try again in \d+ minutes?/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(refused.headers.getSetCookie()).toEqual([]);
+    // Other accounts from the same address still log in (the address limit is higher).
+    await login(tenant.adminEmail, tenant.adminPassword);
+    // The window over (moved back in time here), the right password works again.
+    await sql`UPDATE login_failures SET window_start = window_start - interval '15 minutes'`.execute(t.db);
+    await login(user.email, user.password);
   });
 
   it('GET /auth/me answers the session with the cookie and 401 without one', async () => {

@@ -441,6 +441,18 @@ CREATE TABLE routing_node_tenants (
 )
 `,
   },
+  {
+    version: 12,
+    name: 'login-failures',
+    sql: `
+CREATE TABLE login_failures (
+  key text NOT NULL,
+  window_start timestamptz NOT NULL,
+  count integer NOT NULL,
+  PRIMARY KEY (key, window_start)
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

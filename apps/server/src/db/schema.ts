@@ -371,7 +371,15 @@ export interface RoutingNodeTenantsTable {
   tenant_id: string;
 }
 
+/** Failed logins per email and per client address in 15-minute windows (see auth/login-throttle.ts). */
+export interface LoginFailuresTable {
+  key: string;
+  window_start: Timestamp;
+  count: number;
+}
+
 export interface Database {
+  login_failures: LoginFailuresTable;
   routing_nodes: RoutingNodesTable;
   routing_node_tenants: RoutingNodeTenantsTable;
   routing_queues: RoutingQueuesTable;
