@@ -111,6 +111,9 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code, message }, 'request rejected');
     metrics.httpErrors.inc({ code });
+    // A refusal that names when to come back (rate limits) says so in the standard header too.
+    const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.status(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
   });
   app.setNotFoundHandler((request, reply) =>

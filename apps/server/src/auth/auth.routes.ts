@@ -34,11 +34,7 @@ export function authRoutes(app: App, deps: Deps) {
     },
     async (request, reply) => {
       const { email } = request.body;
-      await assertMayTryLogin(deps.db, email, request.ip).catch((err: unknown) => {
-        const retry = err instanceof ParleyError ? (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
-        if (retry) reply.header('retry-after', String(retry));
-        throw err;
-      });
+      await assertMayTryLogin(deps.db, email, request.ip);
       const user = await deps.db
         .selectFrom('users')
         .select(['id', 'password_hash'])

@@ -10,7 +10,8 @@ const WINDOW_MINUTES = 15;
 const keysOf = (email: string, address: string) => ({ email: `email:${email.trim().toLowerCase()}`, address: `ip:${address}` });
 
 /**
- * Refuses a login attempt (429, with the minutes to wait) while the email or the client address
+ * Refuses a login attempt (429, with the minutes to wait; the error handler turns
+ * `retryAfterSeconds` into Retry-After) while the email or the client address
  * has too many failures in the current window. Counted in PostgreSQL, so every node sees the same
  * counts; the window is the database clock's. Unknown emails count like known ones, so the
  * answer tells nothing about which exist.

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import { sql, type Insertable, type Transaction } from 'kysely';
-import type { ChannelType, ConversationStatus, ConversationsTable, Database, InboxRow, SenderType } from '../db/schema.ts';
+import { sql, type Transaction } from 'kysely';
+import type { ChannelType, Database, InboxRow, SenderType } from '../db/schema.ts';
 import type { BatchWork, Outbox } from '../realtime/transact.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
-import { openConversation } from '../conversations/open-conversation.ts';
+import { insertConversations, newConversationRow, openConversation } from '../conversations/open-conversation.ts';
 import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessage, isUniqueViolation, storeInboundTexts } from '../conversations/post-message.ts';
 import { recordConversationEvent } from '../conversations/conversations.repository.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
@@ -180,40 +180,39 @@ function textIngestOf(deps: IngestDeps): BatchWork<TextIngest, IngestResult> {
  */
 async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox: Outbox, inputs: TextIngest[]): Promise<IngestResult[]> {
   const tenantId = inputs[0]!.inbox.tenant_id;
-  const found = await lookUp(trx, tenantId, inputs);
-  const stored = new Map(inputs.flatMap((input) => (found.stored.has(input.sourceId) ? [[input.sourceId, found.stored.get(input.sourceId)!] as const] : [])));
+  const { stored, contacts: found, conversations: conversationOf } = await lookUp(trx, tenantId, inputs);
   const fresh = inputs.filter((i) => !stored.has(i.sourceId));
-  const contacts = await createContacts(trx, tenantId, found.contacts, fresh.map((i) => ({ channelType: i.inbox.channel_type, handle: i.message.from.handle, name: i.message.from.name })));
-  const conversationOf = new Map(fresh.flatMap((input, i) => (found.conversations.has(input) ? [[i, found.conversations.get(input)!] as const] : [])));
+  const contacts = await createContacts(trx, tenantId, found, fresh.map((i) => ({ channelType: i.inbox.channel_type, handle: i.message.from.handle, name: i.message.from.name })));
   // A new thread's later messages in this batch join the conversation its first one opens.
   const openedBy = new Map<string, string>();
-  const opened: Insertable<ConversationsTable>[] = [];
-  for (const [i, input] of fresh.entries()) {
+  const opened: ReturnType<typeof newConversationRow>[] = [];
+  for (const input of fresh) {
     const { inbox, message } = input;
     const joined = threadKeysOf(message).map((k) => openedBy.get(`${inbox.id}\u0000${k}`)).find(Boolean);
-    if (joined) conversationOf.set(i, joined);
-    if (conversationOf.has(i)) continue;
-    const row = newConversationRow(inbox, contacts.get(handleKey(inbox.channel_type, message.from.handle))!, 'open', message);
+    if (joined) conversationOf.set(input, joined);
+    if (conversationOf.has(input)) continue;
+    const row = newConversationRow({
+      tenantId,
+      inboxId: inbox.id,
+      channelType: inbox.channel_type,
+      contactId: contacts.get(handleKey(inbox.channel_type, message.from.handle))!,
+      status: 'open',
+      subject: message.subject?.slice(0, 500) ?? null,
+      externalThreadId: message.threadKeys.at(-1) ?? message.externalId,
+    });
     opened.push(row);
-    conversationOf.set(i, row.id);
+    conversationOf.set(input, row.id);
     for (const k of [message.externalId, row.external_thread_id]) if (k) openedBy.set(`${inbox.id}\u0000${k}`, row.id);
   }
-  if (opened.length > 0) {
-    const created = opened.map((r) => ({ tenant_id: tenantId, conversation_id: r.id, type: 'created', actor_type: 'contact' as const, actor_id: r.contact_id, data: JSON.stringify({ inboxId: r.inbox_id, channelType: r.channel_type }) }));
-    await trx
-      .with('opened', (db) => db.insertInto('conversations').values(opened))
-      .insertInto('conversation_events')
-      .values(created)
-      .execute();
-  }
+  if (opened.length > 0) await insertConversations(trx, opened.map((row) => ({ row, actor: { type: 'contact', id: row.contact_id } })));
 
   const posted = fresh.length === 0 ? [] : await storeInboundTexts(
     trx,
     outbox,
     tenantId,
-    fresh.map((input, i) => ({
+    fresh.map((input) => ({
       tenantId,
-      conversationId: conversationOf.get(i)!,
+      conversationId: conversationOf.get(input)!,
       direction: 'in',
       senderType: 'contact',
       senderId: contacts.get(handleKey(input.inbox.channel_type, input.message.from.handle))!,
@@ -302,27 +301,6 @@ function tokensOf(message: InboundMessage): string[] {
   const addressToken = message.to ? splitAddress(message.to).token : null;
   const subjectToken = /\[#([A-Za-z0-9_-]{4,100})\]/.exec(message.subject ?? '')?.[1] ?? null;
   return [addressToken, subjectToken].filter((t): t is string => Boolean(t));
-}
-
-function newConversationRow(inbox: InboxRow, contactId: string, status: ConversationStatus, message: InboundMessage) {
-  return {
-    id: newId('cnv'),
-    tenant_id: inbox.tenant_id,
-    inbox_id: inbox.id,
-    contact_id: contactId,
-    channel_type: inbox.channel_type,
-    status,
-    assignee_id: null,
-    queue_id: null,
-    priority: 0,
-    labels: '[]',
-    custom_attributes: '{}',
-    subject: message.subject?.slice(0, 500) ?? null,
-    external_thread_id: message.threadKeys.at(-1) ?? message.externalId,
-    snoozed_until: null,
-    unread_count: 0,
-    last_message_id: null,
-  } satisfies Insertable<ConversationsTable>;
 }
 
 /** The stored message's conversation, sender and time, for finishing a redelivered keyword. */

@@ -153,8 +153,10 @@ export async function recordConversationEvent(db: Q, e: ConversationEventInput):
 /** Several history events in one statement, in order. */
 export async function recordConversationEvents(db: Q, events: ConversationEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await db
-    .insertInto('conversation_events')
-    .values(events.map((e) => ({ tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) })))
-    .execute();
+  await db.insertInto('conversation_events').values(events.map(conversationEventRow)).execute();
+}
+
+/** The conversation_events row of a history event, for statements that insert it with other rows. */
+export function conversationEventRow(e: ConversationEventInput) {
+  return { tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) };
 }

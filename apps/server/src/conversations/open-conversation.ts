@@ -1,9 +1,10 @@
-import type { ChannelType, ConversationStatus } from '../db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { ChannelType, ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { transact } from '../realtime/transact.ts';
 import { resolveContact, type ContactInput } from '../contacts/contacts.repository.ts';
-import { loadConversationDto } from './conversations.repository.ts';
+import { conversationEventRow, loadConversationDto } from './conversations.repository.ts';
 import { toConversationDto } from './conversation-dto.ts';
 
 export interface OpenConversationInput {
@@ -21,7 +22,44 @@ export interface OpenConversationInput {
    * message would then reopen what was just closed.
    */
   routeWithFirstMessage?: boolean;
-  actor: { type: 'contact' | 'user' | 'system'; id: string | null };
+  actor: Actor;
+}
+
+type Actor = { type: 'contact' | 'user' | 'system'; id: string | null };
+
+/** The row of a new conversation, its id chosen here (callers that batch need it before the insert). */
+export function newConversationRow(c: { tenantId: string; inboxId: string; channelType: ChannelType; contactId: string; status: ConversationStatus; subject: string | null; externalThreadId: string | null }) {
+  return {
+    id: newId('cnv'),
+    tenant_id: c.tenantId,
+    inbox_id: c.inboxId,
+    contact_id: c.contactId,
+    channel_type: c.channelType,
+    status: c.status,
+    assignee_id: null,
+    queue_id: null,
+    priority: 0,
+    labels: '[]',
+    custom_attributes: '{}',
+    subject: c.subject,
+    external_thread_id: c.externalThreadId,
+    snoozed_until: null,
+    unread_count: 0,
+    last_message_id: null,
+  };
+}
+
+/** New conversations and their `created` history events, in one statement. */
+export function insertConversations(trx: Transaction<Database>, conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[]): Promise<ConversationRow[]> {
+  const created = conversations.map(({ row, actor }) =>
+    conversationEventRow({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }),
+  );
+  return trx
+    .with('created', (db) => db.insertInto('conversation_events').values(created))
+    .insertInto('conversations')
+    .values(conversations.map((c) => c.row))
+    .returningAll()
+    .execute();
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. */
@@ -29,32 +67,16 @@ export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'ro
   return transact(deps, input.tenantId, async (trx, outbox) => {
     const contact = 'id' in input.contact ? null : await resolveContact(trx, input.tenantId, input.contact);
     const contactId = contact?.id ?? (input.contact as { id: string }).id;
-    const id = newId('cnv');
-    const created = { tenant_id: input.tenantId, conversation_id: id, type: 'created', actor_type: input.actor.type, actor_id: input.actor.id, data: JSON.stringify({ inboxId: input.inboxId, channelType: input.channelType }) };
-    const row = await trx
-      // The row and its `created` history event in one round trip.
-      .with('created', (db) => db.insertInto('conversation_events').values(created))
-      .insertInto('conversations')
-      .values({
-        id,
-        tenant_id: input.tenantId,
-        inbox_id: input.inboxId,
-        contact_id: contactId,
-        channel_type: input.channelType,
-        status: input.status ?? 'open',
-        assignee_id: null,
-        queue_id: null,
-        priority: 0,
-        labels: '[]',
-        custom_attributes: '{}',
-        subject: input.subject ?? null,
-        external_thread_id: input.externalThreadId ?? null,
-        snoozed_until: null,
-        unread_count: 0,
-        last_message_id: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const conversation = newConversationRow({
+      tenantId: input.tenantId,
+      inboxId: input.inboxId,
+      channelType: input.channelType,
+      contactId,
+      status: input.status ?? 'open',
+      subject: input.subject ?? null,
+      externalThreadId: input.externalThreadId ?? null,
+    });
+    const row = (await insertConversations(trx, [{ row: conversation, actor: input.actor }]))[0]!;
     // A new conversation has no last message: its DTO needs only its contact.
     const dto = contact ? toConversationDto(row, contact, null) : await loadConversationDto(trx, input.tenantId, row);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });

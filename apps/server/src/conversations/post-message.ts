@@ -54,7 +54,7 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer' | 'routing
   const isPrivate = input.private === true;
 
   try {
-    // The common case — a customer's text message — takes the set-based path (see postInboundTexts).
+    // The common case — a customer's text message — takes the set-based path (see inboundTextsOf).
     if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0 && input.reopens !== false) {
       return await deps.committer.runBatched(input.tenantId, inboundTextsOf(deps.routing), { ...input, content });
     }

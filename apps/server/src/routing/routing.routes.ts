@@ -436,8 +436,8 @@ export async function wallboard(db: Db, engine: RoutingEngine, tenantId: string)
   const now = Date.now();
   const [queues, { settings }] = await Promise.all([listQueueRecords(db, tenantId), getTenantSettings(db, tenantId)]);
   const dayStartOf = new Map(queues.map((q) => [q.id, startOfLocalDay((q.settings.businessHours as BusinessHours | undefined)?.timeZone ?? settings.timeZone ?? 'UTC', now)]));
-  // A day is at most 26 h long (daylight saving): one read covers every queue's today.
-  const earliest = new Date(Math.min(now - 26 * 3_600_000, ...dayStartOf.values()));
+  // One read from the earliest queue's midnight covers every queue's today.
+  const earliest = new Date(Math.min(now, ...dayStartOf.values()));
   const [users, states, events] = await Promise.all([
     db.selectFrom('users').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').execute(),
     db.selectFrom('agent_states').select(['user_id', 'since']).where('tenant_id', '=', tenantId).execute(),

@@ -5,7 +5,7 @@ import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type De
 import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
-import { loadConversationDtos, type ConversationEventInput } from '../conversations/conversations.repository.ts';
+import { conversationEventRow, loadConversationDtos, type ConversationEventInput } from '../conversations/conversations.repository.ts';
 import type { ConversationDto } from '../conversations/conversation-dto.ts';
 import {
   CHANNEL_OF,
@@ -157,16 +157,16 @@ export class RoutingTx {
   /** Writes what is held (one statement): before reading rows this work may have changed, and at its end. */
   async flush(): Promise<void> {
     const writes = [
-      ...(this.newOffers.length > 0 ? [sql`INSERT INTO routing_offers ${valuesOf(this.newOffers.splice(0))}`] : []),
+      ...(this.newOffers.length > 0 ? [this.trx.insertInto('routing_offers').values(this.newOffers.splice(0))] : []),
       ...conversationUpdates(this.tenantId, this.changes),
-      ...(this.historyRows.length > 0 ? [sql`INSERT INTO conversation_events ${valuesOf(this.historyRows.splice(0).map(historyRow))}`] : []),
+      ...(this.historyRows.length > 0 ? [this.trx.insertInto('conversation_events').values(this.historyRows.splice(0).map(conversationEventRow))] : []),
     ];
     this.changes.clear();
     if (writes.length === 0) return;
     // Data-modifying CTEs: several writes in one round trip (they touch different rows or tables).
     const [last, ...others] = writes.reverse();
     const ctes = others.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
-    await (ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ${last}` : last!).execute(this.trx);
+    await sql`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}${last}`.execute(this.trx);
   }
 
   /** Ends the work: rows written, then the conversations its events show, read once each. */
@@ -200,17 +200,6 @@ function conversationUpdates(tenantId: string, changes: Map<string, Conversation
       FROM jsonb_to_recordset(${values}::jsonb) AS v(${types})
       WHERE c.tenant_id = ${tenantId} AND c.id = v.id`;
   });
-}
-
-/** `(columns) VALUES (…), (…)` of rows that all have the same keys, for raw INSERTs. */
-function valuesOf(rows: Record<string, unknown>[]) {
-  const columns = Object.keys(rows[0]!);
-  const tuples = rows.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`);
-  return sql`(${sql.join(columns.map((c) => sql.ref(c)))}) VALUES ${sql.join(tuples)}`;
-}
-
-function historyRow(e: ConversationEventInput) {
-  return { tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) };
 }
 
 /**
@@ -585,12 +574,16 @@ export class RoutingService {
     for (const { node_id, tenant_id } of lost) {
       const dropped = this.run(tenant_id, async (tx) => {
         const held = await tx.trx.deleteFrom('routing_node_tenants').where('node_id', '=', node_id).where('tenant_id', '=', tenant_id).returning('node_id').executeTakeFirst();
-        if (held) await tx.apply({ type: 'nodeLost', nodeId: node_id });
+        if (!held) return;
+        await tx.apply({ type: 'nodeLost', nodeId: node_id });
+        // Its last tenant dropped, the dead node's lease goes too.
+        await tx.trx
+          .deleteFrom('routing_nodes')
+          .where('node_id', '=', node_id)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('routing_node_tenants').select('node_id').where('node_id', '=', node_id))))
+          .execute();
       });
       this.background('dropping a lost node', dropped);
-    }
-    if (lost.length === 0) {
-      await this.deps.db.deleteFrom('routing_nodes').where('alive_until', '<', new Date(Date.now() - 3_600_000)).execute();
     }
   }
 }
