@@ -6,7 +6,8 @@ const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import
 /** A PostgreSQL server with durable settings (fsync on) for one benchmark run. */
 export function startBenchPostgres(port = 55470): { url: string; stop: () => void } {
   // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and the server bench prints the busiest statements at the end.
-  const opts = process.env.BENCH_PG_STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : ' ';
+  // BENCH_PG_OPTS: more server options for one run (e.g. auto_explain settings; the log is in /tmp/parley-bench-pg-<port>/log).
+  const opts = `${process.env.BENCH_PG_STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : ''} ${process.env.BENCH_PG_OPTS ?? ''}`;
   const out = execFileSync('bash', [script, `/tmp/parley-bench-pg-${port}`, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: opts }, encoding: 'utf8' });
   const url = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
   const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];

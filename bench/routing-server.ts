@@ -15,7 +15,8 @@
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
 import { percentile, round } from './stats.ts';
-import { hello, openSocket, startBenchServer } from './bench-kit.ts';
+import http from 'node:http';
+import { hello, openSocket, request, startBenchServer } from './bench-kit.ts';
 
 interface Agent {
   tenant: number;
@@ -88,13 +89,13 @@ async function run(
   o: { agents: number; rate: number; seconds: number; capacity: number },
   mode: 'routed' | 'queue-only',
 ) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const call = async (auth: { key?: string; cookie?: string; csrf?: string }, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (auth.key) headers.authorization = `Bearer ${auth.key}`;
     if (auth.cookie) Object.assign(headers, { cookie: auth.cookie, 'x-csrf-token': auth.csrf ?? '' });
-    const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    const { status, text } = await request(agent, `${base}/api/v1${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body));
+    if (status >= 300) throw new Error(`${method} ${path}: ${status} ${text}`);
     return (text ? JSON.parse(text) : null) as Record<string, unknown> & { items?: Record<string, unknown>[] };
   };
   const login = async (email: string, password: string) => {
@@ -200,6 +201,7 @@ async function run(
   resolving = false;
   await resolver;
   for (const ws of sockets) ws.close();
+  agent.destroy();
   const sorted = latencies.sort((x, y) => x - y);
   return { count: total, failed, received: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN), achievedRate };
 }

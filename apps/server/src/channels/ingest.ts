@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { sql, type Transaction } from 'kysely';
 import type { ChannelType, Database, InboxRow, SenderType } from '../db/schema.ts';
-import type { BatchWork, Outbox } from '../realtime/transact.ts';
+import { bindBatch, type Outbox } from '../realtime/transact.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
@@ -162,14 +162,8 @@ interface TextIngest {
   text: string;
 }
 
-const textIngests = new WeakMap<IngestDeps['routing'], BatchWork<TextIngest, IngestResult>>();
-
-/** The batched ingest bound to this server's routing (one function per server, so the committer can batch its calls). */
-function textIngestOf(deps: IngestDeps): BatchWork<TextIngest, IngestResult> {
-  let work = textIngests.get(deps.routing);
-  if (!work) textIngests.set(deps.routing, (work = (trx, outbox, inputs) => ingestTexts(deps, trx, outbox, inputs)));
-  return work;
-}
+/** The batched ingest bound to this server (one function per server, so the committer can batch its calls). */
+const textIngestOf = bindBatch(ingestTexts);
 
 /**
  * Customers' plain text messages of one tenant that arrived together, ingested with a few

@@ -20,29 +20,37 @@ export async function getContactOrThrow(db: Q, tenantId: string, id: string): Pr
 }
 
 /**
- * A verified identifier finds (or creates) the one contact that carries it. Anything else is a
- * new contact: an email typed into a form proves nothing, so it never joins a known contact.
+ * The contacts of new conversations, in order. A verified identifier finds (or creates) the one
+ * contact that carries it. Anything else is a new contact: an email typed into a form proves
+ * nothing, so it never joins a known contact.
  */
-export async function resolveContact(db: Q, tenantId: string, input: ContactInput): Promise<ContactRow> {
-  const base = { name: input.name?.trim() || null, email: input.email?.trim().toLowerCase() || null, phone: input.phone?.trim() || null };
-  if (input.verifiedIdentifier) {
-    const row = await db
-      .insertInto('contacts')
-      .values({ id: newId('ctc'), tenant_id: tenantId, ...base, identifier: input.verifiedIdentifier, verified: true, custom_attributes: '{}' })
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'identifier']).where('identifier', 'is not', null).doUpdateSet((eb) => ({
-          name: eb.fn.coalesce(eb.val(base.name), eb.ref('contacts.name')),
-          email: eb.fn.coalesce(eb.val(base.email), eb.ref('contacts.email')),
-          updated_at: new Date(),
-        })),
-      )
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return row;
+export async function resolveContacts(db: Q, tenantId: string, inputs: ContactInput[]): Promise<ContactRow[]> {
+  const base = (input: ContactInput) => ({ name: input.name?.trim() || null, email: input.email?.trim().toLowerCase() || null, phone: input.phone?.trim() || null });
+  // Several inputs with one identifier act in order on one contact: the last name or email given wins.
+  const byIdentifier = new Map<string, ReturnType<typeof base>>();
+  for (const input of inputs) {
+    if (!input.verifiedIdentifier) continue;
+    const b = base(input);
+    const seen = byIdentifier.get(input.verifiedIdentifier);
+    byIdentifier.set(input.verifiedIdentifier, seen ? { name: b.name ?? seen.name, email: b.email ?? seen.email, phone: seen.phone } : b);
   }
-  return db
+  const verified = byIdentifier.size === 0 ? [] : await db
     .insertInto('contacts')
-    .values({ id: newId('ctc'), tenant_id: tenantId, ...base, identifier: null, verified: false, custom_attributes: '{}' })
+    .values([...byIdentifier].map(([identifier, b]) => ({ id: newId('ctc'), tenant_id: tenantId, ...b, identifier, verified: true, custom_attributes: '{}' })))
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'identifier']).where('identifier', 'is not', null).doUpdateSet((eb) => ({
+        name: eb.fn.coalesce(eb.ref('excluded.name'), eb.ref('contacts.name')),
+        email: eb.fn.coalesce(eb.ref('excluded.email'), eb.ref('contacts.email')),
+        updated_at: new Date(),
+      })),
+    )
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .execute();
+  // New contacts' ids are chosen here, so each input finds its row whatever order RETURNING gives.
+  const fresh = inputs.flatMap((input) => (input.verifiedIdentifier ? [] : [{ id: newId('ctc'), tenant_id: tenantId, ...base(input), identifier: null, verified: false, custom_attributes: '{}' }]));
+  const created = fresh.length === 0 ? [] : await db.insertInto('contacts').values(fresh).returningAll().execute();
+  const byId = new Map(created.map((c) => [c.id, c]));
+  const known = new Map(verified.map((c) => [c.identifier, c]));
+  let next = 0;
+  return inputs.map((input) => (input.verifiedIdentifier ? known.get(input.verifiedIdentifier)! : byId.get(fresh[next++]!.id)!));
 }

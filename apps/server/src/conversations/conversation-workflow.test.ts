@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
+import { openConversation } from './open-conversation.ts';
+import { updateConversation } from './update-conversation.ts';
 
 // The agent's work on conversations: lists and counts, assignment rules, status and snooze,
 // reopening, read state, history, idempotent posting, message paging, private notes.
@@ -191,6 +193,66 @@ describe('assignment', () => {
     expect(history[2]).toMatchObject({ actorId: agentOne.id, data: { from: agentOne.id, to: null } });
     expect(history[3]).toMatchObject({ actorId: agentTwo.id, data: { from: null, to: agentTwo.id } });
     expect(history[5]).toMatchObject({ actorId: supervisor.id, data: { from: agentOne.id, to: agentTwo.id } });
+  });
+});
+
+describe('use cases queued together (done in one transaction)', () => {
+  it('opens each conversation once; one verified identifier is one contact; changes apply in order, refused ones write nothing', async () => {
+    const deps = t.parley.deps;
+    const system = { type: 'system' as const, id: null };
+    // Called in one tick: the committer runs them as one batch of each kind.
+    const opened = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        openConversation(deps, { tenantId: tenant.tenantId, inboxId: apiInbox.id, channelType: 'api', contact: i < 2 ? { verifiedIdentifier: 'crm-77', name: `Twin ${i}` } : { name: `Burst ${i}` }, actor: system }),
+      ),
+    );
+    const c = opened;
+    expect(new Set(c.map((x) => x.id)).size).toBe(12);
+    expect(c[0]!.contact.id).toBe(c[1]!.contact.id);
+    expect(c[1]!.contact.name).toBe('Twin 1');
+    expect(new Set(c.slice(2).map((x) => x.contact.id)).size).toBe(10);
+
+    const as = (p: Person, role: 'agent' | 'admin') => ({ tenantId: tenant.tenantId, role, userId: p.id, name: p.name, via: 'session' as const });
+    const one = as(agentOne, 'agent');
+    const settle = (p: Promise<unknown>) => p.then((dto) => ({ dto: dto as Record<string, unknown>, code: null }), (err: { code?: string }) => ({ dto: null, code: err.code ?? String(err) }));
+    const [takeOne, takeTwo, ...rest] = await Promise.all([
+      settle(updateConversation(deps, one, c[0]!.id, { assigneeId: agentOne.id })),
+      settle(updateConversation(deps, as(agentTwo, 'agent'), c[0]!.id, { assigneeId: agentTwo.id })),
+      ...[1, 2, 3].map((i) => settle(updateConversation(deps, one, c[i]!.id, { labels: ['Burst', `n${i}`] }))),
+      ...[4, 5, 6].map((i) => settle(updateConversation(deps, as(admin, 'admin'), c[i]!.id, { status: 'resolved' }))),
+      settle(updateConversation(deps, as(admin, 'admin'), 'cnv_nope', { status: 'resolved' })),
+      settle(updateConversation(deps, one, c[7]!.id, { assigneeId: agentTwo.id })),
+      settle(updateConversation(deps, one, c[8]!.id, { status: 'snoozed' })),
+      settle(updateConversation(deps, as(admin, 'admin'), c[9]!.id, { priority: 5 })),
+      settle(updateConversation(deps, as(admin, 'admin'), c[9]!.id, { priority: 7, labels: ['vip'] })),
+    ]);
+    // The first queued takes it; the second finds it taken.
+    expect(takeOne.dto?.assigneeId).toBe(agentOne.id);
+    expect(takeTwo.code).toBe('PARLEY_ERR_FORBIDDEN');
+    expect(rest.map((r) => r.code)).toEqual([null, null, null, null, null, null, 'PARLEY_ERR_NOT_FOUND', 'PARLEY_ERR_FORBIDDEN', 'PARLEY_ERR_VALIDATION', null, null]);
+    expect(rest[0]!.dto?.labels).toEqual(['burst', 'n1']);
+    expect(rest[3]!.dto?.status).toBe('resolved');
+    // Both answered with the conversation as the batch left it (the second change started from the first's result, see its history below).
+    expect(rest[9]!.dto).toMatchObject({ priority: 7, labels: ['vip'] });
+    expect(rest[10]!.dto).toMatchObject({ priority: 7, labels: ['vip'] });
+
+    const get = async (i: number) => (await api('GET', `/conversations/${c[i]!.id}`, admin.auth)).body;
+    const events = async (i: number) => ((await api('GET', `/conversations/${c[i]!.id}/events`, admin.auth)).body.items as { type: string; data: Record<string, unknown> }[]).filter((e) => !ROUTING_EVENTS.has(e.type));
+    expect((await get(0)).assigneeId).toBe(agentOne.id);
+    expect((await events(0)).map((e) => e.type)).toEqual(['created', 'assigned']);
+    for (const i of [4, 5, 6]) expect((await events(i)).map((e) => e.type)).toEqual(['created', 'status_changed']);
+    // Refused: nothing written.
+    expect(await get(7)).toMatchObject({ assigneeId: null, status: 'open' });
+    expect((await events(7)).map((e) => e.type)).toEqual(['created']);
+    expect((await get(8)).status).toBe('open');
+    expect((await events(8)).map((e) => e.type)).toEqual(['created']);
+    expect(await get(9)).toMatchObject({ priority: 7, labels: ['vip'] });
+    expect((await events(9)).map((e) => [e.type, e.data])).toEqual([
+      ['created', expect.anything()],
+      ['priority_changed', { from: 0, to: 5 }],
+      ['priority_changed', { from: 5, to: 7 }],
+      ['labels_changed', { from: [], to: ['vip'] }],
+    ]);
   });
 });
 

@@ -160,3 +160,30 @@ export async function recordConversationEvents(db: Q, events: ConversationEventI
 export function conversationEventRow(e: ConversationEventInput) {
   return { tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) };
 }
+
+/** Columns of conversations that set-based updates write, with their SQL types. */
+const UPDATABLE_COLUMNS = {
+  status: 'text',
+  snoozed_until: 'timestamptz',
+  assignee_id: 'text',
+  priority: 'integer',
+  labels: 'jsonb',
+  custom_attributes: 'jsonb',
+  queue_id: 'text',
+  routing_state: 'text',
+  waiting_since: 'timestamptz',
+  sla: 'jsonb',
+} as const;
+export type UpdatableColumn = keyof typeof UPDATABLE_COLUMNS;
+
+/**
+ * One UPDATE of many conversations, each with its own values of the same columns (read from a
+ * JSON recordset), returning the rows as they are after it.
+ */
+export function updateConversationsSql(tenantId: string, columns: UpdatableColumn[], rows: ({ id: string } & Partial<Record<UpdatableColumn, unknown>>)[]) {
+  const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
+  const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(UPDATABLE_COLUMNS[c])}`)]);
+  return sql<ConversationRow>`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(${types})
+    WHERE c.tenant_id = ${tenantId} AND c.id = v.id RETURNING c.*`;
+}

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
-import { getInboxOrThrow } from '../inboxes/inboxes.repository.ts';
+import { getCachedInboxOrThrow } from '../inboxes/inboxes.repository.ts';
 import { ConversationDto, MessageDto, StatusSchema, toMessageDto } from './conversation-dto.ts';
 import { countConversations, getConversationRowOrThrow, listConversations, listMessages, loadConversationDto } from './conversations.repository.ts';
 import { MAX_MESSAGE_LENGTH, postMessage } from './post-message.ts';
@@ -91,7 +91,7 @@ export function conversationRoutes(app: App, deps: Deps) {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const inbox = await getInboxOrThrow(db, principal.tenantId, request.body.inboxId);
+      const inbox = await getCachedInboxOrThrow(db, principal.tenantId, request.body.inboxId);
       const { identifier, ...contact } = request.body.contact;
       const conversation = await openConversation(deps, {
         tenantId: principal.tenantId,
@@ -100,18 +100,17 @@ export function conversationRoutes(app: App, deps: Deps) {
         contact: { ...contact, verifiedIdentifier: identifier },
         actor: { type: principal.userId ? 'user' : 'system', id: principal.userId },
       });
-      if (request.body.message) {
-        await postMessage(deps, {
-          tenantId: principal.tenantId,
-          conversationId: conversation.id,
-          direction: 'in',
-          senderType: 'contact',
-          senderId: conversation.contact.id,
-          senderName: conversation.contact.name,
-          content: request.body.message.content,
-          sourceId: request.body.message.sourceId,
-        });
-      }
+      if (!request.body.message) return reply.status(201).send(conversation);
+      await postMessage(deps, {
+        tenantId: principal.tenantId,
+        conversationId: conversation.id,
+        direction: 'in',
+        senderType: 'contact',
+        senderId: conversation.contact.id,
+        senderName: conversation.contact.name,
+        content: request.body.message.content,
+        sourceId: request.body.message.sourceId,
+      });
       return reply.status(201).send(await loadConversationDto(db, principal.tenantId, conversation.id));
     },
   );

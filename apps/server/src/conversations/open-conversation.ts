@@ -2,10 +2,11 @@ import type { Transaction } from 'kysely';
 import type { ChannelType, ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
-import { transact } from '../realtime/transact.ts';
-import { resolveContact, type ContactInput } from '../contacts/contacts.repository.ts';
-import { conversationEventRow, loadConversationDto } from './conversations.repository.ts';
-import { toConversationDto } from './conversation-dto.ts';
+import { bindBatch, type Outbox } from '../realtime/transact.ts';
+import { resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
+import { notFound } from '../errors.ts';
+import { conversationEventRow } from './conversations.repository.ts';
+import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
 export interface OpenConversationInput {
   tenantId: string;
@@ -62,25 +63,46 @@ export function insertConversations(trx: Transaction<Database>, conversations: {
     .execute();
 }
 
-/** Starts a conversation (and its contact when new); its first message is posted separately. */
-export async function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: OpenConversationInput) {
-  return transact(deps, input.tenantId, async (trx, outbox) => {
-    const contact = 'id' in input.contact ? null : await resolveContact(trx, input.tenantId, input.contact);
-    const contactId = contact?.id ?? (input.contact as { id: string }).id;
-    const conversation = newConversationRow({
-      tenantId: input.tenantId,
+/** Starts a conversation (and its contact when new); its first message is posted separately. Openings queued together are done together. */
+export function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: OpenConversationInput): Promise<ConversationDto> {
+  return deps.committer.runBatched(input.tenantId, openBatchOf(deps), input);
+}
+
+const openBatchOf = bindBatch(openConversations);
+
+/** Opens a batch of conversations of one tenant: contacts, conversations (with their `created` events), then routing once for all. */
+async function openConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: OpenConversationInput[]): Promise<ConversationDto[]> {
+  const tenantId = inputs[0]!.tenantId;
+  const newContacts = inputs.flatMap((input) => ('id' in input.contact ? [] : [input.contact]));
+  const knownIds = inputs.flatMap((input) => ('id' in input.contact ? [input.contact.id] : []));
+  const resolved = await resolveContacts(trx, tenantId, newContacts);
+  const known = knownIds.length === 0 ? [] : await trx.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', knownIds).execute();
+  const knownById = new Map(known.map((c) => [c.id, c]));
+  let next = 0;
+  const contacts = inputs.map((input) => ('id' in input.contact ? knownById.get(input.contact.id) : resolved[next++]));
+  const rows = inputs.map((input, i) =>
+    newConversationRow({
+      tenantId,
       inboxId: input.inboxId,
       channelType: input.channelType,
-      contactId,
+      contactId: contacts[i]?.id ?? (input.contact as { id: string }).id,
       status: input.status ?? 'open',
       subject: input.subject ?? null,
       externalThreadId: input.externalThreadId ?? null,
-    });
-    const row = (await insertConversations(trx, [{ row: conversation, actor: input.actor }]))[0]!;
+    }),
+  );
+  const inserted = new Map((await insertConversations(trx, rows.map((row, i) => ({ row, actor: inputs[i]!.actor })))).map((r) => [r.id, r]));
+  const dtos = rows.map((row, i) => {
+    const contact = contacts[i];
+    if (!contact) throw notFound('contact');
     // A new conversation has no last message: its DTO needs only its contact.
-    const dto = contact ? toConversationDto(row, contact, null) : await loadConversationDto(trx, input.tenantId, row);
+    const dto = toConversationDto(inserted.get(row.id)!, contact, null);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
-    if (row.status === 'open' && !input.routeWithFirstMessage) await deps.routing.arriveInTx(trx, outbox, input.tenantId, row.id);
     return dto;
   });
+  const arrivals = rows.filter((row, i) => row.status === 'open' && !inputs[i]!.routeWithFirstMessage).map((row) => row.id);
+  if (arrivals.length === 0) return dtos;
+  // Answered as routing left them (queued, offered).
+  const routed = await deps.routing.arriveInTx(trx, outbox, tenantId, arrivals);
+  return dtos.map((dto) => routed.get(dto.id) ?? dto);
 }

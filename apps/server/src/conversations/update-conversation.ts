@@ -1,10 +1,11 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
-import { ParleyError } from '../errors.ts';
-import { transact, type Outbox } from '../realtime/transact.ts';
-import { getConversationRowOrThrow, loadConversationDto, recordConversationEvents } from './conversations.repository.ts';
+import { notFound, ParleyError } from '../errors.ts';
+import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
+import type { ConversationDto } from './conversation-dto.ts';
+import { conversationEventRow, loadConversationDto, loadConversationDtos, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
 
 export interface ConversationPatch {
   status?: ConversationStatus;
@@ -15,68 +16,112 @@ export interface ConversationPatch {
   customAttributes?: Record<string, unknown>;
 }
 
+/** The columns a PATCH may change, written together for every conversation a batch changes. */
+const PATCHED_COLUMNS = ['status', 'snoozed_until', 'assignee_id', 'priority', 'labels', 'custom_attributes'] as const;
+
+interface ConversationUpdate {
+  principal: Principal;
+  id: string;
+  patch: ConversationPatch;
+}
+type UpdateOutcome = { dto: ConversationDto } | { error: ParleyError };
+
 /**
  * Changes status, assignee, priority, labels or attributes; each change is one history event.
  * Agents may take an unassigned conversation or drop their own; reassigning needs a supervisor.
+ * Changes queued together are done together (see updateConversations).
  */
-export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, principal: Principal, id: string, patch: ConversationPatch) {
-  const tenantId = principal.tenantId;
-  return transact(deps, tenantId, async (trx, outbox) => {
-    const current = await getConversationRowOrThrow(trx, tenantId, id, true);
-    const changes: Record<string, unknown> = {};
-    const events: { type: string; data: Record<string, unknown> }[] = [];
+export async function updateConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, principal: Principal, id: string, patch: ConversationPatch): Promise<ConversationDto> {
+  const outcome = await deps.committer.runBatched(principal.tenantId, updateBatchOf(deps), { principal, id, patch });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.dto;
+}
 
-    if (patch.assigneeId !== undefined && patch.assigneeId !== current.assignee_id) {
-      // An agent takes what nobody holds, or drops what they hold; anything else is a supervisor's call.
-      const selfService =
-        (patch.assigneeId === principal.userId && current.assignee_id === null) || (patch.assigneeId === null && current.assignee_id === principal.userId);
-      if (principal.role === 'agent' && !selfService) throw new ParleyError('PARLEY_ERR_FORBIDDEN', 'agents may take unassigned conversations or drop their own; ask a supervisor to reassign');
-      if (patch.assigneeId) {
-        const user = await trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', patch.assigneeId).executeTakeFirst();
-        if (!user) throw new ParleyError('PARLEY_ERR_VALIDATION', 'assignee is not a user of this tenant');
-      }
-      changes.assignee_id = patch.assigneeId;
-      events.push({ type: patch.assigneeId ? 'assigned' : 'unassigned', data: { from: current.assignee_id, to: patch.assigneeId } });
-    }
-    if (patch.status !== undefined && patch.status !== current.status) {
-      if (patch.status === 'snoozed' && !patch.snoozedUntil) throw new ParleyError('PARLEY_ERR_VALIDATION', 'snoozing needs snoozedUntil');
-      changes.status = patch.status;
-      changes.snoozed_until = patch.status === 'snoozed' ? new Date(patch.snoozedUntil!) : null;
-      events.push({ type: 'status_changed', data: { from: current.status, to: patch.status } });
-    }
-    if (patch.priority !== undefined && patch.priority !== current.priority) {
-      changes.priority = patch.priority;
-      events.push({ type: 'priority_changed', data: { from: current.priority, to: patch.priority } });
-    }
-    if (patch.labels !== undefined) {
-      const labels = [...new Set(patch.labels.map((l) => l.trim().toLowerCase()).filter(Boolean))].sort();
-      if (JSON.stringify(labels) !== JSON.stringify(current.labels)) {
-        changes.labels = JSON.stringify(labels);
-        events.push({ type: 'labels_changed', data: { from: current.labels, to: labels } });
-      }
-    }
-    if (patch.customAttributes !== undefined) {
-      changes.custom_attributes = JSON.stringify({ ...current.custom_attributes, ...patch.customAttributes });
-      events.push({ type: 'attributes_changed', data: { set: patch.customAttributes } });
-    }
-    if (events.length === 0) return loadConversationDto(trx, tenantId, current);
+const updateBatchOf = bindBatch(updateConversations);
 
-    const updated = await trx
-      .updateTable('conversations')
-      .set({ ...changes, updated_at: new Date() })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordConversationEvents(
-      trx,
-      events.map((e) => ({ tenantId, conversationId: id, type: e.type, actorType: principal.userId ? 'user' : 'system', actorId: principal.userId, data: e.data })),
-    );
-    const dto = await loadConversationDto(trx, tenantId, updated);
-    outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dto });
-    await routeChange(deps, trx, outbox, tenantId, current, updated);
-    return dto;
+/**
+ * A batch of changes in a few statements whatever its size: the conversations locked and read
+ * together, the changes checked and applied in order in memory (a refused change writes nothing
+ * and does not stop the others), one UPDATE, one insert of history, routing told once, the
+ * conversations read once for the answers and `conversation.updated`.
+ */
+async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: ConversationUpdate[]): Promise<UpdateOutcome[]> {
+  const tenantId = inputs[0]!.principal.tenantId;
+  const locked = await trx.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', [...new Set(inputs.map((u) => u.id))]).orderBy('id').forUpdate().execute();
+  const before = new Map(locked.map((r) => [r.id, r]));
+  const current = new Map(locked.map((r) => [r.id, r]));
+  const assignees = [...new Set(inputs.flatMap((u) => (u.patch.assigneeId ? [u.patch.assigneeId] : [])))];
+  const users = new Set(
+    assignees.length === 0 ? [] : (await trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', assignees).execute()).map((u) => u.id),
+  );
+
+  const history: ConversationEventInput[] = [];
+  const outcomes = inputs.map(({ principal, id, patch }): { id: string } | { error: ParleyError } => {
+    const row = current.get(id);
+    if (!row) return { error: notFound('conversation') };
+    try {
+      const { after, events } = applyPatch(row, principal, patch, users);
+      current.set(id, after);
+      const actor = { actorType: principal.userId ? ('user' as const) : ('system' as const), actorId: principal.userId };
+      history.push(...events.map((e) => ({ tenantId, conversationId: id, type: e.type, ...actor, data: e.data })));
+      return { id };
+    } catch (err) {
+      if (err instanceof ParleyError) return { error: err };
+      throw err;
+    }
   });
+
+  const changedIds = [...new Set(history.map((e) => e.conversationId))];
+  let routed = new Map<string, ConversationDto>();
+  if (changedIds.length > 0) {
+    const values = changedIds.map((id) => {
+      const r = current.get(id)!;
+      return { id, status: r.status, snoozed_until: r.snoozed_until, assignee_id: r.assignee_id, priority: r.priority, labels: r.labels, custom_attributes: r.custom_attributes };
+    });
+    const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values)}`.execute(trx);
+    routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, rows.map((after) => ({ before: before.get(after.id)!, after })));
+  }
+  // Read after routing followed the changes (by routing when it did), so answers and events show where it put them.
+  const answered = outcomes.flatMap((o) => ('id' in o ? [o.id] : []));
+  const dtos = answered.every((id) => routed.has(id)) ? routed : await loadConversationDtos(trx, tenantId, answered);
+  for (const id of changedIds) outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dtos.get(id)! });
+  return outcomes.map((o) => ('id' in o ? { dto: dtos.get(o.id)! } : o));
+}
+
+/** One person's change of a conversation as it stands: the row after it and its history events, or a ParleyError. */
+function applyPatch(row: ConversationRow, principal: Principal, patch: ConversationPatch, users: Set<string>) {
+  const after = { ...row };
+  const events: { type: string; data: Record<string, unknown> }[] = [];
+  if (patch.assigneeId !== undefined && patch.assigneeId !== row.assignee_id) {
+    // An agent takes what nobody holds, or drops what they hold; anything else is a supervisor's call.
+    const selfService = (patch.assigneeId === principal.userId && row.assignee_id === null) || (patch.assigneeId === null && row.assignee_id === principal.userId);
+    if (principal.role === 'agent' && !selfService) throw new ParleyError('PARLEY_ERR_FORBIDDEN', 'agents may take unassigned conversations or drop their own; ask a supervisor to reassign');
+    if (patch.assigneeId && !users.has(patch.assigneeId)) throw new ParleyError('PARLEY_ERR_VALIDATION', 'assignee is not a user of this tenant');
+    after.assignee_id = patch.assigneeId;
+    events.push({ type: patch.assigneeId ? 'assigned' : 'unassigned', data: { from: row.assignee_id, to: patch.assigneeId } });
+  }
+  if (patch.status !== undefined && patch.status !== row.status) {
+    if (patch.status === 'snoozed' && !patch.snoozedUntil) throw new ParleyError('PARLEY_ERR_VALIDATION', 'snoozing needs snoozedUntil');
+    after.status = patch.status;
+    after.snoozed_until = patch.status === 'snoozed' ? new Date(patch.snoozedUntil!) : null;
+    events.push({ type: 'status_changed', data: { from: row.status, to: patch.status } });
+  }
+  if (patch.priority !== undefined && patch.priority !== row.priority) {
+    after.priority = patch.priority;
+    events.push({ type: 'priority_changed', data: { from: row.priority, to: patch.priority } });
+  }
+  if (patch.labels !== undefined) {
+    const labels = [...new Set(patch.labels.map((l) => l.trim().toLowerCase()).filter(Boolean))].sort();
+    if (JSON.stringify(labels) !== JSON.stringify(row.labels)) {
+      after.labels = labels;
+      events.push({ type: 'labels_changed', data: { from: row.labels, to: labels } });
+    }
+  }
+  if (patch.customAttributes !== undefined) {
+    after.custom_attributes = { ...row.custom_attributes, ...patch.customAttributes };
+    events.push({ type: 'attributes_changed', data: { set: patch.customAttributes } });
+  }
+  return { after, events };
 }
 
 /** Agents read the conversation (unread drops to 0), or the visitor read the agents' replies. */
@@ -94,15 +139,4 @@ export async function markConversationRead(deps: Pick<Deps, 'db' | 'committer'>,
     outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.read', payload: { conversationId: id, by, at: at.toISOString() } });
     if (by === 'agent') outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.updated', payload: await loadConversationDto(trx, tenantId, updated) });
   });
-}
-
-/** Tells routing what a person changed: resolved, paused, re-opened, or (un)assigned by hand. */
-async function routeChange(deps: Pick<Deps, 'routing'>, trx: Transaction<Database>, outbox: Outbox, tenantId: string, before: ConversationRow, after: ConversationRow) {
-  const routing = deps.routing;
-  if (after.status === 'resolved' && before.status !== 'resolved') return routing.completeInTx(trx, outbox, tenantId, after.id);
-  const reweighed = after.priority !== before.priority || JSON.stringify(after.labels) !== JSON.stringify(before.labels) || JSON.stringify(after.custom_attributes) !== JSON.stringify(before.custom_attributes);
-  if (reweighed && after.status === 'open') await routing.itemChangedInTx(trx, outbox, tenantId, after);
-  if (after.assignee_id !== before.assignee_id) await routing.assigneeChangedInTx(trx, outbox, tenantId, after.id, after.assignee_id);
-  if (after.status !== 'open' && before.status === 'open') await routing.pausedInTx(trx, outbox, tenantId, after.id);
-  else if (after.status === 'open' && before.status !== 'open') await routing.arriveInTx(trx, outbox, tenantId, after.id);
 }

@@ -5,20 +5,24 @@
  * nodes see the change within `ttlMs`. Absent rows are not kept (a new inbox works at once).
  */
 export class ShortCache<V> {
-  private readonly byDb = new WeakMap<object, Map<string, { value: V; until: number }>>();
+  private readonly byDb = new WeakMap<object, Map<string, { value: Promise<V | null>; until: number }>>();
 
   constructor(private readonly ttlMs: number) {}
 
-  async get(db: object, key: string, load: () => Promise<V | null>): Promise<V | null> {
+  /** The kept value, else `load`'s (one load at a time per key: requests that miss together share it). */
+  get(db: object, key: string, load: () => Promise<V | null>): Promise<V | null> {
     let entries = this.byDb.get(db);
     if (!entries) this.byDb.set(db, (entries = new Map()));
     const hit = entries.get(key);
     const now = Date.now();
     if (hit && hit.until > now) return hit.value;
-    const value = await load();
-    if (value === null) entries.delete(key);
-    else entries.set(key, { value, until: now + this.ttlMs });
-    return value;
+    const entry = { value: load(), until: now + this.ttlMs };
+    entries.set(key, entry);
+    const drop = () => {
+      if (entries.get(key) === entry) entries.delete(key);
+    };
+    entry.value.then((value) => value === null && drop(), drop);
+    return entry.value;
   }
 
   forget(db: object, key?: string): void {

@@ -63,6 +63,13 @@ export async function getInboxOrThrow(db: Db, tenantId: string, id: string): Pro
   return row;
 }
 
+/** The same read through the short cache, for requests that only read the inbox (never to change it from). */
+export async function getCachedInboxOrThrow(db: Db, tenantId: string, id: string): Promise<InboxRow> {
+  const row = await byId.get(db, `${tenantId}/${id}`, async () => (await db.selectFrom('inboxes').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()) ?? null);
+  if (!row) throw notFound('inbox');
+  return row;
+}
+
 /** Widget lookups come by the public id alone: it names the tenant. */
 export async function getInboxByPublicIdOrThrow(db: Db, publicId: string): Promise<InboxRow> {
   const row = await findInboxByPublicId(db, publicId);
@@ -71,6 +78,7 @@ export async function getInboxByPublicIdOrThrow(db: Db, publicId: string): Promi
 }
 
 const byPublicId = new ShortCache<InboxRow>(1000);
+const byId = new ShortCache<InboxRow>(1000);
 
 /** The inbox a widget or a provider's webhook names, read at most once a second per node (see ShortCache). */
 export function findInboxByPublicId(db: Db, publicId: string): Promise<InboxRow | null> {
@@ -78,8 +86,9 @@ export function findInboxByPublicId(db: Db, publicId: string): Promise<InboxRow 
 }
 
 /** After this node changed an inbox: its next lookup reads the row. */
-export function forgetInbox(db: Db, publicId: string): void {
-  byPublicId.forget(db, publicId);
+export function forgetInbox(db: Db, inbox: Pick<InboxRow, 'id' | 'tenant_id' | 'public_id'>): void {
+  byPublicId.forget(db, inbox.public_id);
+  byId.forget(db, `${inbox.tenant_id}/${inbox.id}`);
 }
 
 /** Is this page origin one the inbox admits? An empty list admits any; `*.example.com` admits subdomains. */

@@ -99,7 +99,7 @@ export function inboxRoutes(app: App, deps: Deps) {
         .returningAll()
         .executeTakeFirstOrThrow()
         .catch((err) => Promise.reject(addressTaken(err)));
-      forgetInbox(db, row.public_id);
+      forgetInbox(db, row);
       return toInboxDto(row, true);
     },
   );

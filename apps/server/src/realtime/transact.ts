@@ -116,19 +116,29 @@ export class GroupCommitter {
           if (!finalWrites.has(key)) finalWrites.set(key, write);
         },
       };
-      const results: unknown[] = [];
+      const results: unknown[] = new Array(tasks.length);
       for (let i = 0; i < tasks.length; ) {
         const task = tasks[i]!;
         if ('work' in task) {
-          results.push(await task.work(trx, outbox));
+          results[i] = await task.work(trx, outbox);
           i++;
           continue;
         }
-        // Consecutive inputs of one BatchWork go in one call; order with other tasks is kept.
-        let end = i + 1;
-        while (end < tasks.length && (tasks[end] as { batch?: unknown }).batch === task.batch) end++;
-        const inputs = tasks.slice(i, end).map((t) => (t as { input: unknown }).input);
-        results.push(...(await task.batch(trx, outbox, inputs)));
+        // The batched inputs up to the next plain work were all queued before any was answered, so
+        // any order is one their callers could have seen: each BatchWork runs once for all of its
+        // inputs (in their order), whichever way the kinds interleaved.
+        let end = i;
+        const byWork = new Map<BatchWork<unknown, unknown>, number[]>();
+        for (; end < tasks.length && !('work' in tasks[end]!); end++) {
+          const { batch } = tasks[end] as { batch: BatchWork<unknown, unknown> };
+          const indexes = byWork.get(batch);
+          if (indexes) indexes.push(end);
+          else byWork.set(batch, [end]);
+        }
+        for (const [work, indexes] of byWork) {
+          const out = await work(trx, outbox, indexes.map((k) => (tasks[k] as { input: unknown }).input));
+          indexes.forEach((k, j) => (results[k] = out[j]));
+        }
         i = end;
       }
       for (const write of finalWrites.values()) await write();
@@ -140,6 +150,19 @@ export class GroupCommitter {
 }
 
 /** Runs one use case of a tenant in its (possibly shared) transaction; see GroupCommitter. */
+/**
+ * A BatchWork that needs the server's dependencies, bound once per server (per committer): the
+ * committer batches calls of the same function, so every call on one server must get the same.
+ */
+export function bindBatch<D extends { committer: GroupCommitter }, I, R>(work: (deps: D, trx: Transaction<Database>, outbox: Outbox, inputs: I[]) => Promise<R[]>): (deps: D) => BatchWork<I, R> {
+  const bound = new WeakMap<GroupCommitter, BatchWork<I, R>>();
+  return (deps) => {
+    let b = bound.get(deps.committer);
+    if (!b) bound.set(deps.committer, (b = (trx, outbox, inputs) => work(deps, trx, outbox, inputs)));
+    return b;
+  };
+}
+
 export function transact<T>(deps: { committer: GroupCommitter }, tenantId: string, work: Work<T>): Promise<T> {
   return deps.committer.run(tenantId, work);
 }

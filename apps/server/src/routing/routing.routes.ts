@@ -200,9 +200,9 @@ export function routingRoutes(app: App, deps: Deps) {
       requireRole(principal, 'admin');
       const { queueId } = request.body;
       if (queueId) await getQueueRecordOrThrow(db, principal.tenantId, queueId);
-      const updated = await db.updateTable('inboxes').set({ queue_id: queueId }).where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).returning('public_id').executeTakeFirst();
+      const updated = await db.updateTable('inboxes').set({ queue_id: queueId }).where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).returning(['id', 'tenant_id', 'public_id']).executeTakeFirst();
       if (!updated) throw notFound('inbox');
-      forgetInbox(db, updated.public_id);
+      forgetInbox(db, updated);
       return reply.status(204).send(null);
     },
   );

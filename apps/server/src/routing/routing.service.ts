@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Insertable, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
+import type { Selectable } from 'kysely';
 import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
-import { conversationEventRow, loadConversationDtos, type ConversationEventInput } from '../conversations/conversations.repository.ts';
+import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
 import type { ConversationDto } from '../conversations/conversation-dto.ts';
 import {
   CHANNEL_OF,
@@ -20,6 +21,7 @@ import { toOfferDto, type OfferDto } from './routing.types.ts';
 import { enqueueClosingMessage } from './closing-message.ts';
 
 type Trx = Transaction<Database>;
+type OfferRow = Selectable<RoutingOffersTable>;
 
 /** Closed offers are answered from routing_offers (see routing.routes.ts), not from stored state. */
 const STORED_CLOSED_OFFERS = 0;
@@ -60,8 +62,6 @@ interface TenantEngine {
 /** A conversation row; `queue_has_sla` when the caller read whether its queue keeps SLA clocks (unknown: assume it may). */
 export type RoutedConversation = ConversationRow & { queue_has_sla?: boolean | null };
 
-/** Columns of a conversation that routing changes, with their SQL types (for the set-based update). */
-const ROUTED_COLUMNS = { queue_id: 'text', routing_state: 'text', waiting_since: 'timestamptz', assignee_id: 'text', status: 'text', priority: 'integer', sla: 'jsonb' } as const;
 type ConversationChanges = Partial<{
   queue_id: string | null;
   routing_state: RoutingItemState | null;
@@ -85,7 +85,13 @@ export class RoutingTx {
   readonly now = Date.now();
   private readonly changes = new Map<string, ConversationChanges>();
   private readonly historyRows: ConversationEventInput[] = [];
-  private readonly newOffers: Insertable<RoutingOffersTable>[] = [];
+  private readonly newOffers: OfferRow[] = [];
+  /** Offers closed by this work, and the `routing.offer_closed` payloads waiting for their rows. */
+  private readonly closingOffers = new Map<string, { status: OfferRow['status']; closedAt: Date; payload: { offer: OfferDto | null } }>();
+  /** Conversations the caller reads when the work ends, read with those the events show (see finish). */
+  private readonly wanted = new Set<string>();
+  /** The conversations finish read, as they are after the work. */
+  readonly loaded = new Map<string, ConversationDto>();
   /** `routing.offer` events emitted in order, their conversation filled in once the rows are written. */
   private readonly offerPayloads: { offer: OfferDto; conversation: ConversationDto | null }[] = [];
 
@@ -130,6 +136,11 @@ export class RoutingTx {
     }
   }
 
+  /** Has finish read these conversations too (in `loaded`), so the caller need not read them again. */
+  alsoLoad(ids: string[]): void {
+    for (const id of ids) this.wanted.add(id);
+  }
+
   emit(type: string, payload: unknown, conversationId: string | null = null): void {
     this.outbox.emit({ conversationId, audience: 'agents', type, payload });
   }
@@ -150,31 +161,57 @@ export class RoutingTx {
     if (announce) this.touched.add(id);
   }
 
-  addOffer(row: Insertable<RoutingOffersTable>): void {
+  addOffer(row: OfferRow): void {
     this.newOffers.push(row);
+  }
+
+  /** Closes an offer and announces it (`routing.offer_closed`, the offer's row added by flush). */
+  closeOffer(conversationId: string, offerId: string, status: OfferRow['status'], event: { reason: string; detail?: unknown }): void {
+    const payload = { offer: null, ...event };
+    this.closingOffers.set(offerId, { status, closedAt: new Date(this.now), payload });
+    this.emit('routing.offer_closed', payload, conversationId);
   }
 
   /** Writes what is held (one statement): before reading rows this work may have changed, and at its end. */
   async flush(): Promise<void> {
-    const writes = [
+    const closing = [...this.closingOffers].map(([id, c]) => ({ id, ...c }));
+    this.closingOffers.clear();
+    // An offer made and closed by this same work is still held: it is inserted closed.
+    const closeLater = closing.filter((c) => {
+      const held = this.newOffers.find((o) => o.id === c.id);
+      if (held) Object.assign(held, { status: c.status, closed_at: c.closedAt });
+      if (held) c.payload.offer = toOfferDto(held);
+      return !held;
+    });
+    const writes: unknown[] = [
       ...(this.newOffers.length > 0 ? [this.trx.insertInto('routing_offers').values(this.newOffers.splice(0))] : []),
       ...conversationUpdates(this.tenantId, this.changes),
       ...(this.historyRows.length > 0 ? [this.trx.insertInto('conversation_events').values(this.historyRows.splice(0).map(conversationEventRow))] : []),
     ];
     this.changes.clear();
+    // The closing of offers is the main statement (the others its WITH): its RETURNING fills their events.
+    if (closeLater.length > 0) writes.unshift(closeOffers(this.tenantId, closeLater));
     if (writes.length === 0) return;
     // Data-modifying CTEs: several writes in one round trip (they touch different rows or tables).
-    const [last, ...others] = writes.reverse();
+    const [last, ...others] = writes;
     const ctes = others.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
-    await sql`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}${last}`.execute(this.trx);
+    const { rows } = await sql<OfferRow>`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}${last}`.execute(this.trx);
+    if (closeLater.length === 0) return;
+    const closed = new Map(rows.map((r) => [r.id, r]));
+    for (const c of closeLater) {
+      const row = closed.get(c.id);
+      // Every offer the engine makes has its row; a missing one leaves its event without the offer.
+      if (row) c.payload.offer = toOfferDto(row);
+    }
   }
 
   /** Ends the work: rows written, then the conversations its events show, read once each. */
   async finish(): Promise<void> {
     await this.flush();
     const offers = this.offerPayloads.splice(0);
-    const ids = [...offers.map((o) => o.offer.conversationId), ...this.touched];
+    const ids = [...offers.map((o) => o.offer.conversationId), ...this.touched, ...this.wanted];
     const dtos = await loadConversationDtos(this.trx, this.tenantId, ids);
+    for (const [id, dto] of dtos) this.loaded.set(id, dto);
     for (const payload of offers) payload.conversation = dtos.get(payload.offer.conversationId) ?? null;
     for (const id of this.touched) {
       const dto = dtos.get(id);
@@ -184,22 +221,22 @@ export class RoutingTx {
   }
 }
 
+/** Closes offers: one UPDATE returning their rows. */
+function closeOffers(tenantId: string, offers: { id: string; status: OfferRow['status']; closedAt: Date }[]) {
+  const values = JSON.stringify(offers.map((o) => ({ id: o.id, status: o.status, closed_at: o.closedAt.toISOString() })));
+  return sql`UPDATE routing_offers AS o SET status = v.status, closed_at = v.closed_at
+    FROM jsonb_to_recordset(${values}::jsonb) AS v(id text, status text, closed_at timestamptz)
+    WHERE o.tenant_id = ${tenantId} AND o.id = v.id RETURNING o.*`;
+}
+
 /** The changes routing holds as UPDATE statements, one per set of columns changed (usually one). */
 function conversationUpdates(tenantId: string, changes: Map<string, ConversationChanges>) {
-  const bySignature = new Map<string, { id: string; changes: ConversationChanges }[]>();
+  const bySignature = new Map<string, ({ id: string } & ConversationChanges)[]>();
   for (const [id, c] of changes) {
     const signature = Object.keys(c).sort().join(',');
-    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { id, changes: c }]);
+    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { ...c, id }]);
   }
-  return [...bySignature].map(([signature, rows]) => {
-    const columns = signature.split(',').filter(Boolean) as (keyof typeof ROUTED_COLUMNS)[];
-    const values = JSON.stringify(rows.map((r) => ({ ...r.changes, id: r.id })));
-    const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
-    const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(ROUTED_COLUMNS[c])}`)]);
-    return sql`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
-      FROM jsonb_to_recordset(${values}::jsonb) AS v(${types})
-      WHERE c.tenant_id = ${tenantId} AND c.id = v.id`;
-  });
+  return [...bySignature].map(([signature, rows]) => updateConversationsSql(tenantId, signature.split(',').filter(Boolean) as UpdatableColumn[], rows));
 }
 
 /**
@@ -366,9 +403,10 @@ export class RoutingService {
 
   // ------------------------------------------------------------ hooks called by use cases
 
-  /** A conversation opened (or re-opened) in an inbox: it enters the inbox's queue. */
-  async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
-    await this.inTx(trx, outbox, tenantId, (tx) => arrive(tx, [conversationId]));
+  /** Conversations opened in an inbox: they enter the inbox's queue. Returns them as routing left them. */
+  async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationIds: string[]): Promise<Map<string, ConversationDto>> {
+    if (conversationIds.length === 0) return new Map();
+    return this.loadingInTx(trx, outbox, tenantId, conversationIds, (tx) => arrive(tx, conversationIds));
   }
 
   /** Same as arriveInTx, for work already holding the tenant's engine. */
@@ -376,45 +414,28 @@ export class RoutingService {
     return arrive(tx, [conversationId], true);
   }
 
-  /** A conversation resolved: its agent's slot is freed; if it still waited, it was abandoned. */
-  async completeInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
-    await this.inTx(trx, outbox, tenantId, async (tx) => {
-      const item = tx.engine.getItem(conversationId);
-      if (!item) return;
-      if (item.state !== 'assigned') tx.history(conversationId, 'abandoned', { queueId: item.queueId, state: item.state });
-      await tx.apply({ type: 'complete', itemId: conversationId });
-      tx.setConversation(conversationId, { routing_state: null }, false);
-    });
-  }
-
   /**
-   * A person set or cleared the assignee by hand (PATCH /conversations/:id). Their choice stands:
-   * routing lets go of a conversation a person assigned, and a conversation a person un-assigns
-   * waits in its queue again. (Transfer, pick and force-assign are the routed ways to assign.)
+   * People changed conversations (PATCH /conversations/:id; rows before and after, inside the
+   * transaction that changed them): routing follows, for a whole batch under one lock, and takes
+   * no lock when nothing it cares about changed.
    */
-  async assigneeChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string, assigneeId: string | null): Promise<void> {
-    await this.inTx(trx, outbox, tenantId, async (tx) => {
-      if (tx.engine.getItem(conversationId)) await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
-      tx.setConversation(conversationId, { routing_state: null }, false);
-      if (assigneeId === null) await arrive(tx, [conversationId]);
+  async conversationsChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, changes: { before: ConversationRow; after: ConversationRow }[]): Promise<Map<string, ConversationDto>> {
+    const followed = changes.filter(({ before, after }) => routingCares(before, after));
+    if (followed.length === 0) return new Map();
+    return this.loadingInTx(trx, outbox, tenantId, changes.map((c) => c.after.id), async (tx) => {
+      for (const { before, after } of followed) await followChange(tx, before, after);
     });
   }
 
-  /** A person changed a routed conversation's priority, labels or attributes: it moves to its new place, and priority rules are weighed again. */
-  async itemChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, c: ConversationRow): Promise<void> {
+  /** inTx for a hook whose caller reads conversations after it: read with routing's own read, as they are after the work. */
+  private async loadingInTx(trx: Trx, outbox: Outbox, tenantId: string, ids: string[], work: (tx: RoutingTx) => Promise<void>): Promise<Map<string, ConversationDto>> {
+    let routed: RoutingTx | undefined;
     await this.inTx(trx, outbox, tenantId, async (tx) => {
-      if (tx.engine.getItem(c.id)) await tx.apply({ type: 'updateItem', itemId: c.id, priority: c.priority, labels: c.labels, attributes: routableAttributes(c.custom_attributes) });
+      routed = tx;
+      tx.alsoLoad(ids);
+      await work(tx);
     });
-  }
-
-  /** A conversation left `open` (snoozed, pending) while nobody held it: it stops waiting. */
-  async pausedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationId: string): Promise<void> {
-    await this.inTx(trx, outbox, tenantId, async (tx) => {
-      const item = tx.engine.getItem(conversationId);
-      if (!item || item.state === 'assigned') return;
-      await tx.apply({ type: 'complete', itemId: conversationId, wrapUpSeconds: 0 });
-      tx.setConversation(conversationId, { routing_state: null }, false);
-    });
+    return routed!.loaded;
   }
 
   async agentConnected(tenantId: string, userId: string): Promise<void> {
@@ -652,23 +673,58 @@ async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned =
   }
 }
 
+/** Whether a person's change of a conversation concerns routing (see followChange). */
+function routingCares(before: ConversationRow, after: ConversationRow): boolean {
+  const statusMatters = before.status !== after.status && (after.status === 'resolved' || after.status === 'open' || before.status === 'open');
+  return statusMatters || before.assignee_id !== after.assignee_id || (after.status === 'open' && reweighed(before, after));
+}
+
+function reweighed(before: ConversationRow, after: ConversationRow): boolean {
+  return after.priority !== before.priority || JSON.stringify(after.labels) !== JSON.stringify(before.labels) || JSON.stringify(after.custom_attributes) !== JSON.stringify(before.custom_attributes);
+}
+
+/**
+ * Routing follows what a person changed. Resolved: the agent's slot is freed (still waiting, it
+ * was abandoned). Priority, labels or attributes: it moves to its new place, and priority rules
+ * are weighed again. Assigned or un-assigned by hand: the person's choice stands — routing lets go
+ * of a conversation a person assigned, and one a person un-assigns waits in its queue again
+ * (transfer, pick and force-assign are the routed ways to assign). Paused (snoozed, pending)
+ * while nobody held it: it stops waiting. Re-opened: it waits again.
+ */
+async function followChange(tx: RoutingTx, before: ConversationRow, after: ConversationRow): Promise<void> {
+  const id = after.id;
+  const item = () => tx.engine.getItem(id);
+  if (after.status === 'resolved' && before.status !== 'resolved') {
+    const waiting = item();
+    if (!waiting) return;
+    if (waiting.state !== 'assigned') tx.history(id, 'abandoned', { queueId: waiting.queueId, state: waiting.state });
+    await tx.apply({ type: 'complete', itemId: id });
+    tx.setConversation(id, { routing_state: null }, false);
+    return;
+  }
+  if (after.status === 'open' && reweighed(before, after) && item()) {
+    await tx.apply({ type: 'updateItem', itemId: id, priority: after.priority, labels: after.labels, attributes: routableAttributes(after.custom_attributes) });
+  }
+  if (after.assignee_id !== before.assignee_id) {
+    if (item()) await tx.apply({ type: 'complete', itemId: id, wrapUpSeconds: 0 });
+    tx.setConversation(id, { routing_state: null }, false);
+    if (after.assignee_id === null) await arrive(tx, [id]);
+  }
+  if (after.status !== 'open' && before.status === 'open') {
+    const held = item();
+    if (!held || held.state === 'assigned') return;
+    await tx.apply({ type: 'complete', itemId: id, wrapUpSeconds: 0 });
+    tx.setConversation(id, { routing_state: null }, false);
+  } else if (after.status === 'open' && before.status !== 'open') {
+    await arrive(tx, [id]);
+  }
+}
+
 /** The custom attributes priority rules can test: plain strings, numbers and booleans. */
 function routableAttributes(custom: Record<string, unknown> | null): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(custom ?? {})) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v as string | number | boolean;
   return out;
-}
-
-async function closeOffer(tx: RoutingTx, offerId: string, status: RoutingOffersTable['status']): Promise<OfferDto | null> {
-  await tx.flush();
-  const row = await tx.trx
-    .updateTable('routing_offers')
-    .set({ status, closed_at: new Date(tx.now) })
-    .where('tenant_id', '=', tx.tenantId)
-    .where('id', '=', offerId)
-    .returningAll()
-    .executeTakeFirst();
-  return row ? toOfferDto(row) : null;
 }
 
 /** Carries out one decision of the engine: rows, history and realtime events. */
@@ -695,20 +751,16 @@ async function carryOut(tx: RoutingTx, d: Decision): Promise<void> {
       const waitedSeconds = before?.waiting_since ? Math.max(0, (d.at - before.waiting_since.getTime()) / 1000) : 0;
       tx.setConversation(d.itemId, { assignee_id: d.agentId, routing_state: 'assigned', queue_id: d.queueId });
       tx.history(d.itemId, 'assigned', { from: before?.assignee_id ?? null, to: d.agentId, via: d.via, queueId: d.queueId, offerId: d.offerId ?? null, waitedSeconds }, tx.actor);
-      if (d.offerId) {
-        const offer = await closeOffer(tx, d.offerId, 'accepted');
-        if (offer) tx.emit('routing.offer_closed', { offer, reason: 'accepted' }, d.itemId);
-      }
+      if (d.offerId) tx.closeOffer(d.itemId, d.offerId, 'accepted', { reason: 'accepted' });
       return;
     }
     case 'offerExpired':
     case 'offerDeclined':
     case 'offerRevoked': {
       const status = d.type === 'offerExpired' ? 'expired' : d.type === 'offerDeclined' ? 'declined' : 'revoked';
-      const offer = await closeOffer(tx, d.offerId, status);
+      tx.closeOffer(d.itemId, d.offerId, status, { reason: status, ...(d.type === 'offerRevoked' ? { detail: d.reason } : {}) });
       tx.setConversation(d.itemId, { routing_state: 'waiting' }, false);
       tx.history(d.itemId, `offer_${status}`, { agentId: d.agentId, offerId: d.offerId, ...(d.type === 'offerRevoked' ? { reason: d.reason } : {}) });
-      if (offer) tx.emit('routing.offer_closed', { offer, reason: status, ...(d.type === 'offerRevoked' ? { detail: d.reason } : {}) }, d.itemId);
       return;
     }
     case 'requeued': {

@@ -74,6 +74,26 @@ describe('offers', () => {
     expect((await kit.ok('GET', `/routing/agents/${ana.id}`, kit.key)).load.chat ?? 0).toBe(0);
   });
 
+  it('an offer made and withdrawn by the same routing work is stored closed, and its closing is announced with the offer', async () => {
+    const { kit, agents } = await kitWithAgents(['Ez']);
+    const ez = agents[0]!;
+    const ezSocket = await online(kit, ez);
+    await kit.ok('PATCH', '/routing/me/state', ez.auth, { state: 'away' });
+    const c = await kit.visitor('Wen');
+    expect(await kit.ok('GET', `/conversations/${c.id}/routing`, kit.key)).toMatchObject({ state: 'waiting' });
+    // One transaction: Ez comes back (the waiting chat is offered) and leaves again (the offer is revoked) before anything is written.
+    await t.parley.deps.routing.run(kit.tenant.tenantId, async (tx) => {
+      await tx.apply({ type: 'agentStateChange', agentId: ez.id, presence: 'available' });
+      await tx.apply({ type: 'agentStateChange', agentId: ez.id, presence: 'away' });
+    });
+    const offer = offerOf(await ezSocket.next(offerFrame(c.id, ez.id)));
+    const closed = await ezSocket.next((f) => f.event?.type === 'routing.offer_closed');
+    expect(closed.event!.data).toMatchObject({ reason: 'revoked', offer: { id: offer.id, conversationId: c.id, agentId: ez.id, status: 'revoked' } });
+    const rows = await t.db.selectFrom('routing_offers').select(['id', 'status', 'closed_at']).where('conversation_id', '=', c.id).execute();
+    expect(rows).toEqual([{ id: offer.id, status: 'revoked', closed_at: expect.any(Date) }]);
+    expect(await kit.ok('GET', `/conversations/${c.id}/routing`, kit.key)).toMatchObject({ state: 'waiting' });
+  });
+
   it('a declined offer goes to the next agent; a timed-out one too, and the silent agent is set away', async () => {
     const { kit, agents } = await kitWithAgents(['Cy', 'Di']);
     const [cy, di] = agents as [typeof kit.admin, typeof kit.admin];

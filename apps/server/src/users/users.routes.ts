@@ -5,7 +5,7 @@ import { ParleyError, notFound } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken, sha256 } from '../ids.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/password.ts';
-import { createApiKey } from '../auth/api-keys.ts';
+import { createApiKey, forgetApiKeys } from '../auth/api-keys.ts';
 import { startSession } from '../auth/auth.routes.ts';
 import { RoleSchema, SessionDto, toUserDto, UserDto } from './user-dto.ts';
 
@@ -130,6 +130,7 @@ export function userRoutes(app: App, deps: Deps) {
     const principal = principalOf(request);
     requireRole(principal, 'admin');
     const res = await db.updateTable('api_keys').set({ revoked_at: new Date() }).where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).where('revoked_at', 'is', null).executeTakeFirst();
+    forgetApiKeys(db);
     if (Number(res.numUpdatedRows) === 0) throw notFound('API key');
     return reply.status(204).send(null);
   });
