@@ -23,13 +23,21 @@ export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
  * gives its numbers back). A client that saw seq N and asks for everything after N therefore
  * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
  */
-export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<RealtimeEvent[]> {
-  if (events.length === 0) return [];
+/**
+ * Numbers the transaction's events from the tenant's counter and stores them, in one round trip
+ * with the writes given `alongside` (data-modifying CTEs on other tables: routing's state).
+ */
+export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = []): Promise<RealtimeEvent[]> {
+  const ctes = alongside.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
+  if (events.length === 0) {
+    if (ctes.length > 0) await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
+    return [];
+  }
   const rows = JSON.stringify(events.map((e, i) => ({ i, conversation_id: e.conversationId, audience: e.audience, type: e.type, payload: e.payload })));
-  // One round trip: take the numbers and store the events, while holding the counter row.
+  // Take the numbers and store the events while holding the counter row.
   const inserted = await sql<{ seq: number }>`
-    WITH counter AS (
-      UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)
+    WITH ${sql.join([...ctes, sql`counter AS (
+      UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)`])}
     INSERT INTO realtime_events (tenant_id, seq, conversation_id, audience, type, payload)
     SELECT ${tenantId}, counter.seq - ${events.length} + 1 + e.i, e.conversation_id, e.audience, e.type, e.payload
     FROM counter, jsonb_to_recordset(${rows}::jsonb) AS e(i int, conversation_id text, audience text, type text, payload jsonb)

@@ -8,12 +8,16 @@ import { enqueueWebhookDeliveries } from '../webhooks/webhook-outbox.ts';
 export interface Outbox {
   emit(event: PendingEvent): void;
   /**
-   * Runs `write` once, just before the commit, however many use cases of the batch ask for the
+   * Runs `prepare` once, just before the commit, however many use cases of the batch ask for the
    * same `key`: state that several use cases change (a tenant's routing engine) is written once
-   * per transaction instead of once per use case.
+   * per transaction instead of once per use case. `prepare` returns its writes (Kysely queries,
+   * not executed): they go in the statement that stores the transaction's events.
    */
-  beforeCommit(key: string, write: () => Promise<void>): void;
+  beforeCommit(key: string, prepare: () => Promise<FinalWrite[]>): void;
 }
+
+/** A data-modifying query (a Kysely builder or `sql` fragment) run as a CTE of the events' statement. */
+export type FinalWrite = unknown;
 
 export type Work<T> = (trx: Transaction<Database>, outbox: Outbox) => Promise<T>;
 
@@ -109,7 +113,7 @@ export class GroupCommitter {
   private commit(tenantId: string, tasks: Task[]) {
     return this.db.transaction().execute(async (trx) => {
       const pending: PendingEvent[] = [];
-      const finalWrites = new Map<string, () => Promise<void>>();
+      const finalWrites = new Map<string, () => Promise<FinalWrite[]>>();
       const outbox: Outbox = {
         emit: (e) => pending.push(e),
         beforeCommit: (key, write) => {
@@ -141,9 +145,10 @@ export class GroupCommitter {
         }
         i = end;
       }
-      for (const write of finalWrites.values()) await write();
+      const alongside: FinalWrite[] = [];
+      for (const prepare of finalWrites.values()) alongside.push(...(await prepare()));
       await enqueueWebhookDeliveries(trx, tenantId, pending);
-      const events = await appendEvents(trx, tenantId, pending);
+      const events = await appendEvents(trx, tenantId, pending, alongside);
       return { results, events };
     });
   }

@@ -5,7 +5,7 @@ import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type De
 import type { Selectable } from 'kysely';
 import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
-import { transact, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
+import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
 import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
 import type { ConversationDto } from '../conversations/conversation-dto.ts';
 import {
@@ -344,44 +344,47 @@ export class RoutingService {
   /**
    * Stores the engine's state at the end of the transaction that changed it: the transaction's
    * events as one journal row (small, whatever the tenant's live work), or, every few thousand
-   * events and after changes without an event, a whole snapshot that ends the journal.
+   * events and after changes without an event, a whole snapshot that ends the journal. Returns
+   * the writes, which go in the statement that stores the transaction's realtime events.
    */
-  private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<void> {
+  private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<FinalWrite[]> {
     const { events, snapshot: mustSnapshot, from } = te.pending;
     if (events.length === 0 && !mustSnapshot) {
       // Nothing happened to the engine (a batch that only looked): the stored state still matches it.
       te.token = from;
-      return;
+      return [];
     }
     const token = randomUUID();
     const version = te.version + 1;
     const wake = te.engine.nextWakeAt();
     const state = { version, token, next_wake_at: wake === null ? null : new Date(wake), updated_at: new Date() };
+    let writes: FinalWrite[];
     if (mustSnapshot || te.journaled >= SNAPSHOT_EVERY_TRANSACTIONS) {
       const snapshot = te.engine.snapshot();
       // Closed offers are answered from routing_offers; the stored state need not carry them.
       snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
       const values = { ...state, snapshot: JSON.stringify(snapshot), snapshot_version: version };
-      await trx
-        .insertInto('routing_state')
-        .values({ tenant_id: tenantId, ...values })
-        .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
-        .execute();
-      await trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version).execute();
+      writes = [
+        trx
+          .insertInto('routing_state')
+          .values({ tenant_id: tenantId, ...values })
+          .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values)),
+        trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version),
+      ];
       te.journaled = 0;
     } else {
-      await trx
-        .with('journaled', (db) => db.insertInto('routing_journal').values({ tenant_id: tenantId, version, events: JSON.stringify(events) }))
-        .updateTable('routing_state')
-        .set(state)
-        .where('tenant_id', '=', tenantId)
-        .execute();
+      writes = [
+        trx.insertInto('routing_journal').values({ tenant_id: tenantId, version, events: JSON.stringify(events) }),
+        trx.updateTable('routing_state').set(state).where('tenant_id', '=', tenantId),
+      ];
       te.journaled += 1;
     }
+    // Taken as stored: if the commit fails, the next transaction finds another token and reloads.
     te.pending = { events: [], snapshot: false, from: token };
     te.token = token;
     te.version = version;
     this.schedule(tenantId, wake);
+    return writes;
   }
 
   /**
