@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import.meta.url));
 
-/** A PostgreSQL server with durable settings (fsync on) for one benchmark run. */
-export function startBenchPostgres(port = 55470): { url: string; stop: () => void } {
+/** A PostgreSQL server with durable settings (fsync on) for one benchmark run (ports below Linux's ephemeral range, which client sockets of the previous run may still hold). */
+export function startBenchPostgres(port = 25470): { url: string; stop: () => void } {
   // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and the server bench prints the busiest statements at the end.
   // BENCH_PG_OPTS: more server options for one run (e.g. auto_explain settings; the log is in /tmp/parley-bench-pg-<port>/log).
   const opts = `${process.env.BENCH_PG_STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements' : ''} ${process.env.BENCH_PG_OPTS ?? ''}`;

@@ -62,7 +62,7 @@ export async function main(argv: string[]) {
   console.log(`ingest bench: ${JSON.stringify(o)}`);
 
   const base = `http://127.0.0.1:${o.port}`;
-  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 55472, tenants: o.tenants, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base } });
+  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 25472, tenants: o.tenants, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base } });
   try {
     // Provider by provider, tenant by tenant: consecutive deliveries go to different tenants' inboxes.
     const perTenant = await Promise.all(server.apiKeys.map((_, t) => connectInboxes(server, t)));

@@ -51,7 +51,7 @@ export async function main(argv: string[]) {
   console.log(`routing-server bench: ${JSON.stringify(o)}`);
 
   // The last tenant is the queue-only baseline.
-  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 55471, tenants: o.tenants + 1, tenantPrefix: 'route' });
+  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 25471, tenants: o.tenants + 1, tenantPrefix: 'route' });
   try {
     const tenants = server.apiKeys.map((key, i) => ({ key, email: `route${i}@example.com` }));
     const routed = await run(server.base, tenants.slice(0, o.tenants), o, 'routed');
