@@ -9,6 +9,12 @@ export interface Config {
   databaseUrl?: string;
   /** Public base URL, used in widget snippets and invitation links. */
   publicUrl?: string;
+  /**
+   * Which proxies may tell the client's address and scheme (X-Forwarded-For / -Proto / -Host):
+   * none by default, else every hop (`true`) or the proxies' addresses (CIDR ranges too). Without
+   * it anyone could pick their address, e.g. to escape the per-address login limit.
+   */
+  trustProxy: boolean | string[];
   /** Secret for signing visitor tokens; generated and kept in dataDir when not given. */
   secret?: string;
   sessionTtlHours: number;
@@ -39,6 +45,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.PARLEY_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
+    trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
     secret: env.PARLEY_SECRET || undefined,
     sessionTtlHours: Number(env.PARLEY_SESSION_TTL_HOURS ?? 12),
     maxAttachmentBytes: Number(env.PARLEY_MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024),
@@ -58,4 +65,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
 
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** `PARLEY_TRUST_PROXY`: unset or `false` = none, `true` = all, `10.0.0.1,10.1.0.0/16` = those addresses. */
+export function parseTrustProxy(value: string | undefined): boolean | string[] {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  return v.split(',').map((a) => a.trim()).filter(Boolean);
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { sha256 } from '../ids.ts';
-import { MAX_FAILURES_PER_EMAIL } from './login-throttle.ts';
+import { MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL } from './login-throttle.ts';
+import { parseTrustProxy } from '../config.ts';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 
 // Session, CSRF, API key, role and invitation rules (TN-2), against a real server over HTTP.
@@ -125,6 +126,31 @@ describe('login and sessions', () => {
     // The window over (moved back in time here), the right password works again.
     await sql`UPDATE login_failures SET window_start = window_start - interval '15 minutes'`.execute(t.db);
     await login(user.email, user.password);
+  });
+
+  it('counts failed logins by the connecting address: a made-up X-Forwarded-For does not escape the address limit (no proxy is trusted by default)', async () => {
+    const attempt = (i: number) =>
+      fetch(`${t.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i % 250}` },
+        body: JSON.stringify({ email: `nobody-${i}-${randomUUID()}@example.com`, password: 'guess' }),
+      });
+    try {
+      for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) expect((await attempt(i)).status).toBe(401);
+      const refused = await attempt(MAX_FAILURES_PER_ADDRESS);
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('PARLEY_ERR_RATE_LIMITED');
+    } finally {
+      // The other tests log in from the same address.
+      await sql`DELETE FROM login_failures`.execute(t.db);
+    }
+  });
+
+  it('reads PARLEY_TRUST_PROXY: none by default, all, or a list of proxies', () => {
+    expect(parseTrustProxy(undefined)).toBe(false);
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('true')).toBe(true);
+    expect(parseTrustProxy(' 10.0.0.1, 10.1.0.0/16 ')).toEqual(['10.0.0.1', '10.1.0.0/16']);
   });
 
   it('GET /auth/me answers the session with the cookie and 401 without one', async () => {
