@@ -20,16 +20,21 @@ export async function getContactOrThrow(db: Q, tenantId: string, id: string): Pr
 }
 
 /**
- * The contacts of new conversations, in order. A verified identifier finds (or creates) the one
- * contact that carries it. Anything else is a new contact: an email typed into a form proves
- * nothing, so it never joins a known contact.
+ * The contacts of new conversations, in order: a contact named by id (of this tenant, else
+ * 404), or found or created from what the channel knows. A verified identifier finds (or
+ * creates) the one contact that carries it. Anything else is a new contact: an email typed into
+ * a form proves nothing, so it never joins a known contact.
  */
-export async function resolveContacts(db: Q, tenantId: string, inputs: ContactInput[]): Promise<ContactRow[]> {
+export async function resolveContacts(db: Q, tenantId: string, inputs: (ContactInput | { id: string })[]): Promise<ContactRow[]> {
   const base = (input: ContactInput) => ({ name: input.name?.trim() || null, email: input.email?.trim().toLowerCase() || null, phone: input.phone?.trim() || null });
+  // Each input finds its row by a key: its verified identifier, or its id — named, or chosen here
+  // for a new contact (so the order RETURNING gives does not matter).
+  const keyOf = inputs.map((input) => ('id' in input ? input.id : input.verifiedIdentifier ? `identifier:${input.verifiedIdentifier}` : newId('ctc')));
+  const fresh = inputs.flatMap((input, i) => ('id' in input || input.verifiedIdentifier ? [] : [{ id: keyOf[i]!, tenant_id: tenantId, ...base(input), identifier: null, verified: false, custom_attributes: '{}' }]));
   // Several inputs with one identifier act in order on one contact: the last name or email given wins.
   const byIdentifier = new Map<string, ReturnType<typeof base>>();
   for (const input of inputs) {
-    if (!input.verifiedIdentifier) continue;
+    if ('id' in input || !input.verifiedIdentifier) continue;
     const b = base(input);
     const seen = byIdentifier.get(input.verifiedIdentifier);
     byIdentifier.set(input.verifiedIdentifier, seen ? { name: b.name ?? seen.name, email: b.email ?? seen.email, phone: seen.phone } : b);
@@ -46,11 +51,14 @@ export async function resolveContacts(db: Q, tenantId: string, inputs: ContactIn
     )
     .returningAll()
     .execute();
-  // New contacts' ids are chosen here, so each input finds its row whatever order RETURNING gives.
-  const fresh = inputs.flatMap((input) => (input.verifiedIdentifier ? [] : [{ id: newId('ctc'), tenant_id: tenantId, ...base(input), identifier: null, verified: false, custom_attributes: '{}' }]));
   const created = fresh.length === 0 ? [] : await db.insertInto('contacts').values(fresh).returningAll().execute();
-  const byId = new Map(created.map((c) => [c.id, c]));
-  const known = new Map(verified.map((c) => [c.identifier, c]));
-  let next = 0;
-  return inputs.map((input) => (input.verifiedIdentifier ? known.get(input.verifiedIdentifier)! : byId.get(fresh[next++]!.id)!));
+  const named = inputs.flatMap((input) => ('id' in input ? [input.id] : []));
+  const known = named.length === 0 ? [] : await db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', named).execute();
+  const byKey = new Map([...created, ...known].map((c) => [c.id, c]));
+  for (const c of verified) byKey.set(`identifier:${c.identifier}`, c);
+  return keyOf.map((key) => {
+    const contact = byKey.get(key);
+    if (!contact) throw notFound('contact');
+    return contact;
+  });
 }

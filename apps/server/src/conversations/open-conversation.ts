@@ -4,7 +4,6 @@ import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { bindBatch, type Outbox } from '../realtime/transact.ts';
 import { resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
-import { notFound } from '../errors.ts';
 import { conversationEventRow } from './conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
@@ -73,19 +72,14 @@ const openBatchOf = bindBatch(openConversations);
 /** Opens a batch of conversations of one tenant: contacts, conversations (with their `created` events), then routing once for all. */
 async function openConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: OpenConversationInput[]): Promise<ConversationDto[]> {
   const tenantId = inputs[0]!.tenantId;
-  const newContacts = inputs.flatMap((input) => ('id' in input.contact ? [] : [input.contact]));
-  const knownIds = inputs.flatMap((input) => ('id' in input.contact ? [input.contact.id] : []));
-  const resolved = await resolveContacts(trx, tenantId, newContacts);
-  const known = knownIds.length === 0 ? [] : await trx.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', knownIds).execute();
-  const knownById = new Map(known.map((c) => [c.id, c]));
-  let next = 0;
-  const contacts = inputs.map((input) => ('id' in input.contact ? knownById.get(input.contact.id) : resolved[next++]));
+  // A contact named by an id that is not the tenant's fails the batch; its inputs then run alone.
+  const contacts = await resolveContacts(trx, tenantId, inputs.map((input) => input.contact));
   const rows = inputs.map((input, i) =>
     newConversationRow({
       tenantId,
       inboxId: input.inboxId,
       channelType: input.channelType,
-      contactId: contacts[i]?.id ?? (input.contact as { id: string }).id,
+      contactId: contacts[i]!.id,
       status: input.status ?? 'open',
       subject: input.subject ?? null,
       externalThreadId: input.externalThreadId ?? null,
@@ -93,10 +87,8 @@ async function openConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx:
   );
   const inserted = new Map((await insertConversations(trx, rows.map((row, i) => ({ row, actor: inputs[i]!.actor })))).map((r) => [r.id, r]));
   const dtos = rows.map((row, i) => {
-    const contact = contacts[i];
-    if (!contact) throw notFound('contact');
     // A new conversation has no last message: its DTO needs only its contact.
-    const dto = toConversationDto(inserted.get(row.id)!, contact, null);
+    const dto = toConversationDto(inserted.get(row.id)!, contacts[i]!, null);
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
     return dto;
   });
