@@ -5,10 +5,8 @@ import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
-export async function getConversationRowOrThrow(db: Q, tenantId: string, id: string, forUpdate = false): Promise<ConversationRow> {
-  let q = db.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
-  if (forUpdate) q = q.forUpdate();
-  const row = await q.executeTakeFirst();
+export async function getConversationRowOrThrow(db: Q, tenantId: string, id: string): Promise<ConversationRow> {
+  const row = await db.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('conversation');
   return row;
 }
@@ -147,13 +145,7 @@ export async function listMessages(db: Q, tenantId: string, conversationId: stri
 export type ConversationEventInput = { tenantId: string; conversationId: string; type: string; actorType: 'contact' | 'user' | 'system'; actorId: string | null; data?: Record<string, unknown> };
 
 export async function recordConversationEvent(db: Q, e: ConversationEventInput): Promise<void> {
-  await recordConversationEvents(db, [e]);
-}
-
-/** Several history events in one statement, in order. */
-export async function recordConversationEvents(db: Q, events: ConversationEventInput[]): Promise<void> {
-  if (events.length === 0) return;
-  await db.insertInto('conversation_events').values(events.map(conversationEventRow)).execute();
+  await db.insertInto('conversation_events').values(conversationEventRow(e)).execute();
 }
 
 /** The conversation_events row of a history event, for statements that insert it with other rows. */
@@ -178,12 +170,12 @@ export type UpdatableColumn = keyof typeof UPDATABLE_COLUMNS;
 
 /**
  * One UPDATE of many conversations, each with its own values of the same columns (read from a
- * JSON recordset), returning the rows as they are after it.
+ * JSON recordset); `returning`: with the rows as they are after it.
  */
-export function updateConversationsSql(tenantId: string, columns: UpdatableColumn[], rows: ({ id: string } & Partial<Record<UpdatableColumn, unknown>>)[]) {
+export function updateConversationsSql(tenantId: string, columns: UpdatableColumn[], rows: ({ id: string } & Partial<Record<UpdatableColumn, unknown>>)[], returning = false) {
   const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
   const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(UPDATABLE_COLUMNS[c])}`)]);
   return sql<ConversationRow>`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(${types})
-    WHERE c.tenant_id = ${tenantId} AND c.id = v.id RETURNING c.*`;
+    WHERE c.tenant_id = ${tenantId} AND c.id = v.id${returning ? sql` RETURNING c.*` : sql``}`;
 }

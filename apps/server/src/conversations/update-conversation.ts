@@ -78,7 +78,7 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
       const r = current.get(id)!;
       return { id, status: r.status, snoozed_until: r.snoozed_until, assignee_id: r.assignee_id, priority: r.priority, labels: r.labels, custom_attributes: r.custom_attributes };
     });
-    const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values)}`.execute(trx);
+    const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
     routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, rows.map((after) => ({ before: before.get(after.id)!, after })));
   }
   // Read after routing followed the changes (by routing when it did), so answers and events show where it put them.

@@ -16,16 +16,13 @@ export interface RealtimeEvent {
 export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
 
 /**
- * Appends events inside the caller's transaction and numbers them.
+ * Appends events inside the caller's transaction and numbers them, in one round trip with the
+ * writes given `alongside` (data-modifying CTEs on other tables: routing's state).
  *
  * The counter row stays locked until the transaction commits, so a tenant's transactions
  * commit in the order of their numbers and a number is never skipped (an aborted transaction
  * gives its numbers back). A client that saw seq N and asks for everything after N therefore
  * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
- */
-/**
- * Numbers the transaction's events from the tenant's counter and stores them, in one round trip
- * with the writes given `alongside` (data-modifying CTEs on other tables: routing's state).
  */
 export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = []): Promise<RealtimeEvent[]> {
   const ctes = alongside.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);

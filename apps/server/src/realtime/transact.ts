@@ -154,7 +154,6 @@ export class GroupCommitter {
   }
 }
 
-/** Runs one use case of a tenant in its (possibly shared) transaction; see GroupCommitter. */
 /**
  * A BatchWork that needs the server's dependencies, bound once per server (per committer): the
  * committer batches calls of the same function, so every call on one server must get the same.
@@ -168,6 +167,7 @@ export function bindBatch<D extends { committer: GroupCommitter }, I, R>(work: (
   };
 }
 
+/** Runs one use case of a tenant in its (possibly shared) transaction; see GroupCommitter. */
 export function transact<T>(deps: { committer: GroupCommitter }, tenantId: string, work: Work<T>): Promise<T> {
   return deps.committer.run(tenantId, work);
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
-import type { Selectable } from 'kysely';
 import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
@@ -179,9 +178,10 @@ export class RoutingTx {
     // An offer made and closed by this same work is still held: it is inserted closed.
     const closeLater = closing.filter((c) => {
       const held = this.newOffers.find((o) => o.id === c.id);
-      if (held) Object.assign(held, { status: c.status, closed_at: c.closedAt });
-      if (held) c.payload.offer = toOfferDto(held);
-      return !held;
+      if (!held) return true;
+      Object.assign(held, { status: c.status, closed_at: c.closedAt });
+      c.payload.offer = toOfferDto(held);
+      return false;
     });
     const writes: unknown[] = [
       ...(this.newOffers.length > 0 ? [this.trx.insertInto('routing_offers').values(this.newOffers.splice(0))] : []),
