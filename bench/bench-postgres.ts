@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import.meta.url));
 
-/** A PostgreSQL server with durable settings (fsync on) for one benchmark run (ports below Linux's ephemeral range, which client sockets of the previous run may still hold). */
+/**
+ * A PostgreSQL server with durable settings (fsync on) for one benchmark run (ports below Linux's
+ * ephemeral range, which client sockets of the previous run may still hold). Reached over its
+ * Unix socket, as a server on the same host should be: on this VM a loopback TCP round trip
+ * costs the client about twice the CPU. BENCH_PG_TCP=1 connects over TCP instead.
+ */
 export function startBenchPostgres(port = 25470): { url: string; stop: () => void } {
   // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and the server bench prints the busiest statements at the end.
   // BENCH_PG_OPTS: more server options for one run (e.g. auto_explain settings; the log is in /tmp/parley-bench-pg-<port>/log).
@@ -12,5 +17,6 @@ export function startBenchPostgres(port = 25470): { url: string; stop: () => voi
   const url = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
   const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];
   if (!url || !stop) throw new Error(`could not start PostgreSQL: ${out}`);
-  return { url, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
+  const socketUrl = `postgres://postgres@${encodeURIComponent(`/tmp/parley-bench-pg-${port}`)}:${port}/postgres`;
+  return { url: process.env.BENCH_PG_TCP ? url : socketUrl, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
 }

@@ -69,13 +69,15 @@ export async function main(argv: string[]) {
       p50Ms: routed.p50,
       p99Ms: routed.p99,
       maxMs: routed.max,
+      postAnsweredP50Ms: routed.answeredP50,
+      postAnsweredP99Ms: routed.answeredP99,
       achievedRate: routed.achievedRate,
       baselineQueueOnlyP50Ms: baseline.p50,
       baselineQueueOnlyP99Ms: baseline.p99,
       ratioP99ToQueueOnly: round(routed.p99 / baseline.p99, 2),
     };
     console.log(
-      `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms (${routed.received}/${routed.count} offers, ${routed.failed} arrivals failed); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+      `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms (${routed.received}/${routed.count} offers, ${routed.failed} arrivals failed; POST answered p50 ${routed.answeredP50} ms, p99 ${routed.answeredP99} ms); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
     );
     console.log(JSON.stringify(result));
     return result;
@@ -131,6 +133,7 @@ async function run(
 
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  const answered: number[] = []; // POST → its answer
   const early = new Map<string, number>(); // frames that beat the POST's answer
   const counted = new Set<string>();
   const resolveQueue: { tenant: number; id: string }[] = [];
@@ -200,6 +203,7 @@ async function run(
     inflight.push(
       call({ key: tenants[t]!.key }, 'POST', '/conversations', { inboxId: inboxes[t], contact: { name: `Arrival ${i}` } }).then((c) => {
         const id = String(c.id);
+        answered.push(performance.now() - sent);
         sentAt.set(id, sent);
         const seen = early.get(id);
         if (seen !== undefined) latencies.push(seen - sent);
@@ -215,5 +219,16 @@ async function run(
   for (const ws of sockets) ws.close();
   agent.destroy();
   const sorted = latencies.sort((x, y) => x - y);
-  return { count: total, failed, received: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN), achievedRate };
+  answered.sort((x, y) => x - y);
+  return {
+    count: total,
+    failed,
+    received: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? NaN),
+    answeredP50: round(percentile(answered, 50)),
+    answeredP99: round(percentile(answered, 99)),
+    achievedRate,
+  };
 }

@@ -19,6 +19,7 @@ export async function openTestDatabase(): Promise<OpenedDatabase & { url?: strin
     url.pathname = `/${name}`;
     const opened = postgresDatabase(url.toString(), 5);
     await migrate(opened.db);
+    opened.migrated();
     return {
       ...opened,
       url: url.toString(),

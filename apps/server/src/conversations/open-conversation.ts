@@ -49,8 +49,15 @@ export function newConversationRow(c: { tenantId: string; inboxId: string; chann
   };
 }
 
-/** New conversations and their `created` history events, in one statement. */
-export function insertConversations(trx: Transaction<Database>, conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[]): Promise<ConversationRow[]> {
+/**
+ * New conversations and their `created` history events, in one statement. Returns the rows with
+ * the queues routing may put them in (their inbox's, the tenant's default), read by the same
+ * statement so that routing need not read them again.
+ */
+export function insertConversations(
+  trx: Transaction<Database>,
+  conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[],
+): Promise<(ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null })[]> {
   const created = conversations.map(({ row, actor }) =>
     conversationEventRow({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }),
   );
@@ -59,6 +66,10 @@ export function insertConversations(trx: Transaction<Database>, conversations: {
     .insertInto('conversations')
     .values(conversations.map((c) => c.row))
     .returningAll()
+    .returning((eb) => [
+      eb.selectFrom('inboxes').select('inboxes.queue_id').whereRef('inboxes.id', '=', 'conversations.inbox_id').as('inbox_queue_id'),
+      eb.selectFrom('routing_queues').select('routing_queues.id').whereRef('routing_queues.tenant_id', '=', 'conversations.tenant_id').where('routing_queues.is_default', '=', true).limit(1).as('default_queue_id'),
+    ])
     .execute();
 }
 
@@ -92,7 +103,11 @@ async function openConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx:
     outbox.emit({ conversationId: row.id, audience: 'agents', type: 'conversation.created', payload: dto });
     return dto;
   });
-  const arrivals = rows.filter((row, i) => row.status === 'open' && !inputs[i]!.routeWithFirstMessage).map((row) => row.id);
+  const arrivals = rows.flatMap((row, i) => {
+    if (row.status !== 'open' || inputs[i]!.routeWithFirstMessage) return [];
+    const { inbox_queue_id, default_queue_id, ...conversation } = inserted.get(row.id)!;
+    return [{ row: conversation, contact: contacts[i]!, lastMessage: null, inboxQueueId: inbox_queue_id, defaultQueueId: default_queue_id }];
+  });
   if (arrivals.length === 0) return dtos;
   // Answered as routing left them (queued, offered).
   const routed = await deps.routing.arriveInTx(trx, outbox, tenantId, arrivals);

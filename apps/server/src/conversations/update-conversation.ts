@@ -4,8 +4,8 @@ import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
 import { notFound, ParleyError } from '../errors.ts';
 import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
-import type { ConversationDto } from './conversation-dto.ts';
-import { conversationEventRow, loadConversationDto, loadConversationDtos, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
+import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
+import { conversationEventRow, loadConversationDto, lockConversationsWithContacts, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
 
 export interface ConversationPatch {
   status?: ConversationStatus;
@@ -47,9 +47,9 @@ const updateBatchOf = bindBatch(updateConversations);
  */
 async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: ConversationUpdate[]): Promise<UpdateOutcome[]> {
   const tenantId = inputs[0]!.principal.tenantId;
-  const locked = await trx.selectFrom('conversations').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', [...new Set(inputs.map((u) => u.id))]).orderBy('id').forUpdate().execute();
-  const before = new Map(locked.map((r) => [r.id, r]));
-  const current = new Map(locked.map((r) => [r.id, r]));
+  const locked = await lockConversationsWithContacts(trx, tenantId, [...new Set(inputs.map((u) => u.id))]);
+  const before = new Map([...locked.values()].map((l) => [l.conversation.id, l.conversation]));
+  const current = new Map(before);
   const assignees = [...new Set(inputs.flatMap((u) => (u.patch.assigneeId ? [u.patch.assigneeId] : [])))];
   const users = new Set(
     assignees.length === 0 ? [] : (await trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', assignees).execute()).map((u) => u.id),
@@ -79,13 +79,17 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
       return { id, status: r.status, snoozed_until: r.snoozed_until, assignee_id: r.assignee_id, priority: r.priority, labels: r.labels, custom_attributes: r.custom_attributes };
     });
     const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
-    routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, rows.map((after) => ({ before: before.get(after.id)!, after })));
+    for (const row of rows) current.set(row.id, row);
+    const changes = rows.map((row) => ({ before: before.get(row.id)!, after: { ...locked.get(row.id)!, row } }));
+    routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, changes);
   }
-  // Read after routing followed the changes (by routing when it did), so answers and events show where it put them.
-  const answered = outcomes.flatMap((o) => ('id' in o ? [o.id] : []));
-  const dtos = answered.every((id) => routed.has(id)) ? routed : await loadConversationDtos(trx, tenantId, answered);
-  for (const id of changedIds) outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dtos.get(id)! });
-  return outcomes.map((o) => ('id' in o ? { dto: dtos.get(o.id)! } : o));
+  // As routing left them when it followed the changes (where it put them), else as changed here.
+  const dtoOf = (id: string) => {
+    const { contact, lastMessage } = locked.get(id)!;
+    return routed.get(id) ?? toConversationDto(current.get(id)!, contact, lastMessage);
+  };
+  for (const id of changedIds) outbox.emit({ conversationId: id, audience: 'all', type: 'conversation.updated', payload: dtoOf(id) });
+  return outcomes.map((o) => ('id' in o ? { dto: dtoOf(o.id) } : o));
 }
 
 /** One person's change of a conversation as it stands: the row after it and its history events, or a ParleyError. */

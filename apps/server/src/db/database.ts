@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { pglitePool } from './pglite-pool.ts';
+import { PreparingClient } from './prepared-client.ts';
 import { migrate } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -21,6 +22,8 @@ export interface OpenDatabaseOptions {
 export interface OpenedDatabase {
   db: Db;
   engine: 'pglite' | 'postgres';
+  /** Called once the schema is migrated: from then on repeated statements are prepared (PostgreSQL). */
+  migrated(): void;
   close(): Promise<void>;
 }
 
@@ -29,17 +32,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     ? postgresDatabase(options.databaseUrl, options.poolSize)
     : pgliteDatabase(await PGlite.create(options.dataDir ?? 'memory://', { parsers: PGLITE_PARSERS }));
   await migrate(opened.db);
+  opened.migrated();
   return opened;
 }
 
 export const PGLITE_PARSERS = { 20: (v: string) => Number(v) };
 
 export function postgresDatabase(url: string, poolSize = 10): OpenedDatabase {
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }) });
-  return { db, engine: 'postgres', close: () => db.destroy() };
+  const preparing = { on: false };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing } as unknown as pg.PoolConfig);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, engine: 'postgres', migrated: () => void (preparing.on = true), close: () => db.destroy() };
 }
 
 export function pgliteDatabase(lite: PGlite): OpenedDatabase {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
-  return { db, engine: 'pglite', close: () => db.destroy() };
+  return { db, engine: 'pglite', migrated: () => undefined, close: () => db.destroy() };
 }

@@ -119,6 +119,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two servers on one PostgreSQL',
     const database = await openTestDatabase();
     cleanup.push(() => database.close());
     const second: OpenedDatabase = postgresDatabase(database.url!, 5);
+    second.migrated();
     cleanup.push(() => second.close());
     const a: TestParley = await startTestParley({ config: { workers: false }, database });
     cleanup.push(() => a.stop());

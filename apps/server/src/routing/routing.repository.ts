@@ -137,6 +137,17 @@ export async function loadRoutableConversations(db: Q, tenantId: string) {
     .execute();
 }
 
-export async function lockTenantRouting(trx: Transaction<Database>, tenantId: string): Promise<void> {
+/**
+ * Locks the tenant's routing for the transaction and returns its stored state's header (none
+ * before the engine was first stored). The lock is the routing_state row itself, taken and read
+ * in one round trip; FOR UPDATE reads the row as the previous holder committed it. A tenant
+ * without the row yet takes an advisory lock instead, so two first uses build it one after the
+ * other, and then looks again under that lock (the first may have stored it meanwhile).
+ */
+export async function lockTenantRouting(trx: Transaction<Database>, tenantId: string) {
+  const lockRow = () => trx.selectFrom('routing_state').select(['version', 'token', 'snapshot_version']).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
+  const row = await lockRow();
+  if (row) return row;
   await sql`SELECT pg_advisory_xact_lock(hashtext(${'parley-routing:' + tenantId}))`.execute(trx);
+  return lockRow();
 }

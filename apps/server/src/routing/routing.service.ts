@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
-import type { ConversationRow, ConversationSla, ConversationStatus, Database, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
+import type { ContactRow, ConversationRow, ConversationSla, ConversationStatus, Database, MessageRow, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
 import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
-import type { ConversationDto } from '../conversations/conversation-dto.ts';
+import { toConversationDto, type ConversationDto } from '../conversations/conversation-dto.ts';
 import {
   CHANNEL_OF,
   ensureDefaultQueue,
@@ -61,6 +61,16 @@ interface TenantEngine {
 /** A conversation row; `queue_has_sla` when the caller read whether its queue keeps SLA clocks (unknown: assume it may). */
 export type RoutedConversation = ConversationRow & { queue_has_sla?: boolean | null };
 
+/** A conversation as the caller's transaction has it, with what its DTO shows besides the row. */
+export interface KnownConversation {
+  row: ConversationRow;
+  contact: ContactRow;
+  lastMessage: MessageRow | null;
+}
+
+/** A new conversation entering routing, with the queues its arrival may use (read with its insert). */
+export type Arrival = KnownConversation & { inboxQueueId: string | null; defaultQueueId: string | null };
+
 type ConversationChanges = Partial<{
   queue_id: string | null;
   routing_state: RoutingItemState | null;
@@ -89,8 +99,10 @@ export class RoutingTx {
   private readonly closingOffers = new Map<string, { status: OfferRow['status']; closedAt: Date; payload: { offer: OfferDto | null } }>();
   /** Conversations the caller reads when the work ends, read with those the events show (see finish). */
   private readonly wanted = new Set<string>();
-  /** The conversations finish read, as they are after the work. */
+  /** The conversations finish read or built, as they are after the work. */
   readonly loaded = new Map<string, ConversationDto>();
+  /** Conversations the caller has as they are (changes this work makes are applied to copies): finish builds their DTOs without reading. */
+  private readonly known = new Map<string, KnownConversation>();
   /** `routing.offer` events emitted in order, their conversation filled in once the rows are written. */
   private readonly offerPayloads: { offer: OfferDto; conversation: ConversationDto | null }[] = [];
 
@@ -140,6 +152,11 @@ export class RoutingTx {
     for (const id of ids) this.wanted.add(id);
   }
 
+  /** Conversations the caller holds as they are: finish builds their DTOs instead of reading them. */
+  know(conversations: KnownConversation[]): void {
+    for (const c of conversations) this.known.set(c.row.id, { ...c, row: { ...c.row, ...this.changes.get(c.row.id) } });
+  }
+
   emit(type: string, payload: unknown, conversationId: string | null = null): void {
     this.outbox.emit({ conversationId, audience: 'agents', type, payload });
   }
@@ -157,6 +174,8 @@ export class RoutingTx {
 
   setConversation(id: string, changes: ConversationChanges, announce = true): void {
     this.changes.set(id, { ...this.changes.get(id), ...changes });
+    const known = this.known.get(id);
+    if (known) Object.assign(known.row, changes);
     if (announce) this.touched.add(id);
   }
 
@@ -205,12 +224,16 @@ export class RoutingTx {
     }
   }
 
-  /** Ends the work: rows written, then the conversations its events show, read once each. */
+  /** Ends the work: rows written, then the conversations its events show, read once each (unless known). */
   async finish(): Promise<void> {
     await this.flush();
     const offers = this.offerPayloads.splice(0);
     const ids = [...offers.map((o) => o.offer.conversationId), ...this.touched, ...this.wanted];
-    const dtos = await loadConversationDtos(this.trx, this.tenantId, ids);
+    const dtos = await loadConversationDtos(this.trx, this.tenantId, ids.filter((id) => !this.known.has(id)));
+    for (const id of ids) {
+      const known = this.known.get(id);
+      if (known) dtos.set(id, toConversationDto(known.row, known.contact, known.lastMessage));
+    }
     for (const [id, dto] of dtos) this.loaded.set(id, dto);
     for (const payload of offers) payload.conversation = dtos.get(payload.offer.conversationId) ?? null;
     for (const id of this.touched) {
@@ -323,9 +346,8 @@ export class RoutingService {
 
   /** Locks the tenant's routing for this transaction and returns its engine as stored. */
   private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean; firstHere: boolean }> {
-    await lockTenantRouting(trx, tenantId);
+    const row = await lockTenantRouting(trx, tenantId);
     const firstHere = !this.tenants.has(tenantId);
-    const row = await trx.selectFrom('routing_state').select(['version', 'token', 'snapshot_version']).where('tenant_id', '=', tenantId).executeTakeFirst();
     let te = this.tenants.get(tenantId);
     let fresh = false;
     if (!row) {
@@ -406,15 +428,16 @@ export class RoutingService {
 
   // ------------------------------------------------------------ hooks called by use cases
 
-  /** Conversations opened in an inbox: they enter the inbox's queue. Returns them as routing left them. */
-  async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, conversationIds: string[]): Promise<Map<string, ConversationDto>> {
-    if (conversationIds.length === 0) return new Map();
-    return this.loadingInTx(trx, outbox, tenantId, conversationIds, (tx) => arrive(tx, conversationIds));
+  /** Conversations just opened in an inbox: they enter the inbox's queue. Returns them as routing left them. */
+  async arriveInTx(trx: Trx, outbox: Outbox, tenantId: string, arrivals: Arrival[]): Promise<Map<string, ConversationDto>> {
+    if (arrivals.length === 0) return new Map();
+    const rows = arrivals.map((a) => ({ ...a.row, inbox_queue_id: a.inboxQueueId, default_queue_id: a.defaultQueueId }));
+    return this.knowingInTx(trx, outbox, tenantId, arrivals, (tx) => arrive(tx, rows));
   }
 
-  /** Same as arriveInTx, for work already holding the tenant's engine. */
-  arriveFromTx(tx: RoutingTx, conversationId: string): Promise<void> {
-    return arrive(tx, [conversationId], true);
+  /** Puts a conversation back into a queue, for work already holding the tenant's engine (transfer, re-queue). */
+  async arriveFromTx(tx: RoutingTx, conversationId: string): Promise<void> {
+    await arrive(tx, await readArrivals(tx, [conversationId]), true);
   }
 
   /**
@@ -422,20 +445,27 @@ export class RoutingService {
    * transaction that changed them): routing follows, for a whole batch under one lock, and takes
    * no lock when nothing it cares about changed.
    */
-  async conversationsChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, changes: { before: ConversationRow; after: ConversationRow }[]): Promise<Map<string, ConversationDto>> {
-    const followed = changes.filter(({ before, after }) => routingCares(before, after));
+  async conversationsChangedInTx(trx: Trx, outbox: Outbox, tenantId: string, changes: { before: ConversationRow; after: KnownConversation }[]): Promise<Map<string, ConversationDto>> {
+    const followed = changes.filter(({ before, after }) => routingCares(before, after.row));
     if (followed.length === 0) return new Map();
-    return this.loadingInTx(trx, outbox, tenantId, changes.map((c) => c.after.id), async (tx) => {
-      for (const { before, after } of followed) await followChange(tx, before, after);
-    });
+    return this.knowingInTx(
+      trx,
+      outbox,
+      tenantId,
+      changes.map((c) => c.after),
+      async (tx) => {
+        for (const { before, after } of followed) await followChange(tx, before, after.row);
+      },
+    );
   }
 
-  /** inTx for a hook whose caller reads conversations after it: read with routing's own read, as they are after the work. */
-  private async loadingInTx(trx: Trx, outbox: Outbox, tenantId: string, ids: string[], work: (tx: RoutingTx) => Promise<void>): Promise<Map<string, ConversationDto>> {
+  /** inTx for a hook whose caller holds the conversations and wants them back as the work leaves them (DTOs, built without a read). */
+  private async knowingInTx(trx: Trx, outbox: Outbox, tenantId: string, known: KnownConversation[], work: (tx: RoutingTx) => Promise<void>): Promise<Map<string, ConversationDto>> {
     let routed: RoutingTx | undefined;
     await this.inTx(trx, outbox, tenantId, async (tx) => {
       routed = tx;
-      tx.alsoLoad(ids);
+      tx.know(known);
+      tx.alsoLoad(known.map((k) => k.row.id));
       await work(tx);
     });
     return routed!.loaded;
@@ -488,7 +518,7 @@ export class RoutingService {
           await tx.apply({ type: 'customerMessage', itemId: c.id });
         }
       }
-      await arrive(tx, arrivals);
+      await arrive(tx, await readArrivals(tx, arrivals));
     });
   }
 
@@ -517,7 +547,7 @@ export class RoutingService {
 
   /** First build of a tenant's engine: open conversations nobody holds start waiting. */
   private async routeOpenConversations(tx: RoutingTx): Promise<void> {
-    await arrive(tx, (await loadRoutableConversations(tx.trx, tx.tenantId)).map((c) => c.id));
+    await arrive(tx, await readArrivals(tx, (await loadRoutableConversations(tx.trx, tx.tenantId)).map((c) => c.id)));
   }
 
   private schedule(tenantId: string, wake: number | null): void {
@@ -639,10 +669,16 @@ async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engin
   return { engine };
 }
 
-/** Puts conversations into their queues (the conversation's, else its inbox's, else the default queue), in order. */
-async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned = false): Promise<void> {
+/** What an arrival needs of a conversation: its row's routing columns and the queues it may go to. */
+type ArrivalRow = Pick<ConversationRow, 'id' | 'status' | 'channel_type' | 'priority' | 'labels' | 'custom_attributes' | 'queue_id' | 'assignee_id'> & {
+  inbox_queue_id: string | null;
+  default_queue_id: string | null;
+};
+
+/** Reads conversations for arrive (after writing what the work holds, which they may show). */
+async function readArrivals(tx: RoutingTx, conversationIds: string[]): Promise<ArrivalRow[]> {
   const ids = conversationIds.filter((id) => !tx.engine.getItem(id));
-  if (ids.length === 0) return;
+  if (ids.length === 0) return [];
   await tx.flush();
   const rows = await tx.trx
     .selectFrom('conversations as c')
@@ -653,9 +689,14 @@ async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned =
     .where('c.id', 'in', ids)
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
-  for (const id of ids) {
-    const c = byId.get(id);
-    if (!c || c.status !== 'open' || (c.assignee_id && !evenIfAssigned) || tx.engine.getItem(id)) continue;
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** Puts conversations into their queues (the conversation's, else its inbox's, else the default queue), in order. */
+async function arrive(tx: RoutingTx, conversations: ArrivalRow[], evenIfAssigned = false): Promise<void> {
+  for (const c of conversations) {
+    const id = c.id;
+    if (c.status !== 'open' || (c.assignee_id && !evenIfAssigned) || tx.engine.getItem(id)) continue;
     const queueId = [c.queue_id, c.inbox_queue_id, c.default_queue_id].find((q) => q && tx.engine.getQueue(q));
     if (!queueId) continue;
     const attributes = routableAttributes(c.custom_attributes);
@@ -663,7 +704,7 @@ async function arrive(tx: RoutingTx, conversationIds: string[], evenIfAssigned =
     await tx.apply({
       type: 'arrive',
       item: {
-        id: c.id,
+        id,
         tenantId: tx.tenantId,
         queueId,
         channel: CHANNEL_OF[c.channel_type],
@@ -711,7 +752,7 @@ async function followChange(tx: RoutingTx, before: ConversationRow, after: Conve
   if (after.assignee_id !== before.assignee_id) {
     if (item()) await tx.apply({ type: 'complete', itemId: id, wrapUpSeconds: 0 });
     tx.setConversation(id, { routing_state: null }, false);
-    if (after.assignee_id === null) await arrive(tx, [id]);
+    if (after.assignee_id === null) await arrive(tx, await readArrivals(tx, [id]));
   }
   if (after.status !== 'open' && before.status === 'open') {
     const held = item();
@@ -719,7 +760,7 @@ async function followChange(tx: RoutingTx, before: ConversationRow, after: Conve
     await tx.apply({ type: 'complete', itemId: id, wrapUpSeconds: 0 });
     tx.setConversation(id, { routing_state: null }, false);
   } else if (after.status === 'open' && before.status !== 'open') {
-    await arrive(tx, [id]);
+    await arrive(tx, await readArrivals(tx, [id]));
   }
 }
 
