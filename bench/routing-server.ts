@@ -136,7 +136,10 @@ async function run(
   const answered: number[] = []; // POST → its answer
   const early = new Map<string, number>(); // frames that beat the POST's answer
   const counted = new Set<string>();
-  const resolveQueue: { tenant: number; id: string }[] = [];
+  // Agents resolve what they are offered at once, each on their own (no shared limit: a client
+  // that resolved 20 at a time fell behind at 500/s and filled every agent's capacity).
+  const resolves: Promise<unknown>[] = [];
+  const resolve = (tenant: number, id: string) => resolves.push(call({ key: tenants[tenant]!.key }, 'PATCH', `/conversations/${id}`, { status: 'resolved' }).catch(() => undefined));
   const sockets: WebSocket[] = [];
   for (const a of agents) {
     const ws = await openSocket(`${base.replace(/^http/, 'ws')}/api/v1/realtime`, { cookie: a.cookie, origin: base });
@@ -154,7 +157,7 @@ async function run(
         const offer = frame.event.data.offer as { agentId: string; conversationId: string };
         if (offer.agentId !== a.id) return;
         conversationId = offer.conversationId;
-        resolveQueue.push({ tenant: a.tenant, id: conversationId });
+        resolve(a.tenant, conversationId);
       } else if (mode === 'queue-only' && frame.event.type === 'routing.conversation') {
         conversationId = frame.event.data.conversationId as string;
       }
@@ -168,19 +171,6 @@ async function run(
   }
   // Agents wait for their sockets to count as connected (routing hears of them asynchronously).
   await new Promise((r) => setTimeout(r, 1000));
-
-  // Agents resolve what they were offered, so capacity frees up (a steady state, not a pile-up).
-  let resolving = true;
-  const resolver = (async () => {
-    while (resolving || resolveQueue.length) {
-      const batch = resolveQueue.splice(0, 20);
-      if (batch.length === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      await Promise.all(batch.map((b) => call({ key: tenants[b.tenant]!.key }, 'PATCH', `/conversations/${b.id}`, { status: 'resolved' }).catch(() => undefined)));
-    }
-  })();
 
   // Warm-up, not measured: the first arrivals of a fresh server pay for compiling code paths and
   // loading each tenant's engine and caches (100–250 ms), which would otherwise be the run's p99.
@@ -214,8 +204,7 @@ async function run(
   const achievedRate = round(total / ((performance.now() - start) / 1000));
   const deadline = Date.now() + 15_000;
   while (latencies.length < total - failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  resolving = false;
-  await resolver;
+  await Promise.all(resolves);
   for (const ws of sockets) ws.close();
   agent.destroy();
   const sorted = latencies.sort((x, y) => x - y);

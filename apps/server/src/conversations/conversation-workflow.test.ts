@@ -305,6 +305,34 @@ describe('status', () => {
   });
 });
 
+describe('answers built from the rows a change holds', () => {
+  it('a PATCH answers and announces the conversation exactly as a fresh read shows it, with routing following or not', async () => {
+    const c = await visitorStarts('Ulla', 'first words');
+    await api('POST', `/conversations/${c.id}/messages`, admin.auth, { content: 'an agent reply' });
+    const patches = [
+      { labels: ['Billing'] }, // routing weighs it again
+      { assigneeId: agentTwo.id }, // routing lets go of what a person assigned
+      { priority: 2 },
+      { assigneeId: null }, // waits in its queue again
+      { status: 'resolved' }, // routing lets go
+      { labels: ['billing', 'done'] }, // routing does not care (resolved)
+      { customAttributes: { tier: 'gold' } },
+    ];
+    for (const patch of patches) {
+      const answered = await api('PATCH', `/conversations/${c.id}`, admin.auth, patch);
+      expect(answered.status).toBe(200);
+      const read = await api('GET', `/conversations/${c.id}`, admin.auth);
+      expect(answered.body).toEqual(read.body);
+      expect(answered.body.lastMessage).toMatchObject({ content: 'an agent reply' });
+      expect(answered.body.contact).toMatchObject({ name: 'Ulla' });
+    }
+    // An opening is answered as routing left it (queued), from the rows its insert returned.
+    const opened = await api('POST', '/conversations', { bearer: tenant.apiKey }, { inboxId: apiInbox.id, contact: { name: 'Vera', email: 'vera@example.com' } });
+    expect(opened.status).toBe(201);
+    expect(opened.body).toEqual((await api('GET', `/conversations/${opened.body.id}`, admin.auth)).body);
+  });
+});
+
 describe('read state', () => {
   it('visitor messages raise unread; marking read drops it to 0 and the visitor sees agentLastReadAt', async () => {
     const c = await visitorStarts('Rita', 'one');

@@ -18,11 +18,23 @@ export async function lockConversationWithContact(trx: Transaction<Database>, te
   return found;
 }
 
-/**
- * The same for several conversations, locked in id order so that batches never deadlock; with
- * their last message, so that a change can show them (DTO) without reading them again.
- */
+/** The same for several conversations, locked in id order so that batches never deadlock. */
 export async function lockConversationsWithContacts(trx: Transaction<Database>, tenantId: string, ids: string[]) {
+  const rows = await trx
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .selectAll('c')
+    .select(sql<unknown>`to_jsonb(ct.*)`.as('contact_json'))
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.id', 'in', ids)
+    .orderBy('c.id')
+    .forUpdate('c')
+    .execute();
+  return new Map(rows.map(({ contact_json, ...conversation }) => [conversation.id, { conversation, contact: reviveRow(contact_json) as ContactRow }]));
+}
+
+/** Locks conversations (id order) with all their DTO shows, so that a change can answer without reading them again. */
+export async function lockConversationsAsShown(trx: Transaction<Database>, tenantId: string, ids: string[]) {
   const rows = await withContactAndLastMessage(trx, tenantId).where('c.id', 'in', ids).orderBy('c.id').forUpdate('c').execute();
   return new Map(
     rows.map(({ contact_json, message_json, ...conversation }) => [

@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts';
 import { notFound, ParleyError } from '../errors.ts';
 import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
-import { conversationEventRow, loadConversationDto, lockConversationsWithContacts, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
+import { conversationEventRow, loadConversationDto, lockConversationsAsShown, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
 
 export interface ConversationPatch {
   status?: ConversationStatus;
@@ -47,7 +47,7 @@ const updateBatchOf = bindBatch(updateConversations);
  */
 async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: ConversationUpdate[]): Promise<UpdateOutcome[]> {
   const tenantId = inputs[0]!.principal.tenantId;
-  const locked = await lockConversationsWithContacts(trx, tenantId, [...new Set(inputs.map((u) => u.id))]);
+  const locked = await lockConversationsAsShown(trx, tenantId, [...new Set(inputs.map((u) => u.id))]);
   const before = new Map([...locked.values()].map((l) => [l.conversation.id, l.conversation]));
   const current = new Map(before);
   const assignees = [...new Set(inputs.flatMap((u) => (u.patch.assigneeId ? [u.patch.assigneeId] : [])))];
