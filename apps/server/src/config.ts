@@ -15,6 +15,12 @@ export interface Config {
    * it anyone could pick their address, e.g. to escape the per-address login limit.
    */
   trustProxy: boolean | string[];
+  /**
+   * Private or reserved addresses webhooks may be sent to: none by default (a tenant's webhook
+   * must not reach the operator's internal network), all (`true`), or these addresses and CIDR
+   * ranges. See webhooks/webhook-target.ts.
+   */
+  webhookPrivateTargets: boolean | string[];
   /** Secret for signing visitor tokens; generated and kept in dataDir when not given. */
   secret?: string;
   sessionTtlHours: number;
@@ -45,7 +51,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.PARLEY_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
-    trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
+    trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
+    webhookPrivateTargets: parseAddressSetting(env.PARLEY_WEBHOOK_PRIVATE_TARGETS),
     secret: env.PARLEY_SECRET || undefined,
     sessionTtlHours: Number(env.PARLEY_SESSION_TTL_HOURS ?? 12),
     maxAttachmentBytes: Number(env.PARLEY_MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024),
@@ -67,8 +74,8 @@ export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** `PARLEY_TRUST_PROXY`: unset or `false` = none, `true` = all, `10.0.0.1,10.1.0.0/16` = those addresses. */
-export function parseTrustProxy(value: string | undefined): boolean | string[] {
+/** `PARLEY_TRUST_PROXY`, `PARLEY_WEBHOOK_PRIVATE_TARGETS`: unset or `false` = none, `true` = all, `10.0.0.1,10.1.0.0/16` = those addresses. */
+export function parseAddressSetting(value: string | undefined): boolean | string[] {
   const v = value?.trim() ?? '';
   if (v === '' || v === 'false') return false;
   if (v === 'true') return true;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { sha256 } from '../ids.ts';
 import { MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL } from './login-throttle.ts';
-import { parseTrustProxy } from '../config.ts';
+import { parseAddressSetting } from '../config.ts';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 
 // Session, CSRF, API key, role and invitation rules (TN-2), against a real server over HTTP.
@@ -147,10 +147,10 @@ describe('login and sessions', () => {
   });
 
   it('reads PARLEY_TRUST_PROXY: none by default, all, or a list of proxies', () => {
-    expect(parseTrustProxy(undefined)).toBe(false);
-    expect(parseTrustProxy('false')).toBe(false);
-    expect(parseTrustProxy('true')).toBe(true);
-    expect(parseTrustProxy(' 10.0.0.1, 10.1.0.0/16 ')).toEqual(['10.0.0.1', '10.1.0.0/16']);
+    expect(parseAddressSetting(undefined)).toBe(false);
+    expect(parseAddressSetting('false')).toBe(false);
+    expect(parseAddressSetting('true')).toBe(true);
+    expect(parseAddressSetting(' 10.0.0.1, 10.1.0.0/16 ')).toEqual(['10.0.0.1', '10.1.0.0/16']);
   });
 
   it('GET /auth/me answers the session with the cookie and 401 without one', async () => {

@@ -1,9 +1,10 @@
 import type { Db } from '../db/database.ts';
 import { PermanentJobError, type JobHandler } from '../jobs/job-queue.ts';
 import { signWebhook } from './webhook-signature.ts';
+import { postWebhook, type PrivateTargets } from './webhook-target.ts';
 
 /** The job that POSTs one webhook delivery; a failure is retried with backoff by the job queue. */
-export function deliverWebhookJob(db: Db, timeoutMs = 10_000): JobHandler {
+export function deliverWebhookJob(db: Db, privateTargets: PrivateTargets, timeoutMs = 10_000): JobHandler {
   return async (job) => {
     const deliveryId = String(job.payload.deliveryId);
     const delivery = await db
@@ -18,23 +19,16 @@ export function deliverWebhookJob(db: Db, timeoutMs = 10_000): JobHandler {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Parley-Webhooks/1',
-          'x-parley-event': delivery.event,
-          'x-parley-delivery': delivery.id,
-          'x-parley-timestamp': String(timestamp),
-          'x-parley-signature': signWebhook(delivery.secret, timestamp, delivery.body),
-        },
-        body: delivery.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = res.status;
-      await res.body?.cancel();
-      if (!res.ok) error = `HTTP ${res.status}`;
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'Parley-Webhooks/1',
+        'x-parley-event': delivery.event,
+        'x-parley-delivery': delivery.id,
+        'x-parley-timestamp': String(timestamp),
+        'x-parley-signature': signWebhook(delivery.secret, timestamp, delivery.body),
+      };
+      status = await postWebhook(delivery.url, headers, delivery.body, timeoutMs, privateTargets);
+      if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
+import { checkWebhookTarget, WebhookTargetError } from './webhook-target.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
-import { notFound } from '../errors.ts';
+import { notFound, ParleyError } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { forgetWebhookEndpoints, webhookEventTypes } from './webhook-outbox.ts';
@@ -46,6 +47,12 @@ export function webhookRoutes(app: App, deps: Deps) {
     async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
+      try {
+        await checkWebhookTarget(request.body.url, deps.config.webhookPrivateTargets);
+      } catch (err) {
+        if (err instanceof WebhookTargetError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `webhook URL refused: ${err.message} (an operator may allow such targets with PARLEY_WEBHOOK_PRIVATE_TARGETS)`);
+        throw err;
+      }
       const row = await db
         .insertInto('webhook_endpoints')
         .values({ id: newId('whk'), tenant_id: principal.tenantId, url: request.body.url, events: JSON.stringify(request.body.events), secret: newToken('whsec', 24) })

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 import { call } from '../../test/http.ts';
 import { signWebhook, verifyWebhook } from './webhook-signature.ts';
+import { refusedAddress } from './webhook-target.ts';
 
 // Outbound webhooks (CH-7): signed POSTs to a real local receiver, retried with backoff by the
 // durable job queue, and their delivery log.
@@ -185,6 +186,68 @@ describe('webhook deliveries', () => {
     }
     expect((await api('POST', '/webhooks', { url: 'https://example.com/h', events: ['user.deleted'] })).status).toBe(400);
     expect((await api('POST', '/webhooks', { url: 'https://example.com/h', events: [] })).status).toBe(400);
+  });
+});
+
+describe('webhook targets inside the operator network (server-side request forgery)', () => {
+  it('by default refuses to register URLs at private, loopback, link-local or reserved addresses, also by name, and stores nothing', async () => {
+    const guarded = await startTestParley({ config: { webhookPrivateTargets: false }, jobs: { backoffBaseMs: 50, pollMs: 50, maxAttempts: 1 } });
+    try {
+      const owner = await guarded.createTenant('Guarded Co');
+      const send = (method: string, path: string, body?: unknown) => call(guarded.baseUrl, method, path, { auth: { apiKey: owner.apiKey }, body });
+      const port = (receiver.address() as AddressInfo).port;
+      const inside = [
+        `http://127.0.0.1:${port}/ok`,
+        `http://localhost:${port}/ok`, // a name that resolves to loopback
+        'http://169.254.169.254/latest/meta-data/', // cloud metadata
+        'http://10.0.0.5/hook',
+        'http://192.168.1.10/hook',
+        `http://[::1]:${port}/ok`,
+        `http://[::ffff:127.0.0.1]:${port}/ok`,
+        'http://0.0.0.0/hook',
+      ];
+      for (const url of inside) {
+        const refused = await send('POST', '/webhooks', { url, events: ['message.created'] });
+        expect(refused.status, url).toBe(422);
+        expect(refused.body.error.code).toBe('PARLEY_ERR_TARGET_NOT_ALLOWED');
+        expect(refused.body.error.message).toContain('PARLEY_WEBHOOK_PRIVATE_TARGETS');
+      }
+      expect((await send('GET', '/webhooks')).body.items).toEqual([]);
+
+      // A name that pointed elsewhere when it was registered and at the inside when delivering
+      // (DNS rebinding) is refused where the delivery connects: stored here as if registered earlier.
+      await guarded.db
+        .insertInto('webhook_endpoints')
+        .values({ id: 'whk_rebound', tenant_id: owner.tenantId, url: `http://localhost:${port}/ok`, events: JSON.stringify(['message.created']), secret: 'whsec_x' })
+        .execute();
+      const before = received.length;
+      const inbox = (await send('POST', '/inboxes', { name: 'API', channelType: 'api' })).body.id;
+      const conversation = (await send('POST', '/conversations', { inboxId: inbox, contact: { name: 'Guarded Contact' } })).body.id;
+      await send('POST', `/conversations/${conversation}/messages`, { content: 'stays inside' });
+      const deadline = Date.now() + 15_000;
+      let delivery: Delivery | undefined;
+      while (!delivery || delivery.status === 'pending') {
+        if (Date.now() > deadline) throw new Error('the delivery did not settle');
+        await new Promise((r) => setTimeout(r, 50));
+        delivery = ((await send('GET', '/webhooks/whk_rebound/deliveries')).body.items as Delivery[])[0];
+      }
+      expect(delivery).toMatchObject({ status: 'failed', lastStatusCode: null });
+      expect(delivery.lastError).toContain('private or reserved address');
+      expect(received.length).toBe(before);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('tells private and reserved addresses from public ones, and lets an operator allow some or all', () => {
+    for (const inside of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) {
+      expect(refusedAddress(inside, false), inside).toEqual(expect.stringContaining('private or reserved'));
+    }
+    for (const outside of ['8.8.8.8', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '172.32.0.1']) expect(refusedAddress(outside, false), outside).toBeNull();
+    expect(refusedAddress('10.1.2.3', ['10.1.0.0/16'])).toBeNull();
+    expect(refusedAddress('10.2.0.1', ['10.1.0.0/16'])).not.toBeNull();
+    expect(refusedAddress('127.0.0.1', ['127.0.0.1'])).toBeNull();
+    expect(refusedAddress('169.254.169.254', true)).toBeNull();
   });
 });
 
