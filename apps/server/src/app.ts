@@ -162,7 +162,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
 
   const realtime = attachRealtime(app, deps);
   const worker = new JobWorker(opened.db, log, options.jobs);
-  worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db, config.webhookPrivateTargets));
+  worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db, config.privateTargets));
   worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
   worker.register(CLOSING_MESSAGE_JOB, closingMessageJob(deps));
   const email = new EmailChannel(deps);

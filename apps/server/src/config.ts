@@ -16,11 +16,11 @@ export interface Config {
    */
   trustProxy: boolean | string[];
   /**
-   * Private or reserved addresses webhooks may be sent to: none by default (a tenant's webhook
-   * must not reach the operator's internal network), all (`true`), or these addresses and CIDR
-   * ranges. See webhooks/webhook-target.ts.
+   * Private or reserved addresses Parley may connect to on a tenant's word (webhook receivers,
+   * media URLs in providers' webhooks): none by default (a tenant must not reach the operator's
+   * internal network), all (`true`), or these addresses and CIDR ranges. See net/private-targets.ts.
    */
-  webhookPrivateTargets: boolean | string[];
+  privateTargets: boolean | string[];
   /** Secret for signing visitor tokens; generated and kept in dataDir when not given. */
   secret?: string;
   sessionTtlHours: number;
@@ -52,7 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
-    webhookPrivateTargets: parseAddressSetting(env.PARLEY_WEBHOOK_PRIVATE_TARGETS),
+    privateTargets: parseAddressSetting(env.PARLEY_PRIVATE_TARGETS),
     secret: env.PARLEY_SECRET || undefined,
     sessionTtlHours: Number(env.PARLEY_SESSION_TTL_HOURS ?? 12),
     maxAttachmentBytes: Number(env.PARLEY_MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024),
@@ -74,7 +74,7 @@ export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** `PARLEY_TRUST_PROXY`, `PARLEY_WEBHOOK_PRIVATE_TARGETS`: unset or `false` = none, `true` = all, `10.0.0.1,10.1.0.0/16` = those addresses. */
+/** `PARLEY_TRUST_PROXY`, `PARLEY_PRIVATE_TARGETS`: unset or `false` = none, `true` = all, `10.0.0.1,10.1.0.0/16` = those addresses. */
 export function parseAddressSetting(value: string | undefined): boolean | string[] {
   const v = value?.trim() ?? '';
   if (v === '' || v === 'false') return false;

@@ -26,7 +26,7 @@ export async function startTestParley(options: { config?: Partial<Config>; jobs?
     database,
     routing: options.routing,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    config: { port: 0, host: '127.0.0.1', dataDir, secret: 'test-secret', webhookPrivateTargets: true, ...options.config },
+    config: { port: 0, host: '127.0.0.1', dataDir, secret: 'test-secret', privateTargets: true, ...options.config },
     jobs: options.jobs,
   });
   const baseUrl = await parley.listen();

@@ -14,7 +14,7 @@ import { adapterFor } from './adapters.ts';
 import { applyDeliveryReport } from './outbound.ts';
 import { applyInboundCompliance, inboundComplianceOf } from '../compliance/inbound-compliance.ts';
 
-export type IngestDeps = Pick<Deps, 'db' | 'committer' | 'routing' | 'storage' | 'log'>;
+export type IngestDeps = Pick<Deps, 'db' | 'committer' | 'routing' | 'storage' | 'log' | 'config'>;
 
 export interface IngestResult {
   messageId: string;

@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { PermanentJobError, type JobHandler } from '../jobs/job-queue.ts';
 import { signWebhook } from './webhook-signature.ts';
-import { postWebhook, type PrivateTargets } from './webhook-target.ts';
+import { guardedFetch } from '../net/guarded-fetch.ts';
+import type { PrivateTargets } from '../net/private-targets.ts';
 
 /** The job that POSTs one webhook delivery; a failure is retried with backoff by the job queue. */
 export function deliverWebhookJob(db: Db, privateTargets: PrivateTargets, timeoutMs = 10_000): JobHandler {
@@ -27,8 +28,11 @@ export function deliverWebhookJob(db: Db, privateTargets: PrivateTargets, timeou
         'x-parley-timestamp': String(timestamp),
         'x-parley-signature': signWebhook(delivery.secret, timestamp, delivery.body),
       };
-      status = await postWebhook(delivery.url, headers, delivery.body, timeoutMs, privateTargets);
-      if (status < 200 || status > 299) error = `HTTP ${status}`;
+      // Not followed: a receiver that moved is a failed delivery the admin sees.
+      const res = await guardedFetch(delivery.url, { method: 'POST', headers, body: delivery.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), privateTargets });
+      status = res.status;
+      await res.body?.cancel();
+      if (!res.ok) error = `HTTP ${res.status}`;
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
-import { checkWebhookTarget, WebhookTargetError } from './webhook-target.ts';
+import { checkTarget, TargetRefusedError } from '../net/private-targets.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { notFound, ParleyError } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
@@ -48,9 +48,9 @@ export function webhookRoutes(app: App, deps: Deps) {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       try {
-        await checkWebhookTarget(request.body.url, deps.config.webhookPrivateTargets);
+        await checkTarget(request.body.url, deps.config.privateTargets);
       } catch (err) {
-        if (err instanceof WebhookTargetError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `webhook URL refused: ${err.message} (an operator may allow such targets with PARLEY_WEBHOOK_PRIVATE_TARGETS)`);
+        if (err instanceof TargetRefusedError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `webhook URL refused: ${err.message} (an operator may allow such targets with PARLEY_PRIVATE_TARGETS)`);
         throw err;
       }
       const row = await db

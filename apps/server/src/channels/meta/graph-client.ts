@@ -1,4 +1,6 @@
 import type { MetaSettings } from './settings.ts';
+import { guardedFetch } from '../../net/guarded-fetch.ts';
+import { TargetRefusedError, type PrivateTargets } from '../../net/private-targets.ts';
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.facebook.com';
 export const DEFAULT_API_VERSION = 'v21.0';
@@ -76,9 +78,10 @@ export interface DownloadedMedia {
 
 /**
  * Bytes at a media URL. WhatsApp media URLs (from `GET /{media-id}`) need the access token;
- * Messenger and Instagram attachment URLs are signed CDN links and get no token.
+ * Messenger and Instagram attachment URLs are signed CDN links and get no token. The URL comes
+ * in a (tenant-signed) webhook, so it may not lead into the server's network (guardedFetch).
  */
-export async function downloadMedia(settings: MetaSettings, url: string, withToken: boolean): Promise<GraphResult<DownloadedMedia>> {
+export async function downloadMedia(settings: MetaSettings, url: string, withToken: boolean, privateTargets: PrivateTargets): Promise<GraphResult<DownloadedMedia>> {
   let target: URL;
   try {
     target = new URL(url);
@@ -89,9 +92,10 @@ export async function downloadMedia(settings: MetaSettings, url: string, withTok
   const headers: Record<string, string> = withToken && settings.accessToken ? { authorization: `Bearer ${settings.accessToken}` } : {};
   let res: Response;
   try {
-    res = await fetch(target, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await guardedFetch(target, { headers, signal: AbortSignal.timeout(TIMEOUT_MS), privateTargets });
   } catch (err) {
-    return { ok: false, retryable: true, error: `media download failed: ${(err as Error).message}`, status: null };
+    // A URL into the server's network is refused for good: a redelivery would carry the same URL.
+    return { ok: false, retryable: !(err instanceof TargetRefusedError), error: `media download failed: ${(err as Error).message}`, status: null };
   }
   if (!res.ok) {
     await res.body?.cancel();

@@ -3,6 +3,7 @@ import { call } from '../../../test/http.ts';
 import { loadFixture } from './fixtures/load-fixture.ts';
 import { sign, startMetaWorld, type MetaWorld } from './testing/meta-test-kit.ts';
 import { GRAPH_FAILURES } from './testing/fake-graph.ts';
+import { downloadMedia } from './graph-client.ts';
 
 // Meta's webhooks against a running Parley: the verification handshake, X-Hub-Signature-256,
 // every message type landing as the agent sees it, exactly-once storage under redelivery,
@@ -30,6 +31,15 @@ function waText(opts: { wamid: string; waId?: string; phoneNumberId?: string }) 
 async function channelErrors(inboxId: string) {
   return w.t.db.selectFrom('channel_errors').selectAll().where('inbox_id', '=', inboxId).execute();
 }
+
+describe('media URLs inside the server network', () => {
+  it('are not downloaded, for good (no redelivery would change the URL), and say why', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.8/x.jpg', 'http://[::1]:8080/x.jpg']) {
+      const got = await downloadMedia({ accessToken: 'token' } as Parameters<typeof downloadMedia>[0], url, true, false);
+      expect(got, url).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('is a private or reserved address') });
+    }
+  });
+});
 
 describe('webhook verification handshake', () => {
   it('answers the challenge as text for the inbox verify token, and 403 for any other', async () => {

@@ -8,6 +8,7 @@ import { recordChannelError } from '../channel-errors.ts';
 import { ingestInbound, type IngestDeps } from '../ingest.ts';
 import { applyDeliveryReport } from '../outbound.ts';
 import { downloadMedia, graphRequest, type DownloadedMedia } from './graph-client.ts';
+import type { PrivateTargets } from '../../net/private-targets.ts';
 import { parseMetaMessage } from './parse-meta-message.ts';
 import { mediaRefsOf, META_CHANNELS, readWebhook, type MetaEntry, type MetaEvent, type MetaInboundItem } from './meta-webhook.ts';
 import { metaSettingsOf, type MetaSettings } from './settings.ts';
@@ -135,7 +136,7 @@ async function applyEvent(deps: IngestDeps, inbox: InboxRow, event: MetaEvent, r
   // Media are fetched only for a message not stored yet (a redelivery needs no download).
   if (settings && mediaRefsOf(item).length > 0) {
     const stored = await deps.db.selectFrom('messages').select('id').where('tenant_id', '=', inbox.tenant_id).where('source_id', '=', `${inbox.channel_type}:${inbox.id}:${first.sourceId}`).executeTakeFirst();
-    if (!stored) item.media = await fetchMedia(settings, item);
+    if (!stored) item.media = await fetchMedia(settings, item, deps.config.privateTargets);
   }
   const message = item.media ? parseMetaMessage(item) : first;
   const reaction = message.details.reaction as { messageId?: string | null } | undefined;
@@ -150,7 +151,7 @@ async function applyEvent(deps: IngestDeps, inbox: InboxRow, event: MetaEvent, r
 }
 
 /** Every media file of a message, downloaded; a temporary failure throws so that Meta delivers again. */
-async function fetchMedia(settings: MetaSettings, item: MetaInboundItem): Promise<MetaInboundItem['media']> {
+async function fetchMedia(settings: MetaSettings, item: MetaInboundItem, privateTargets: PrivateTargets): Promise<MetaInboundItem['media']> {
   const media: NonNullable<MetaInboundItem['media']> = {};
   for (const ref of mediaRefsOf(item)) {
     let url = ref.key;
@@ -164,7 +165,7 @@ async function fetchMedia(settings: MetaSettings, item: MetaInboundItem): Promis
       }
       url = info.body.url;
     }
-    const got = await downloadMedia(settings, url, ref.via === 'media-id');
+    const got = await downloadMedia(settings, url, ref.via === 'media-id', privateTargets);
     if (!got.ok && got.retryable) throw new Error(`media ${ref.key.slice(0, 200)}: ${got.error}`);
     media[ref.key] = got.ok ? (got.body satisfies DownloadedMedia) : { error: got.error };
   }

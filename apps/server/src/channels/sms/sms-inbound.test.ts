@@ -82,6 +82,32 @@ describe('inbound SMS by provider webhooks', () => {
     expect((await errorsOf(kit.inboxes.twilio))[0]).toMatchObject({ kind: 'media', message: `twilio MMin0002: media 1 (${missing}): HTTP 404` });
   });
 
+  it('MMS media inside the server network (cloud metadata, another loopback host) is not fetched: the text is stored, the admin told why', async () => {
+    const port = new URL(kit.fake.baseUrl).port;
+    const inside = ['http://169.254.169.254/latest/meta-data/iam/security-credentials/', `http://127.0.0.2:${port}/media/ME0001`];
+    const res = await kit.twilioWebhook(kit.inboxes.twilio, {
+      MessageSid: 'MMin0003',
+      AccountSid: ACCOUNTS.twilio.accountSid,
+      From: '+5215512340007',
+      To: NUMBERS.twilio,
+      Body: 'Una foto rara',
+      NumMedia: '2',
+      MediaUrl0: inside[0]!,
+      MediaContentType0: 'image/png',
+      MediaUrl1: inside[1]!,
+      MediaContentType1: 'image/jpeg',
+    });
+    expect(res.status).toBe(200);
+    const message = await expectRoutedConversation(kit.inboxes.twilio, '+5215512340007', 'Una foto rara');
+    expect(message.attachments).toEqual([]);
+    const channel = await kit.api('GET', `/messages/${message.id}/channel`);
+    expect(channel.body.details).toMatchObject({ media: inside, mediaNotFetched: 2 });
+    expect(channel.body.details.mediaProblems).toEqual([
+      `media 1 (${inside[0]}): 169.254.169.254: 169.254.169.254 is a private or reserved address`,
+      `media 2 (${inside[1]}): 127.0.0.2: 127.0.0.2 is a private or reserved address`,
+    ]);
+  });
+
   it('Vonage: an inbound POSTed as JSON is read the same way', async () => {
     const now = String(Math.floor(Date.now() / 1000));
     const fields = { msisdn: '5511988880007', to: NUMBERS.vonage.slice(1), messageId: '1700000000000AB7', text: 'Por JSON', type: 'text', timestamp: now, nonce: 'n-json' };

@@ -57,7 +57,7 @@ export function smsRoutes(app: App, deps: Deps) {
     }
 
     for (const sms of result.inbound) {
-      const media = sms.media.length ? await fetchSmsMedia(provider, settings, sms, deps.config.maxAttachmentBytes) : { attachments: [], problems: [] };
+      const media = sms.media.length ? await fetchSmsMedia(provider, settings, sms, deps.config.maxAttachmentBytes, deps.config.privateTargets) : { attachments: [], problems: [] };
       if (media.problems.length) {
         await recordChannelError(deps.db, { tenantId: inbox.tenant_id, inboxId: inbox.id, kind: 'media', message: `${provider.name} ${sms.providerId}: ${media.problems.join('; ')}` });
       }

@@ -37,7 +37,8 @@ const webhookPath = (inbox: InboxRow) => `/api/v1/channels/sms/${inbox.public_id
 export async function startSmsKit(jobs = { pollMs: 30, backoffBaseMs: 50, maxAttempts: 4 }): Promise<SmsKit> {
   const fake = new FakeSmsProvider(ACCOUNTS);
   const baseUrl = await fake.start();
-  const t = await startTestParley({ config: { publicUrl: PUBLIC_URL, imapPolling: false }, jobs });
+  // Media may come only from the fake provider's address: other private targets are refused as in production.
+  const t = await startTestParley({ config: { publicUrl: PUBLIC_URL, imapPolling: false, privateTargets: ['127.0.0.1'] }, jobs });
   const a = await t.createTenant('SMS A');
   const b = await t.createTenant('SMS B');
   const api = async (method: string, path: string, body?: unknown, tenant: TestTenant = a) => call(t.baseUrl, method, path, { auth: { apiKey: tenant.apiKey }, ...(body === undefined ? {} : { body }) });

@@ -1,15 +1,14 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup, type LookupAddress } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 
 /**
- * Where webhooks may go. A tenant admin names the URL, and Parley POSTs to it from inside the
- * operator's network: without a check, a webhook could reach the cloud metadata service, the
- * database or anything else only the server can see (server-side request forgery). So targets
- * whose address is loopback, private, link-local, shared (CGNAT), multicast or reserved are
- * refused, unless the operator allows private targets (`true`) or some of them (addresses and
- * CIDR ranges), e.g. a self-hosted Parley posting to a LAN service.
+ * Where Parley may connect on a tenant's word: webhook receivers, media URLs in providers'
+ * webhooks. Parley connects from inside the operator's network: without a check, a tenant could
+ * reach the cloud metadata service, the database or anything else only the server can see
+ * (server-side request forgery), and read it back as a downloaded attachment. So targets whose
+ * address is loopback, private, link-local, shared (CGNAT), multicast or reserved are refused,
+ * unless the operator allows private targets (`true`) or some of them (addresses and CIDR
+ * ranges), e.g. a self-hosted Parley posting to a LAN service.
  */
 export type PrivateTargets = boolean | string[];
 
@@ -37,7 +36,7 @@ for (const [net, bits] of [
 ] as const)
   PRIVATE.addSubnet(net, bits, 'ipv6');
 
-export class WebhookTargetError extends Error {}
+export class TargetRefusedError extends Error {}
 
 /** The reason an address may not be a webhook target, or null when it may. */
 export function refusedAddress(address: string, allowed: PrivateTargets): string | null {
@@ -66,54 +65,27 @@ function allowedList(entries: string[]): BlockList {
 
 /**
  * Checks a URL when an admin registers it: its host, or every address its name resolves to now.
- * A name that does not resolve yet is accepted; each delivery checks again where it connects.
+ * A name that does not resolve yet is accepted; each connection checks again (guardedLookup).
  */
-export async function checkWebhookTarget(url: string, allowed: PrivateTargets): Promise<void> {
+export async function checkTarget(url: string, allowed: PrivateTargets): Promise<void> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const addresses: string[] = isIP(host) ? [host] : await new Promise((resolve) => lookup(host, { all: true }, (err, found) => resolve(err ? [] : found.map((a) => a.address))));
   for (const address of addresses) {
     const why = refusedAddress(address, allowed);
-    if (why) throw new WebhookTargetError(`${host}: ${why}`);
+    if (why) throw new TargetRefusedError(`${host}: ${why}`);
   }
-}
-
-/**
- * POSTs a webhook and returns the HTTP status. The connection goes to an address checked at
- * connect time (the name is resolved once, by the guarded lookup), so a name that resolves to a
- * public address when registered and to a private one later (DNS rebinding) is still refused.
- * Redirects are not followed.
- */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number, allowed: PrivateTargets): Promise<number> {
-  const target = new URL(url);
-  const host = target.hostname.replace(/^\[|\]$/g, '');
-  // An address literal is connected to without a lookup: check it here.
-  const literal = isIP(host) ? refusedAddress(host, allowed) : null;
-  if (literal) return Promise.reject(new WebhookTargetError(`${host}: ${literal}`));
-  const client = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = client.request(
-      target,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guardedLookup(allowed), signal: AbortSignal.timeout(timeoutMs) },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-function guardedLookup(allowed: PrivateTargets) {
+/** A `lookup` for node:net/http that refuses names resolving to an address refusedAddress refuses. */
+export function guardedLookup(allowed: PrivateTargets) {
   return (hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
     lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       for (const a of addresses) {
         const why = refusedAddress(a.address, allowed);
-        if (why) return callback(new WebhookTargetError(`${hostname} resolves to ${why}`), []);
+        if (why) return callback(new TargetRefusedError(`${hostname} resolves to ${why}`), []);
       }
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
