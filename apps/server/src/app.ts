@@ -76,7 +76,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const log = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const opened =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg') }));
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
   const committer = new GroupCommitter(opened.db, hub, log);

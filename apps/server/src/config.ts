@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   /** postgres://… selects a PostgreSQL server; unset = embedded PGlite under dataDir/pg. */
   databaseUrl?: string;
+  /** Prepare repeated statements on the PostgreSQL server (decision 0005); off behind a pooler that cannot keep them. */
+  pgPrepare: boolean;
   /** Public base URL, used in widget snippets and invitation links. */
   publicUrl?: string;
   /**
@@ -50,6 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.PARLEY_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    pgPrepare: env.PARLEY_PG_PREPARE !== 'off',
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
     privateTargets: parseAddressSetting(env.PARLEY_PRIVATE_TARGETS),

@@ -17,6 +17,8 @@ export interface OpenDatabaseOptions {
   /** Directory of the embedded database; omitted = in memory. */
   dataDir?: string;
   poolSize?: number;
+  /** Prepare repeated statements (PostgreSQL server; default on). Off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21). */
+  prepare?: boolean;
 }
 
 export interface OpenedDatabase {
@@ -29,7 +31,7 @@ export interface OpenedDatabase {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const opened = options.databaseUrl
-    ? postgresDatabase(options.databaseUrl, options.poolSize)
+    ? postgresDatabase(options.databaseUrl, options.poolSize, options.prepare)
     : pgliteDatabase(await PGlite.create(options.dataDir ?? 'memory://', { parsers: PGLITE_PARSERS }));
   await migrate(opened.db);
   opened.migrated();
@@ -38,11 +40,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
 
 export const PGLITE_PARSERS = { 20: (v: string) => Number(v) };
 
-export function postgresDatabase(url: string, poolSize = 10): OpenedDatabase {
+export function postgresDatabase(url: string, poolSize = 10, prepare = true): OpenedDatabase {
   const preparing = { on: false };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing } as unknown as pg.PoolConfig);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', migrated: () => void (preparing.on = true), close: () => db.destroy() };
+  return { db, engine: 'postgres', migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
 }
 
 export function pgliteDatabase(lite: PGlite): OpenedDatabase {
