@@ -80,7 +80,10 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
     });
     const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
     for (const row of rows) current.set(row.id, row);
-    const changes = rows.map((row) => ({ before: before.get(row.id)!, after: { ...locked.get(row.id)!, row } }));
+    const changes = rows.map((row) => {
+      const { contact, lastMessage } = locked.get(row.id)!;
+      return { before: before.get(row.id)!, after: { row, contact, lastMessage } };
+    });
     routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, changes);
   }
   // As routing left them when it followed the changes (where it put them), else as changed here.

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { guardedLookup, refusedAddress, TargetRefusedError, type PrivateTargets } from './private-targets.ts';
+import { guardedLookup, hostOf, refusedAddress, TargetRefusedError, type PrivateTargets } from './private-targets.ts';
 
 const MAX_REDIRECTS = 5;
 
@@ -37,7 +37,7 @@ export async function guardedFetch(url: string | URL, init: RequestInit & { priv
 
 function requestOnce(target: URL, method: string, headers: Headers, body: Buffer | null, allowed: PrivateTargets, signal: AbortSignal | undefined): Promise<Response> {
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(new TypeError(`not an http(s) URL: ${target.protocol}`));
-  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(target);
   // An address literal is connected to without a lookup: check it here.
   const literal = isIP(host) ? refusedAddress(host, allowed) : null;
   if (literal) return Promise.reject(new TargetRefusedError(`${host}: ${literal}`));

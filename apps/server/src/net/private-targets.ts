@@ -38,7 +38,7 @@ for (const [net, bits] of [
 
 export class TargetRefusedError extends Error {}
 
-/** The reason an address may not be a webhook target, or null when it may. */
+/** The reason Parley may not connect to an address on a tenant's word, or null when it may. */
 export function refusedAddress(address: string, allowed: PrivateTargets): string | null {
   // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is that IPv4 address.
   const ip = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
@@ -47,6 +47,9 @@ export function refusedAddress(address: string, allowed: PrivateTargets): string
   if (allowed && allowedList(allowed).check(ip, family)) return null;
   return `${address} is a private or reserved address`;
 }
+
+/** A URL's host as an address or name (an IPv6 literal without its brackets). */
+export const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
 
 const allowedLists = new WeakMap<string[], BlockList>();
 function allowedList(entries: string[]): BlockList {
@@ -68,7 +71,7 @@ function allowedList(entries: string[]): BlockList {
  * A name that does not resolve yet is accepted; each connection checks again (guardedLookup).
  */
 export async function checkTarget(url: string, allowed: PrivateTargets): Promise<void> {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(new URL(url));
   const addresses: string[] = isIP(host) ? [host] : await new Promise((resolve) => lookup(host, { all: true }, (err, found) => resolve(err ? [] : found.map((a) => a.address))));
   for (const address of addresses) {
     const why = refusedAddress(address, allowed);
