@@ -25,23 +25,44 @@ export function AttachmentView({ attachment: a }: { attachment: Attachment }) {
   return isInlineImage(a.contentType) ? <InlineImage attachment={a} /> : <DownloadLink attachment={a} />;
 }
 
+/**
+ * Object URLs of fetched inline images by attachment URL (an attachment's bytes never change), so a
+ * message that remounts or a conversation opened again shows its images at once. The oldest are
+ * released past a bound; an image already on screen keeps showing after its URL is revoked.
+ */
+const imageUrls = new Map<string, { url: Promise<string>; ready?: string }>();
+const IMAGE_URLS_KEPT = 200;
+
+const imageKey = (a: Attachment) => `${a.url}\n${a.contentType}`;
+
+function inlineImageUrl(a: Attachment): Promise<string> {
+  const key = imageKey(a);
+  const known = imageUrls.get(key);
+  if (known) return known.url;
+  // Re-type the blob with the allow-listed type so a mislabelled file cannot become SVG/HTML.
+  const type = a.contentType.split(';')[0]?.trim().toLowerCase();
+  const entry: { url: Promise<string>; ready?: string } = {
+    url: fetchBlob(a.url).then((blob) => (entry.ready = URL.createObjectURL(new Blob([blob], { type })))),
+  };
+  entry.url.catch(() => imageUrls.delete(key));
+  imageUrls.set(key, entry);
+  for (const [oldest, released] of imageUrls) {
+    if (imageUrls.size <= IMAGE_URLS_KEPT) break;
+    imageUrls.delete(oldest);
+    released.url.then((u) => URL.revokeObjectURL(u), () => undefined);
+  }
+  return entry.url;
+}
+
 function InlineImage({ attachment: a }: { attachment: Attachment }) {
   const { t } = useI18n();
-  const [src, setSrc] = useState<string | null>(null);
+  const [src, setSrc] = useState<string | null>(() => imageUrls.get(imageKey(a))?.ready ?? null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
-    let url: string | null = null;
     let cancelled = false;
-    fetchBlob(a.url).then((blob) => {
-      if (cancelled) return;
-      // Re-type the blob with the allow-listed type so a mislabelled file cannot become SVG/HTML.
-      const typed = new Blob([blob], { type: a.contentType.split(';')[0]?.trim().toLowerCase() });
-      url = URL.createObjectURL(typed);
-      setSrc(url);
-    }, () => !cancelled && setFailed(true));
+    inlineImageUrl(a).then((url) => !cancelled && setSrc(url), () => !cancelled && setFailed(true));
     return () => {
       cancelled = true;
-      if (url) URL.revokeObjectURL(url);
     };
   }, [a.url, a.contentType]);
   if (failed) return <DownloadLink attachment={a} />;

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type MutableRefObject } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type MutableRefObject } from 'react';
 import { api, ApiError, errorMessage } from '../api/client';
 import { routeHref } from '../app/hash-route';
 import type { Conversation, Message } from '../api/types';
@@ -138,9 +138,16 @@ function MessageList({ conversation, messages, typing, hasOlder, onLoadOlder }: 
       {messages.length === 0 && <p className="muted center">{t('conversation.noMessages')}</p>}
       {messages.map((m) => {
         const day = dayKey(m.createdAt);
-        const separator = day !== prevDay ? <div className="day-sep" key={`d-${day}`}><span>{dayFormat.format(new Date(m.createdAt))}</span></div> : null;
+        const separator = day !== prevDay ? <div className="day-sep"><span>{dayFormat.format(new Date(m.createdAt))}</span></div> : null;
         prevDay = day;
-        return [separator, <MessageItem key={m.id} message={m} seen={m.id === seenId} showDelivery={showDelivery} />];
+        // Keyed by message — by the composer's id while it has one, so the server's copy replacing the
+        // optimistic one, or a message arriving above, does not remount it (and reload its images).
+        return (
+          <Fragment key={m.clientMessageId ? `c-${m.clientMessageId}` : m.id}>
+            {separator}
+            <MessageItem message={m} seen={m.id === seenId} showDelivery={showDelivery} />
+          </Fragment>
+        );
       })}
       {typing && (
         <div className="typing" aria-live="polite">
