@@ -220,11 +220,10 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
   const results = new Map<string, IngestResult>();
   for (const [i, input] of fresh.entries()) results.set(input.sourceId, { messageId: posted[i]!.message.id, conversationId: posted[i]!.message.conversation_id, created: posted[i]!.created });
   for (const [sourceId, row] of stored) results.set(sourceId, { messageId: row.id, conversationId: row.conversation_id, created: false });
-  await trx
+  outbox.defer(trx
     .insertInto('channel_messages')
     .values(inputs.map((i) => channelMessageRow(i.inbox, results.get(i.sourceId)!.messageId, results.get(i.sourceId)!.conversationId, i.message)))
-    .onConflict((oc) => oc.column('message_id').doNothing())
-    .execute();
+    .onConflict((oc) => oc.column('message_id').doNothing()));
   await deps.routing.customerMessagesInTx(trx, outbox, tenantId, conversationsAfter(posted));
   return inputs.map((i) => results.get(i.sourceId)!);
 }

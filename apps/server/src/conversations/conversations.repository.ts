@@ -13,24 +13,18 @@ export async function getConversationRowOrThrow(db: Q, tenantId: string, id: str
 
 /** Locks a conversation for a change and reads its contact in the same round trip. */
 export async function lockConversationWithContact(trx: Transaction<Database>, tenantId: string, id: string): Promise<{ conversation: ConversationRow; contact: ContactRow }> {
-  const found = (await lockConversationsWithContacts(trx, tenantId, [id])).get(id);
-  if (!found) throw notFound('conversation');
-  return found;
-}
-
-/** The same for several conversations, locked in id order so that batches never deadlock. */
-export async function lockConversationsWithContacts(trx: Transaction<Database>, tenantId: string, ids: string[]) {
-  const rows = await trx
+  const found = await trx
     .selectFrom('conversations as c')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
     .selectAll('c')
     .select(sql<unknown>`to_jsonb(ct.*)`.as('contact_json'))
     .where('c.tenant_id', '=', tenantId)
-    .where('c.id', 'in', ids)
-    .orderBy('c.id')
+    .where('c.id', '=', id)
     .forUpdate('c')
-    .execute();
-  return new Map(rows.map(({ contact_json, ...conversation }) => [conversation.id, { conversation, contact: reviveRow(contact_json) as ContactRow }]));
+    .executeTakeFirst();
+  if (!found) throw notFound('conversation');
+  const { contact_json, ...conversation } = found;
+  return { conversation, contact: reviveRow(contact_json) as ContactRow };
 }
 
 /** Locks conversations (id order) with all their DTO shows, so that a change can answer without reading them again. */
@@ -133,8 +127,8 @@ function applyFilter<T extends { where: (...args: any[]) => T }>(q: T, userId: s
   return out;
 }
 
-/** Rows that came back through to_jsonb carry timestamps as strings: make them Dates again. */
-function reviveRow(json: unknown): Record<string, unknown> {
+/** A row read as JSON (to_jsonb) with its timestamps (`…_at` columns) as Dates, as the driver gives them. */
+export function reviveRow(json: unknown): Record<string, unknown> {
   const row = { ...(json as Record<string, unknown>) };
   for (const key of Object.keys(row)) {
     if (key.endsWith('_at') && typeof row[key] === 'string') row[key] = new Date(row[key] as string);

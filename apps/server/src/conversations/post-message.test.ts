@@ -57,6 +57,17 @@ describe('messages posted together', () => {
     expect(events.map((e) => e.data)).toEqual([{ from: 'open', to: 'resolved' }, { from: 'resolved', to: 'open' }]);
   });
 
+  it('is seen by the use cases queued after it in the same transaction (its deferred update lands first)', async () => {
+    const c = await open();
+    const admin = { tenantId: tenant.tenantId, role: 'admin' as const, userId: tenant.adminUserId, name: 'Admin', via: 'session' as const };
+    // Queued in one tick: the messages' batch, then a change of the same conversation, in one transaction.
+    const [, second, changed] = await Promise.all([inbound(c.id, 'first', 'd1'), inbound(c.id, 'second', 'd2'), updateConversation(t.parley.deps, admin, c.id, { priority: 3 })]);
+    expect(changed).toMatchObject({ priority: 3, unreadCount: 2, lastMessage: { id: second.message.id, content: 'second' } });
+    const row = await t.db.selectFrom('conversations').selectAll().where('id', '=', c.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ priority: 3, unread_count: 2, last_message_id: second.message.id });
+    expect(row.last_activity_at.getTime()).toBe(second.message.created_at.getTime());
+  });
+
   it('lets one bad message fail alone: the others of its batch are stored', async () => {
     const c = await open();
     const outcomes = await Promise.allSettled([inbound(c.id, 'fine 1', 'f1'), inbound('cnv_does_not_exist', 'lost?', 'x1'), inbound(c.id, 'fine 2', 'f2')]);

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
-import { lockConversationsWithContacts, lockConversationWithContact, recordConversationEvent } from './conversations.repository.ts';
+import { conversationEventRow, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
 import type { RoutedConversation } from '../routing/routing.service.ts';
@@ -155,14 +155,15 @@ export function conversationsAfter(results: { conversation?: RoutedConversation 
 }
 
 /**
- * The set-based store of customers' text messages: lock the batch's conversations (reading each
- * one's contact), insert the messages, update each conversation once, then the events. The
- * result's `conversation` is the row as it is after the update (absent for a retry that stored
- * nothing). `opened`: conversations the caller created in this transaction, announced
- * (`conversation.created`) before their messages.
+ * The set-based store of customers' text messages: one statement locks the batch's conversations
+ * (with each one's contact) and inserts the messages; the conversations' update follows from the
+ * rows it holds locked, so it is computed here and deferred into the events' statement (see
+ * Outbox.defer). The result's `conversation` is the row as it is after the update (absent for a
+ * retry that stored nothing). `opened`: conversations the caller created in this transaction,
+ * announced (`conversation.created`) before their messages.
  *
- * Three statements rather than one: as data-modifying CTEs in one statement, PostgreSQL planned
- * the update against the CTEs badly (~140 ms for 250 messages, against ~20 ms for the three).
+ * The update is not a CTE of the insert's statement: PostgreSQL planned an update against the
+ * CTEs badly (~140 ms for 250 messages, against ~20 ms apart).
  */
 export async function storeInboundTexts(
   trx: Transaction<Database>,
@@ -172,34 +173,55 @@ export async function storeInboundTexts(
   opened: ReadonlySet<string> = new Set(),
 ): Promise<(PostMessageResult & { conversation?: RoutedConversation })[]> {
   const ids = [...new Set(inputs.map((i) => i.conversationId))];
-  const locked = await lockConversationsWithContacts(trx, tenantId, ids);
-  if (ids.some((id) => !locked.has(id))) throw notFound('conversation');
-  for (const id of opened) {
-    const { conversation, contact } = locked.get(id)!;
-    outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.created', payload: toConversationDto(conversation, contact, null) });
-  }
-
   const base = Date.now();
   const rows = inputs.map((input, i) => ({
+    i,
     id: newId('msg'),
-    tenant_id: tenantId,
     conversation_id: input.conversationId,
-    direction: 'in' as const,
-    private: false,
     sender_type: input.senderType,
     sender_id: input.senderId,
-    sender_name: input.senderName === undefined ? (input.senderType === 'contact' ? locked.get(input.conversationId)!.contact.name : null) : input.senderName,
+    sender_name: input.senderName ?? null,
+    // The contact's name, read under the lock, unless the caller named the sender.
+    contact_name: input.senderName === undefined && input.senderType === 'contact',
     content: input.content,
-    content_type: 'text/plain',
-    attachments: '[]',
-    mentions: '[]',
-    status: 'received' as const,
     client_message_id: input.clientMessageId ?? null,
     source_id: input.sourceId ?? null,
     // Distinct, increasing times (microseconds apart) keep the batch's order within a conversation.
     created_at: microsecondsAfter(base, i),
   }));
-  const inserted = new Map((await trx.insertInto('messages').values(rows).onConflict((oc) => oc.doNothing()).returningAll().execute()).map((m) => [m.id, m]));
+  const { rows: held } = await sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
+    WITH locked AS (
+      SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla
+      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+      WHERE c.tenant_id = ${tenantId} AND c.id IN (${sql.join(ids)})
+      ORDER BY c.id FOR UPDATE OF c
+    ), inserted AS (
+      INSERT INTO messages (id, tenant_id, conversation_id, direction, private, sender_type, sender_id, sender_name, content, content_type, attachments, mentions, status, client_message_id, source_id, created_at)
+      SELECT v.id, ${tenantId}, v.conversation_id, 'in', false, v.sender_type, v.sender_id,
+        CASE WHEN v.contact_name THEN l.contact_json->>'name' ELSE v.sender_name END,
+        v.content, 'text/plain', '[]', '[]', 'received', v.client_message_id, v.source_id, v.created_at
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(i int, id text, conversation_id text, sender_type text, sender_id text, sender_name text,
+        contact_name boolean, content text, client_message_id text, source_id text, created_at timestamptz)
+      JOIN locked l ON l.id = v.conversation_id
+      ORDER BY v.i
+      -- A retry (same clientMessageId or provider id) finds its message stored: it is not inserted again.
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    )
+    SELECT l.*, m.messages_json FROM locked l
+    LEFT JOIN (SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id) m ON m.conversation_id = l.id`.execute(trx);
+  if (held.length !== ids.length) throw notFound('conversation');
+
+  const locked = new Map<string, { conversation: RoutedConversation; contact: ContactRow }>();
+  const inserted = new Map<string, MessageRow>();
+  for (const { contact_json, messages_json, ...conversation } of held) {
+    locked.set(conversation.id, { conversation, contact: reviveRow(contact_json) as ContactRow });
+    for (const m of messages_json ?? []) inserted.set((m as MessageRow).id, reviveRow(m) as MessageRow);
+  }
+  for (const id of opened) {
+    const { conversation, contact } = locked.get(id)!;
+    outbox.emit({ conversationId: id, audience: 'agents', type: 'conversation.created', payload: toConversationDto(conversation, contact, null) });
+  }
 
   const results: (PostMessageResult & { conversation?: RoutedConversation })[] = [];
   const perConversation = new Map<string, MessageRow[]>();
@@ -214,26 +236,36 @@ export async function storeInboundTexts(
   }
   if (perConversation.size === 0) return results;
 
+  // Each conversation once, as the deferred update below leaves it.
+  const after = new Map<string, RoutedConversation>();
   const changes = [...perConversation].map(([id, messages]) => {
+    const before = locked.get(id)!.conversation;
     const last = messages[messages.length - 1]!;
-    return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen: reopensOnCustomerMessage(locked.get(id)!.conversation) };
+    const reopen = reopensOnCustomerMessage(before);
+    after.set(id, {
+      ...before,
+      last_message_id: last.id,
+      last_activity_at: last.created_at,
+      updated_at: last.created_at,
+      unread_count: before.unread_count + messages.length,
+      ...(reopen ? { status: 'open' as const, snoozed_until: null } : {}),
+    });
+    return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen };
   });
-  // queue_has_sla: whether routing must hear of the message while the conversation waits or is held (see customerMessagesInTx).
-  const updated = await sql<RoutedConversation>`
+  outbox.defer(sql`
     UPDATE conversations AS c SET
       last_message_id = v.last_id, last_activity_at = v.at, updated_at = v.at,
       unread_count = c.unread_count + v.inbound,
       status = CASE WHEN v.reopen THEN 'open' ELSE c.status END,
       snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
     FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS v(id text, last_id text, at timestamptz, inbound int, reopen boolean)
-    WHERE c.tenant_id = ${tenantId} AND c.id = v.id
-    RETURNING c.*, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla`.execute(trx);
-  const after = new Map(updated.rows.map((row) => [row.id, row]));
+    WHERE c.tenant_id = ${tenantId} AND c.id = v.id`);
 
-  for (const change of changes.filter((c) => c.reopen)) {
+  const reopened = changes.filter((c) => c.reopen).map((change) => {
     const before = locked.get(change.id)!.conversation;
-    await recordConversationEvent(trx, { tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact', actorId: before.contact_id, data: { from: before.status, to: 'open' } });
-  }
+    return conversationEventRow({ tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact', actorId: before.contact_id, data: { from: before.status, to: 'open' } });
+  });
+  if (reopened.length > 0) outbox.defer(trx.insertInto('conversation_events').values(reopened));
   for (const messages of perConversation.values()) for (const m of messages) emitMessageEvents(outbox, m);
   for (const change of changes) {
     const messages = perConversation.get(change.id)!;

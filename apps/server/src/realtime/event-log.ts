@@ -25,11 +25,11 @@ export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
  * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
  */
 export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = []): Promise<RealtimeEvent[]> {
-  const ctes = alongside.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
   if (events.length === 0) {
-    if (ctes.length > 0) await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
+    await runWrites(trx, alongside);
     return [];
   }
+  const ctes = asCtes(alongside);
   const rows = JSON.stringify(events.map((e, i) => ({ i, conversation_id: e.conversationId, audience: e.audience, type: e.type, payload: e.payload })));
   // Take the numbers and store the events while holding the counter row.
   const inserted = await sql<{ seq: number }>`
@@ -43,6 +43,13 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
   const first = Math.min(...inserted.rows.map((r) => Number(r.seq)));
   return events.map((e, i) => ({ ...e, tenantId, seq: first + i }));
 }
+
+/** Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs. */
+export async function runWrites(trx: Transaction<Database>, writes: unknown[]): Promise<void> {
+  if (writes.length > 0) await sql`WITH ${sql.join(asCtes(writes))} SELECT 1`.execute(trx);
+}
+
+const asCtes = (writes: unknown[]) => writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
 
 export async function currentSeq(db: Db, tenantId: string): Promise<number> {
   const row = await db.selectFrom('tenant_event_seq').select('seq').where('tenant_id', '=', tenantId).executeTakeFirst();

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { RealtimeHub } from './hub.ts';
-import { appendEvents, type PendingEvent, type RealtimeEvent } from './event-log.ts';
+import { appendEvents, runWrites, type PendingEvent, type RealtimeEvent } from './event-log.ts';
 import { enqueueWebhookDeliveries } from '../webhooks/webhook-outbox.ts';
 
 export interface Outbox {
@@ -14,6 +14,15 @@ export interface Outbox {
    * not executed): they go in the statement that stores the transaction's events.
    */
   beforeCommit(key: string, prepare: () => Promise<FinalWrite[]>): void;
+  /**
+   * A write whose outcome the use case already knows (it computed the row from rows it holds
+   * locked): it rides in the events' statement instead of a round trip of its own. Whatever
+   * runs later in the transaction and reads those tables calls `flush` first; the committer
+   * flushes before the batch's next use case.
+   */
+  defer(write: FinalWrite): void;
+  /** Runs the deferred writes now (nothing when there are none). */
+  flush(): Promise<void>;
 }
 
 /** A data-modifying query (a Kysely builder or `sql` fragment) run as a CTE of the events' statement. */
@@ -114,16 +123,25 @@ export class GroupCommitter {
     return this.db.transaction().execute(async (trx) => {
       const pending: PendingEvent[] = [];
       const finalWrites = new Map<string, () => Promise<FinalWrite[]>>();
+      let deferred: FinalWrite[] = [];
       const outbox: Outbox = {
         emit: (e) => pending.push(e),
         beforeCommit: (key, write) => {
           if (!finalWrites.has(key)) finalWrites.set(key, write);
+        },
+        defer: (write) => deferred.push(write),
+        flush: async () => {
+          if (deferred.length === 0) return;
+          const writes = deferred;
+          deferred = [];
+          await runWrites(trx, writes);
         },
       };
       const results: unknown[] = new Array(tasks.length);
       for (let i = 0; i < tasks.length; ) {
         const task = tasks[i]!;
         if ('work' in task) {
+          await outbox.flush();
           results[i] = await task.work(trx, outbox);
           i++;
           continue;
@@ -140,12 +158,13 @@ export class GroupCommitter {
           else byWork.set(batch, [end]);
         }
         for (const [work, indexes] of byWork) {
+          await outbox.flush();
           const out = await work(trx, outbox, indexes.map((k) => (tasks[k] as { input: unknown }).input));
           indexes.forEach((k, j) => (results[k] = out[j]));
         }
         i = end;
       }
-      const alongside: FinalWrite[] = [];
+      const alongside: FinalWrite[] = [...deferred];
       for (const prepare of finalWrites.values()) alongside.push(...(await prepare()));
       await enqueueWebhookDeliveries(trx, tenantId, pending);
       const events = await appendEvents(trx, tenantId, pending, alongside);

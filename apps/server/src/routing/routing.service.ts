@@ -323,6 +323,8 @@ export class RoutingService {
    * is stored once, just before the commit.
    */
   async inTx<T>(trx: Trx, outbox: Outbox, tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
+    // Routing reads conversations: the use case's deferred writes to them land first.
+    await outbox.flush();
     let held = this.heldBy.get(trx);
     if (!held) this.heldBy.set(trx, (held = new Map()));
     let te = held.get(tenantId);
