@@ -193,7 +193,7 @@ export async function storeInboundTexts(
     WITH locked AS (
       SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla
       FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
-      WHERE c.tenant_id = ${tenantId} AND c.id IN (${sql.join(ids)})
+      WHERE c.tenant_id = ${tenantId} AND c.id = ANY(${ids}::text[])
       ORDER BY c.id FOR UPDATE OF c
     ), inserted AS (
       INSERT INTO messages (id, tenant_id, conversation_id, direction, private, sender_type, sender_id, sender_name, content, content_type, attachments, mentions, status, client_message_id, source_id, created_at)
