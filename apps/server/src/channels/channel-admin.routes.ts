@@ -36,7 +36,7 @@ export function channelAdminRoutes(app: App, deps: Deps) {
       if (!settings) throw new ParleyError('PARLEY_ERR_NOT_SUPPORTED', `the inbox has no ${inbox.channel_type} settings yet`);
       let result: { ok: boolean; message: string };
       try {
-        result = await adapter.testConnection(settings);
+        result = await adapter.testConnection(settings, deps.config.privateTargets);
       } catch (err) {
         // An adapter that throws instead of answering still gets its reason shown to the admin.
         result = { ok: false, message: err instanceof Error ? err.message : String(err) };

@@ -36,6 +36,24 @@ describe('channel admin API', () => {
     expect(none.body.error.code).toBe('PARLEY_ERR_NOT_SUPPORTED');
   });
 
+  it("refuses provider addresses inside the server's network when inbox settings are saved, and changes nothing", async () => {
+    // The kit allows only 127.0.0.1 (its fake providers) as a private target.
+    const sms = (twilio: object) => ({ sms: { number: '+5215512347777', provider: 'twilio', twilio: { accountSid: ACCOUNTS.twilio.accountSid, authToken: 't', ...twilio } } });
+    const created = await kit.api('POST', '/inboxes', { name: 'Metadata', channelType: 'sms', settings: sms({ baseUrl: 'http://169.254.169.254/latest' }) });
+    expect(created.status).toBe(422);
+    expect(created.body.error).toMatchObject({ code: 'PARLEY_ERR_TARGET_NOT_ALLOWED', message: expect.stringContaining('169.254.169.254 is a private or reserved address') });
+    const graph = await kit.api('POST', '/inboxes', { name: 'Inside', channelType: 'whatsapp', settings: { meta: { accountId: '1077', accessToken: 'x', appSecret: 'y', verifyToken: 'z', graphBaseUrl: 'http://10.0.0.5' } } });
+    expect(graph.status).toBe(422);
+    expect((await kit.api('GET', '/inboxes')).body.items.map((i: { name: string }) => i.name)).not.toEqual(expect.arrayContaining(['Metadata', 'Inside']));
+
+    const before = (await kit.api('GET', `/inboxes/${kit.inboxes.twilio.id}`)).body.settings;
+    const changed = await kit.api('PATCH', `/inboxes/${kit.inboxes.twilio.id}`, { settings: sms({ baseUrl: 'http://[::1]:8080' }) });
+    expect(changed.status).toBe(422);
+    expect((await kit.api('GET', `/inboxes/${kit.inboxes.twilio.id}`)).body.settings).toEqual(before);
+    // The allowed fake provider is still accepted.
+    expect((await kit.api('PATCH', `/inboxes/${kit.inboxes.twilio.id}`, { settings: { sms: before.sms } })).status).toBe(200);
+  });
+
   it('last errors newest first; webhook URLs per channel from the public URL', async () => {
     const inbox = kit.inboxes.sinch;
     await recordChannelError(kit.t.db, { tenantId: inbox.tenant_id, inboxId: inbox.id, kind: 'send', message: 'first problem' });

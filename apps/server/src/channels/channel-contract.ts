@@ -52,6 +52,6 @@ export async function checkAdapterContract(adapter: ChannelAdapter, samples: Con
     text: 'contract',
     attachments: [],
     replyTo: null,
-  });
+  }, true);
   expect(result).toMatchObject({ ok: false, retryable: true });
 }

@@ -18,8 +18,17 @@ export const CHANNEL_SETTINGS_KEYS: ChannelSettingsKey[] = ['email', 'sms', 'met
  */
 const SECRET_FIELDS = new Set(['password', 'authToken', 'apiToken', 'apiSecret', 'signatureSecret', 'callbackSecret', 'appSecret', 'accessToken', 'verifyToken', 'webhookToken']);
 
+/** Fields of channel settings that name a provider's address (Parley connects there: see net/private-targets.ts). */
+const PROVIDER_URL_FIELDS = new Set(['baseUrl', 'sendUrl', 'graphBaseUrl']);
+
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The provider addresses in (a part of) an inbox's settings, at any depth. */
+export function providerUrlsOf(settings: unknown): string[] {
+  if (!isPlain(settings)) return [];
+  return Object.entries(settings).flatMap(([key, value]) => (PROVIDER_URL_FIELDS.has(key) && typeof value === 'string' ? [value] : providerUrlsOf(value)));
+}
 
 /** Settings as the API shows them: each secret replaced by `<name>Set`. */
 export function redactSecrets<T>(settings: T): T {

@@ -1,4 +1,5 @@
 import type { ChannelType, MessageStatus } from '../db/schema.ts';
+import type { PrivateTargets } from '../net/private-targets.ts';
 
 /**
  * The one interface every channel (email, SMS, WhatsApp, voice …) implements. An adapter turns
@@ -11,14 +12,18 @@ export interface ChannelAdapter<Settings = unknown> {
   readonly channelType: ChannelType;
   /** Untrusted input of the provider (raw MIME, a webhook body …) → a normalized message. Never throws on bad content: what cannot be parsed is kept raw. */
   parseInbound(raw: unknown): Promise<InboundMessage>;
-  /** Delivers one outbound message with the inbox's channel settings. */
-  send(settings: Settings, message: OutboundMessage): Promise<SendResult>;
+  /**
+   * Delivers one outbound message with the inbox's channel settings. Provider addresses in the
+   * settings are the tenant's choice: HTTP requests go through net/guarded-fetch.ts, which
+   * refuses the server's own network unless `privateTargets` (PARLEY_PRIVATE_TARGETS) allows it.
+   */
+  send(settings: Settings, message: OutboundMessage, privateTargets: PrivateTargets): Promise<SendResult>;
   /** A provider's delivery state → Parley's message status; null when the state means nothing to Parley. */
   mapStatus(providerStatus: string): MessageStatus | null;
   /** The inbox's channel settings out of the inbox's settings; null when the inbox cannot send. */
   settingsOf(inboxSettings: unknown): Settings | null;
   /** Reaches the provider with these settings without sending a message (the admin's "test connection"). */
-  testConnection?(settings: Settings): Promise<{ ok: boolean; message: string }>;
+  testConnection?(settings: Settings, privateTargets: PrivateTargets): Promise<{ ok: boolean; message: string }>;
   /**
    * When free text may be sent in a conversation (WhatsApp's 24-hour customer-service window):
    * given the customer's last inbound message, whether free text is allowed now and until when.

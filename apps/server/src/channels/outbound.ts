@@ -63,7 +63,7 @@ export function sendOutboundJob(deps: Pick<Deps, 'db' | 'committer' | 'storage' 
       return;
     }
     if ('retryAt' in gate) throw new RetryJobAt(gate.retryAt);
-    const result = await (adapter as ChannelAdapter<unknown>).send(settings, outbound);
+    const result = await (adapter as ChannelAdapter<unknown>).send(settings, outbound, deps.config.privateTargets);
     if (result.ok) {
       await deps.db
         .insertInto('channel_messages')

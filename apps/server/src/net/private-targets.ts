@@ -1,9 +1,10 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup, type LookupAddress } from 'node:dns';
+import { ParleyError } from '../errors.ts';
 
 /**
  * Where Parley may connect on a tenant's word: webhook receivers, media URLs in providers'
- * webhooks. Parley connects from inside the operator's network: without a check, a tenant could
+ * webhooks, the provider base URLs of an inbox's settings (SMS providers, Kannel, the Graph API). Parley connects from inside the operator's network: without a check, a tenant could
  * reach the cloud metadata service, the database or anything else only the server can see
  * (server-side request forgery), and read it back as a downloaded attachment. So targets whose
  * address is loopback, private, link-local, shared (CGNAT), multicast or reserved are refused,
@@ -76,6 +77,16 @@ export async function checkTarget(url: string, allowed: PrivateTargets): Promise
   for (const address of addresses) {
     const why = refusedAddress(address, allowed);
     if (why) throw new TargetRefusedError(`${host}: ${why}`);
+  }
+}
+
+/** checkTarget for an admin's request: a refused URL is a 422 that names the setting which allows it. */
+export async function requireAllowedTarget(url: string, allowed: PrivateTargets, what: string): Promise<void> {
+  try {
+    await checkTarget(url, allowed);
+  } catch (err) {
+    if (err instanceof TargetRefusedError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `${what} refused: ${err.message} (an operator may allow such targets with PARLEY_PRIVATE_TARGETS)`);
+    throw err;
   }
 }
 

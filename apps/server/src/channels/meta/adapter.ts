@@ -18,11 +18,11 @@ export function createMetaAdapter(channel: MetaChannel): ChannelAdapter<MetaSett
   return {
     channelType: channel,
     parseInbound: async (raw) => parseMetaMessage(raw),
-    send: (settings, message) => sendMetaMessage(channel, settings, message),
+    send: (settings, message, privateTargets) => sendMetaMessage(channel, settings, message, privateTargets),
     mapStatus: (status) => STATUS[status.toLowerCase()] ?? null,
     settingsOf: metaSettingsOf,
-    async testConnection(settings) {
-      const res = await graphRequest<{ id?: string }>(settings, { method: 'GET', path: settings.accountId, query: { fields: 'id' } });
+    async testConnection(settings, privateTargets) {
+      const res = await graphRequest<{ id?: string }>(settings, { method: 'GET', path: settings.accountId, query: { fields: 'id' } }, privateTargets);
       if (!res.ok) return { ok: false, message: res.error };
       return res.body.id === settings.accountId ? { ok: true, message: `connected to ${channel} account ${settings.accountId}` } : { ok: false, message: `Graph answered for another account (${String(res.body.id)})` };
     },

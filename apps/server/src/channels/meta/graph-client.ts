@@ -38,11 +38,13 @@ export function graphFailure(status: number, body: unknown): { ok: false; retrya
 
 /**
  * One Graph API call with the inbox's access token (as a bearer header; Meta accepts it there
- * and it keeps the token out of logged URLs). JSON or multipart body; the answer as JSON.
+ * and it keeps the token out of logged URLs). JSON or multipart body; the answer as JSON. The
+ * Graph base URL is the tenant's setting, so it may not lead into the server's network.
  */
 export async function graphRequest<T = Record<string, unknown>>(
   settings: MetaSettings,
   request: { method: 'GET' | 'POST' | 'DELETE'; path: string; query?: Record<string, string>; json?: unknown; form?: FormData },
+  privateTargets: PrivateTargets,
 ): Promise<GraphResult<T>> {
   if (!settings.accessToken) return { ok: false, retryable: false, error: 'the inbox has no Meta access token', status: null };
   const url = graphUrl(settings, request.path);
@@ -55,8 +57,9 @@ export async function graphRequest<T = Record<string, unknown>>(
   } else if (request.form) body = request.form;
   let res: Response;
   try {
-    res = await fetch(url, { method: request.method, headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await guardedFetch(url, { method: request.method, headers, body, redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS), privateTargets });
   } catch (err) {
+    if (err instanceof TargetRefusedError) return { ok: false, retryable: false, error: `Graph API address refused: ${err.message}`, status: null };
     return { ok: false, retryable: true, error: `Graph API unreachable: ${(err as Error).message}`, status: null };
   }
   const text = await res.text().catch(() => '');

@@ -273,11 +273,11 @@ describe('Messenger and Instagram replies', () => {
       attachments: [],
       replyTo: { externalId: 'm_q', threadKeys: [], from: psid, text: 'q', sentAt: new Date(Date.now() - hoursAgo * HOUR) },
     });
-    expect(await sendMetaMessage('messenger', settings, message(30))).toMatchObject({ ok: true });
+    expect(await sendMetaMessage('messenger', settings, message(30), true)).toMatchObject({ ok: true });
     const tagged = w.graph.sent().find((r) => (r.json?.recipient as { id?: string } | undefined)?.id === psid)!;
     expect(tagged.json).toMatchObject({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT', message: { text: 'Following up on your question' } });
-    expect(await sendMetaMessage('messenger', settings, message(24 * 8))).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('7-day human-agent') });
-    expect(await sendMetaMessage('messenger', { ...settings, humanAgentTag: false }, message(30))).toMatchObject({ ok: false, retryable: false });
+    expect(await sendMetaMessage('messenger', settings, message(24 * 8), true)).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('7-day human-agent') });
+    expect(await sendMetaMessage('messenger', { ...settings, humanAgentTag: false }, message(30), true)).toMatchObject({ ok: false, retryable: false });
     expect(w.graph.sent().filter((r) => (r.json?.recipient as { id?: string } | undefined)?.id === psid)).toHaveLength(1);
   });
 
@@ -293,7 +293,7 @@ describe('Messenger and Instagram replies', () => {
       text: 'the manual',
       attachments: [{ filename: 'manual.pdf', contentType: 'application/pdf', open: () => Readable.from([Buffer.from('%PDF-1.4 manual')]) }],
       replyTo: { externalId: 'm_q', threadKeys: [], from: psid, text: 'q', sentAt: new Date() },
-    });
+    }, true);
     expect(result).toMatchObject({ ok: true });
     const upload = w.graph.sent().find((r) => r.form && r.form.recipient === JSON.stringify({ id: psid }))!;
     expect(JSON.parse(upload.form!.message as string)).toEqual({ attachment: { type: 'file', payload: { is_reusable: false } } });
@@ -305,9 +305,20 @@ describe('test connection', () => {
   it('reaches the account with the token, and says why when it cannot', async () => {
     const wa = w.inboxes.wa;
     const settings: MetaSettings = { accountId: wa.accountId, accessToken: wa.accessToken, graphBaseUrl: w.graph.baseUrl, apiVersion: 'v21.0' };
-    expect(await whatsAppAdapter.testConnection!(settings)).toEqual({ ok: true, message: `connected to whatsapp account ${wa.accountId}` });
+    expect(await whatsAppAdapter.testConnection!(settings, true)).toEqual({ ok: true, message: `connected to whatsapp account ${wa.accountId}` });
     const check = w.graph.requests.filter((r) => r.path === `/v21.0/${wa.accountId}`).at(-1)!;
     expect(check.query).toEqual({ fields: 'id' });
-    expect(await whatsAppAdapter.testConnection!({ ...settings, accessToken: 'expired' })).toEqual({ ok: false, message: 'Graph API error 190: Invalid OAuth access token - Cannot parse access token' });
+    expect(await whatsAppAdapter.testConnection!({ ...settings, accessToken: 'expired' }, true)).toEqual({ ok: false, message: 'Graph API error 190: Invalid OAuth access token - Cannot parse access token' });
+  });
+
+  it("refuses a Graph base URL inside the server's network for good, and nothing reaches it", async () => {
+    const wa = w.inboxes.wa;
+    const settings: MetaSettings = { accountId: wa.accountId, accessToken: wa.accessToken, graphBaseUrl: w.graph.baseUrl, apiVersion: 'v21.0' };
+    const before = w.graph.requests.length;
+    // The fake Graph API listens on 127.0.0.1: without PARLEY_PRIVATE_TARGETS it is inside.
+    expect(await whatsAppAdapter.testConnection!(settings, false)).toEqual({ ok: false, message: 'Graph API address refused: 127.0.0.1: 127.0.0.1 is a private or reserved address' });
+    const sent = await whatsAppAdapter.send(settings, { messageId: 'msg_inside', conversationId: 'cnv_x', to: { handle: '5215511112222', name: null }, subject: null, text: 'hi', attachments: [], replyTo: null }, false);
+    expect(sent).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('refused') });
+    expect(w.graph.requests.length).toBe(before);
   });
 });

@@ -157,7 +157,7 @@ async function fetchMedia(settings: MetaSettings, item: MetaInboundItem, private
     let url = ref.key;
     if (ref.via === 'media-id') {
       // WhatsApp: the media id → a short-lived URL (GET /{media-id}), downloaded with the token.
-      const info = await graphRequest<{ url?: string }>(settings, { method: 'GET', path: ref.key });
+      const info = await graphRequest<{ url?: string }>(settings, { method: 'GET', path: ref.key }, privateTargets);
       if (!info.ok && info.retryable) throw new Error(`WhatsApp media ${ref.key}: ${info.error}`);
       if (!info.ok || !info.body.url) {
         media[ref.key] = { error: info.ok ? 'no URL for the media' : info.error };

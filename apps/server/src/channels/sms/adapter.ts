@@ -79,13 +79,13 @@ export const adapter: ChannelAdapter<SmsSettings> = {
   async parseInbound(raw: unknown) {
     return isInboundSms(raw) ? normalize(raw) : keptRaw(raw);
   },
-  async send(settings, message) {
+  async send(settings, message, privateTargets) {
     const provider = smsProviderFor(settings.provider);
     if (!provider) return { ok: false, retryable: false, error: `SMS provider ${settings.provider} is not available in this Parley` };
     // SMS carries text only; dropping a file the agent attached would go unnoticed by both sides.
     if (message.attachments.length > 0) return { ok: false, retryable: false, error: 'SMS carries text only: this reply has attachments' };
     const callbackUrl = message.webhookTarget ? `${message.webhookTarget.publicUrl.replace(/\/$/, '')}${smsWebhookPath(message.webhookTarget.inboxPublicId)}` : undefined;
-    return provider.send(settings, { reference: message.messageId, from: settings.number, to: message.to.handle, text: message.text, ...(callbackUrl ? { callbackUrl } : {}) });
+    return provider.send(settings, { reference: message.messageId, from: settings.number, to: message.to.handle, text: message.text, ...(callbackUrl ? { callbackUrl } : {}) }, privateTargets);
   },
   mapStatus(providerStatus: string): MessageStatus | null {
     for (const provider of Object.values(smsProviders)) {
@@ -95,9 +95,9 @@ export const adapter: ChannelAdapter<SmsSettings> = {
     return null;
   },
   settingsOf: smsSettingsOf,
-  async testConnection(settings) {
+  async testConnection(settings, privateTargets) {
     const provider = smsProviderFor(settings.provider);
     if (!provider?.testConnection) return { ok: false, message: `SMS provider ${settings.provider} has no connection test here` };
-    return provider.testConnection(settings);
+    return provider.testConnection(settings, privateTargets);
   },
 };

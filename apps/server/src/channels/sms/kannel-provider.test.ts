@@ -122,7 +122,7 @@ describe.skipIf(skipWithoutKannel('Kannel send tests'))('Kannel sendsms against 
 
   it('sends a Unicode text as UCS-2 that reaches the handset intact, and Kannel reports it by the dlr-url with Parley reference', async () => {
     const text = 'Hola, José: ¿qué tal? Tu pedido ya salió 📦 — obrigado, ação!';
-    const result = await kannel.send(live(), { reference: 'msg_unicode', from: '+5215533334444', to: '+5215511112222', text, callbackUrl: dlrBase });
+    const result = await kannel.send(live(), { reference: 'msg_unicode', from: '+5215533334444', to: '+5215511112222', text, callbackUrl: dlrBase }, true);
     expect(result).toEqual({ ok: true, providerId: 'msg_unicode' });
     const got = await peer.waitForHandset((m) => m.to === '+5215511112222');
     expect(got).toEqual({ from: '+5215533334444', to: '+5215511112222', text });
@@ -133,16 +133,16 @@ describe.skipIf(skipWithoutKannel('Kannel send tests'))('Kannel sendsms against 
   });
 
   it('sends a GSM-7 text as 7-bit', async () => {
-    const result = await kannel.send(live(), { reference: 'msg_gsm', from: '+5215533334444', to: '+5215500000001', text: 'Your order #12 ships today: 3€ [ok]', callbackUrl: dlrBase });
+    const result = await kannel.send(live(), { reference: 'msg_gsm', from: '+5215533334444', to: '+5215500000001', text: 'Your order #12 ships today: 3€ [ok]', callbackUrl: dlrBase }, true);
     expect(result.ok).toBe(true);
     expect(await peer.waitForHandset((m) => m.to === '+5215500000001')).toMatchObject({ text: 'Your order #12 ships today: 3€ [ok]' });
   });
 
   it("gives a definitive failure with Kannel's words for a wrong password, and a retryable one when smsbox is unreachable", async () => {
-    const wrong = await kannel.send({ ...live(), kannel: { ...live().kannel!, password: 'nope' } }, { reference: 'msg_x', from: '+5215533334444', to: '+5215500000002', text: 'x' });
+    const wrong = await kannel.send({ ...live(), kannel: { ...live().kannel!, password: 'nope' } }, { reference: 'msg_x', from: '+5215533334444', to: '+5215500000002', text: 'x' }, true);
     expect(wrong).toEqual({ ok: false, retryable: false, error: 'Kannel HTTP 403: Authorization failed for sendsms' });
     const closedPort = await freePort();
-    const down = await kannel.send({ ...live(), kannel: { ...live().kannel!, sendUrl: `http://127.0.0.1:${closedPort}/cgi-bin/sendsms` } }, { reference: 'msg_y', from: '+5215533334444', to: '+5215500000002', text: 'x' });
+    const down = await kannel.send({ ...live(), kannel: { ...live().kannel!, sendUrl: `http://127.0.0.1:${closedPort}/cgi-bin/sendsms` } }, { reference: 'msg_y', from: '+5215533334444', to: '+5215500000002', text: 'x' }, true);
     expect(down).toMatchObject({ ok: false, retryable: true });
     expect((down as { error: string }).error).toBe(`127.0.0.1:${closedPort} unreachable: ECONNREFUSED`);
   });

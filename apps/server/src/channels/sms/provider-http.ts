@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { SendResult } from '../channel.ts';
+import { guardedFetch } from '../../net/guarded-fetch.ts';
+import { TargetRefusedError, type PrivateTargets } from '../../net/private-targets.ts';
 
 /** How long one provider request may take: a send that hangs is retried by the queue, not waited on. */
 export const PROVIDER_TIMEOUT_MS = 15_000;
@@ -13,11 +15,13 @@ export interface ProviderAnswer {
 
 /**
  * One request to a provider's REST API. A connection failure or timeout comes back as a
- * retryable SendResult instead of a throw, so every provider classifies the same way.
+ * retryable SendResult instead of a throw, so every provider classifies the same way. The base
+ * URL is the tenant's setting: an address inside the server's network is refused for good.
  */
-export async function providerRequest(url: string, init: RequestInit): Promise<ProviderAnswer | Extract<SendResult, { ok: false }>> {
+export async function providerRequest(url: string, init: RequestInit, privateTargets: PrivateTargets): Promise<ProviderAnswer | Extract<SendResult, { ok: false }>> {
+  const signal = AbortSignal.timeout(PROVIDER_TIMEOUT_MS);
   try {
-    const res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+    const res = await guardedFetch(url, { ...init, redirect: 'error', signal, privateTargets });
     const text = await res.text();
     let json: unknown = null;
     try {
@@ -27,8 +31,9 @@ export async function providerRequest(url: string, init: RequestInit): Promise<P
     }
     return { status: res.status, text, json };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    if (err instanceof TargetRefusedError) return { ok: false, retryable: false, error: `${new URL(url).host} refused: ${err.message}` };
+    const code = (err as { code?: string }).code;
+    const why = signal.aborted ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : (code ?? (err as Error).message);
     return { ok: false, retryable: true, error: `${new URL(url).host} unreachable: ${why}` };
   }
 }

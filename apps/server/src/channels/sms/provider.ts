@@ -1,3 +1,4 @@
+import type { PrivateTargets } from '../../net/private-targets.ts';
 import type { MessageStatus } from '../../db/schema.ts';
 import type { SendResult } from '../channel.ts';
 import type { SmsProviderName, SmsSettings } from './settings.ts';
@@ -68,11 +69,11 @@ export interface SmsProvider {
   readonly name: SmsProviderName;
   /** Checks the callback's authentication and reads it; throws SmsWebhookRejected. Absent for providers without HTTP callbacks (SMPP). */
   readWebhook?(settings: SmsSettings, request: SmsWebhookRequest): SmsWebhookResult;
-  send(settings: SmsSettings, message: SmsSend): Promise<SendResult>;
+  send(settings: SmsSettings, message: SmsSend, privateTargets: PrivateTargets): Promise<SendResult>;
   /** The provider's delivery state → Parley's; null when it means nothing to Parley. */
   mapStatus(providerStatus: string): MessageStatus | null;
   /** An authenticated request that sends nothing (the admin's "test connection"). */
-  testConnection?(settings: SmsSettings): Promise<{ ok: boolean; message: string }>;
+  testConnection?(settings: SmsSettings, privateTargets: PrivateTargets): Promise<{ ok: boolean; message: string }>;
   /** The Authorization header for fetching media the provider hosts (Twilio MMS), when it needs one. */
   mediaAuthorization?(settings: SmsSettings): string | null;
 }

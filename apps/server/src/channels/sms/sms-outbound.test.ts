@@ -185,18 +185,33 @@ describe('test connection', () => {
   it("reaches each provider's account resource with the inbox's credentials, and says what is wrong when it cannot", async () => {
     for (const inbox of [kit.inboxes.twilio, kit.inboxes.sinch, kit.inboxes.vonage]) {
       const settings = smsSettingsOf(inbox.settings)!;
-      expect(await adapter.testConnection!(settings)).toMatchObject({ ok: true });
+      expect(await adapter.testConnection!(settings, true)).toMatchObject({ ok: true });
     }
     expect(kit.fake.requests).toEqual(expect.arrayContaining([`GET /2010-04-01/Accounts/${ACCOUNTS.twilio.accountSid}.json`, `GET /xms/v1/${ACCOUNTS.sinch.servicePlanId}/batches`, 'GET /account/get-balance']));
     const twilio = smsSettingsOf(kit.inboxes.twilio.settings)!;
-    expect(await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, authToken: 'wrong' } })).toEqual({ ok: false, message: 'Twilio HTTP 401: Authenticate (Twilio error 20003)' });
+    expect(await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, authToken: 'wrong' } }, true)).toEqual({ ok: false, message: 'Twilio HTTP 401: Authenticate (Twilio error 20003)' });
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
         const { port } = server.address() as AddressInfo;
         server.close(() => resolve(port));
       });
     });
-    const down = await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, baseUrl: `http://127.0.0.1:${closedPort}` } });
+    const down = await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, baseUrl: `http://127.0.0.1:${closedPort}` } }, true);
     expect(down).toEqual({ ok: false, message: `127.0.0.1:${closedPort} unreachable: ECONNREFUSED` });
+  });
+
+  it("refuses a provider address inside the server's network (a tenant's base URL at the metadata service or loopback) for good, and nothing reaches it", async () => {
+    const before = kit.fake.requests.length;
+    for (const inbox of [kit.inboxes.twilio, kit.inboxes.sinch, kit.inboxes.vonage]) {
+      // The fake provider listens on 127.0.0.1: without PARLEY_PRIVATE_TARGETS it is inside.
+      const settings = smsSettingsOf(inbox.settings)!;
+      expect(await adapter.testConnection!(settings, false)).toMatchObject({ ok: false, message: expect.stringContaining('refused: 127.0.0.1: 127.0.0.1 is a private or reserved address') });
+      const sent = await adapter.send(settings, { messageId: 'msg_inside', conversationId: 'cnv_x', to: { handle: '+5215511112222', name: null }, subject: null, text: 'hi', attachments: [], replyTo: null }, false);
+      expect(sent).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('refused') });
+    }
+    const twilio = smsSettingsOf(kit.inboxes.twilio.settings)!;
+    const metadata = await adapter.testConnection!({ ...twilio, twilio: { ...twilio.twilio!, baseUrl: 'http://169.254.169.254/latest/meta-data' } }, ['127.0.0.1']);
+    expect(metadata).toMatchObject({ ok: false, message: expect.stringContaining('169.254.169.254 is a private or reserved address') });
+    expect(kit.fake.requests.length).toBe(before);
   });
 });

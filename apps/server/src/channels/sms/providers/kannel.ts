@@ -1,6 +1,7 @@
 import type { MessageStatus } from '../../../db/schema.ts';
 import type { SendResult } from '../../channel.ts';
 import { SmsWebhookRejected, type SmsProvider, type SmsSend, type SmsWebhookRequest, type SmsWebhookResult } from '../provider.ts';
+import type { PrivateTargets } from '../../../net/private-targets.ts';
 import { isFailure, providerRequest, refusal, sameSecret, toE164 } from '../provider-http.ts';
 import type { SmsSettings } from '../settings.ts';
 import { decodeUcs2, encodeGsm7 } from '../smpp/encoding.ts';
@@ -137,7 +138,7 @@ export function kannelDlrUrl(callbackUrl: string, webhookToken: string, referenc
   return `${callbackUrl}${callbackUrl.includes('?') ? '&' : '?'}${params}&status=%d&answer=%A&ts=%T`;
 }
 
-async function sendThroughKannel(settings: SmsSettings, message: SmsSend): Promise<SendResult> {
+async function sendThroughKannel(settings: SmsSettings, message: SmsSend, privateTargets: PrivateTargets): Promise<SendResult> {
   const k = settings.kannel;
   if (!k) return { ok: false, retryable: false, error: 'the inbox has no Kannel settings' };
   if (!k.password) return { ok: false, retryable: false, error: 'Kannel password not set on the inbox' };
@@ -150,7 +151,7 @@ async function sendThroughKannel(settings: SmsSettings, message: SmsSend): Promi
     params.set('dlr-url', kannelDlrUrl(message.callbackUrl, k.webhookToken, message.reference));
   }
   const url = `${k.sendUrl}${k.sendUrl.includes('?') ? '&' : '?'}${params}`;
-  const answer = await providerRequest(url, { method: 'GET' });
+  const answer = await providerRequest(url, { method: 'GET' }, privateTargets);
   if (isFailure(answer)) return answer;
   // smsbox: 202 "0: Accepted for delivery" or "3: Queued for later delivery"; 4xx/5xx with its reason as text.
   if (answer.status >= 200 && answer.status < 300) return { ok: true, providerId: message.reference };

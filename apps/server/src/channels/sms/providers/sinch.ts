@@ -98,7 +98,7 @@ const sinchError = (json: unknown) => {
 export const sinch: SmsProvider = {
   name: 'sinch',
   readWebhook,
-  async send(settings, message) {
+  async send(settings, message, privateTargets) {
     const creds = settings.sinch;
     if (!creds?.apiToken) return { ok: false, retryable: false, error: NO_CREDENTIALS };
     const answer = await providerRequest(batchesUrl(creds), {
@@ -112,7 +112,7 @@ export const sinch: SmsProvider = {
         client_reference: message.reference,
         ...(message.callbackUrl ? { callback_url: message.callbackUrl } : {}),
       }),
-    });
+    }, privateTargets);
     if (isFailure(answer)) return answer;
     const id = (answer.json as { id?: unknown } | null)?.id;
     if (answer.status >= 200 && answer.status < 300 && typeof id === 'string') return { ok: true, providerId: id };
@@ -120,10 +120,10 @@ export const sinch: SmsProvider = {
     return refusal('Sinch', answer, sinchError(answer.json));
   },
   mapStatus: (state) => STATUSES[state.toLowerCase()] ?? null,
-  async testConnection(settings) {
+  async testConnection(settings, privateTargets) {
     const creds = settings.sinch;
     if (!creds?.apiToken) return { ok: false, message: NO_CREDENTIALS };
-    const answer = await providerRequest(`${batchesUrl(creds)}?page_size=1`, { headers: { authorization: `Bearer ${creds.apiToken}` } });
+    const answer = await providerRequest(`${batchesUrl(creds)}?page_size=1`, { headers: { authorization: `Bearer ${creds.apiToken}` } }, privateTargets);
     if (isFailure(answer)) return { ok: false, message: answer.error };
     if (answer.status !== 200) return { ok: false, message: refusal('Sinch', answer, sinchError(answer.json)).error };
     return { ok: true, message: `Sinch service plan ${creds.servicePlanId}: reachable` };

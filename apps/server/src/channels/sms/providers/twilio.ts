@@ -91,7 +91,7 @@ const twilioError = (json: unknown) => {
 export const twilio: SmsProvider = {
   name: 'twilio',
   readWebhook,
-  async send(settings, message) {
+  async send(settings, message, privateTargets) {
     const creds = credentials(settings);
     if (!creds) return { ok: false, retryable: false, error: NO_CREDENTIALS };
     const form = new URLSearchParams({ To: message.to, From: message.from, Body: message.text });
@@ -100,7 +100,7 @@ export const twilio: SmsProvider = {
       method: 'POST',
       headers: { authorization: basicAuth(creds.accountSid, creds.authToken), 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
-    });
+    }, privateTargets);
     if (isFailure(answer)) return answer;
     const sid = (answer.json as { sid?: unknown } | null)?.sid;
     if (answer.status >= 200 && answer.status < 300 && typeof sid === 'string') return { ok: true, providerId: sid };
@@ -108,12 +108,12 @@ export const twilio: SmsProvider = {
     return refusal('Twilio', answer, twilioError(answer.json));
   },
   mapStatus: (state) => STATUSES[state.toLowerCase()] ?? null,
-  async testConnection(settings) {
+  async testConnection(settings, privateTargets) {
     const creds = credentials(settings);
     if (!creds) return { ok: false, message: NO_CREDENTIALS };
     const answer = await providerRequest(`${baseOf(creds)}/2010-04-01/Accounts/${encodeURIComponent(creds.accountSid)}.json`, {
       headers: { authorization: basicAuth(creds.accountSid, creds.authToken) },
-    });
+    }, privateTargets);
     if (isFailure(answer)) return { ok: false, message: answer.error };
     if (answer.status !== 200) return { ok: false, message: refusal('Twilio', answer, twilioError(answer.json)).error };
     const account = answer.json as { friendly_name?: string; status?: string } | null;

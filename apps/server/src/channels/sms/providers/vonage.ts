@@ -104,7 +104,7 @@ const GSM7 = /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#�
 export const vonage: SmsProvider = {
   name: 'vonage',
   readWebhook,
-  async send(settings, message) {
+  async send(settings, message, privateTargets) {
     const creds = settings.vonage;
     if (!creds?.apiSecret) return { ok: false, retryable: false, error: NO_CREDENTIALS };
     const form = new URLSearchParams({
@@ -118,7 +118,7 @@ export const vonage: SmsProvider = {
     });
     if (!GSM7.test(message.text)) form.set('type', 'unicode');
     if (message.callbackUrl) form.set('callback', message.callbackUrl);
-    const answer = await providerRequest(`${baseOf(creds)}/sms/json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    const answer = await providerRequest(`${baseOf(creds)}/sms/json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() }, privateTargets);
     if (isFailure(answer)) return answer;
     if (answer.status < 200 || answer.status >= 300) return refusal('Vonage', answer, (answer.json as { 'error-text'?: string } | null)?.['error-text'] ?? null);
     const messages = (answer.json as { messages?: { status?: string; 'message-id'?: string; 'error-text'?: string }[] } | null)?.messages;
@@ -133,11 +133,11 @@ export const vonage: SmsProvider = {
     return { ok: true, providerId: first['message-id'] };
   },
   mapStatus: (state) => STATUSES[state.toLowerCase()] ?? null,
-  async testConnection(settings) {
+  async testConnection(settings, privateTargets) {
     const creds = settings.vonage;
     if (!creds?.apiSecret) return { ok: false, message: NO_CREDENTIALS };
     const query = new URLSearchParams({ api_key: creds.apiKey, api_secret: creds.apiSecret });
-    const answer = await providerRequest(`${baseOf(creds)}/account/get-balance?${query}`, {});
+    const answer = await providerRequest(`${baseOf(creds)}/account/get-balance?${query}`, {}, privateTargets);
     if (isFailure(answer)) return { ok: false, message: answer.error };
     if (answer.status !== 200) return { ok: false, message: refusal('Vonage', answer, (answer.json as { 'error-code-label'?: string } | null)?.['error-code-label'] ?? null).error };
     const balance = (answer.json as { value?: number } | null)?.value;

@@ -304,7 +304,7 @@ describe.skipIf(!available)('SMS over SMPP with a Net::SMPP SMSC', () => {
     expect(t.parley.smpp.bindOf(created.body.id)).toBeNull();
     const settings = smsSettingsOf((await t.db.selectFrom('inboxes').select('settings').where('id', '=', created.body.id).executeTakeFirstOrThrow()).settings)!;
     const from = smsc.events.length;
-    const result = await smsProviderFor('smpp')!.send(settings, { reference: 'msg_x', from: number, to: '+5215550009999', text: 'first words' });
+    const result = await smsProviderFor('smpp')!.send(settings, { reference: 'msg_x', from: number, to: '+5215550009999', text: 'first words' }, true);
     expect(result).toMatchObject({ ok: true });
     expect(await smscMessageTo('5215550009999', from)).toMatchObject({ text: 'first words', message_ids: [(result as { providerId: string }).providerId] });
     expect(t.parley.smpp.bindOf(created.body.id)?.bound).toBe(true);
