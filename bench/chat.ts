@@ -188,7 +188,6 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
   };
 }
 
-/** The same message rows, INSERTed one by one through the same driver, `concurrency` at a time. */
 /** A plain ws echo server and the same number of sockets and window: round trips per second. */
 async function wsEchoBaseline(sockets: number, messages: number, window: number): Promise<number> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });

@@ -62,7 +62,7 @@ export async function main(argv: string[]) {
   console.log(`ingest bench: ${JSON.stringify(o)}`);
 
   const base = `http://127.0.0.1:${o.port}`;
-  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 25472, tenants: o.tenants, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base } });
+  const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 25472, tenants: o.tenants, tenantPrefix: 'ingest', env: { PARLEY_PUBLIC_URL: base, PARLEY_PRIVATE_TARGETS: '127.0.0.1' } });
   try {
     // Provider by provider, tenant by tenant: consecutive deliveries go to different tenants' inboxes.
     const perTenant = await Promise.all(server.apiKeys.map((_, t) => connectInboxes(server, t)));
@@ -185,7 +185,6 @@ function send(agent: http.Agent, base: string, d: Delivery): Promise<number> {
   });
 }
 
-/** One inbox per provider shape in the bench tenant, each with the secrets its webhooks are signed with. */
 /** Tenant `t`'s six inboxes (numbers and accounts of their own), and a delivery maker for each. */
 async function connectInboxes(server: BenchServer, t: number): Promise<Provider[]> {
   const create = async (channelType: string, settings: Record<string, unknown>) => {
