@@ -48,6 +48,7 @@ async function esmeRun(port: number, messages: number, window: number): Promise<
       queueTimeoutMs: 60_000,
       reconnectMinMs: 1_000,
       reconnectMaxMs: 5_000,
+      privateTargets: ['127.0.0.1'],
     },
     { onDeliver: async () => Status.ESME_ROK },
     pino({ level: 'warn' }),

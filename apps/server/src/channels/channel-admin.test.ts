@@ -41,7 +41,7 @@ describe('channel admin API', () => {
     const sms = (twilio: object) => ({ sms: { number: '+5215512347777', provider: 'twilio', twilio: { accountSid: ACCOUNTS.twilio.accountSid, authToken: 't', ...twilio } } });
     const created = await kit.api('POST', '/inboxes', { name: 'Metadata', channelType: 'sms', settings: sms({ baseUrl: 'http://169.254.169.254/latest' }) });
     expect(created.status).toBe(422);
-    expect(created.body.error).toMatchObject({ code: 'PARLEY_ERR_TARGET_NOT_ALLOWED', message: expect.stringContaining('169.254.169.254 is a private or reserved address') });
+    expect(created.body.error).toMatchObject({ code: 'PARLEY_ERR_TARGET_NOT_ALLOWED', message: expect.stringContaining('provider address refused: 169.254.169.254: 169.254.169.254 is a private or reserved address') });
     const graph = await kit.api('POST', '/inboxes', { name: 'Inside', channelType: 'whatsapp', settings: { meta: { accountId: '1077', accessToken: 'x', appSecret: 'y', verifyToken: 'z', graphBaseUrl: 'http://10.0.0.5' } } });
     expect(graph.status).toBe(422);
     expect((await kit.api('GET', '/inboxes')).body.items.map((i: { name: string }) => i.name)).not.toEqual(expect.arrayContaining(['Metadata', 'Inside']));
@@ -50,6 +50,10 @@ describe('channel admin API', () => {
     const changed = await kit.api('PATCH', `/inboxes/${kit.inboxes.twilio.id}`, { settings: sms({ baseUrl: 'http://[::1]:8080' }) });
     expect(changed.status).toBe(422);
     expect((await kit.api('GET', `/inboxes/${kit.inboxes.twilio.id}`)).body.settings).toEqual(before);
+    // Mail and SMPP servers too.
+    const imap = await kit.api('POST', '/inboxes', { name: 'Inside mail', channelType: 'email', settings: { email: { address: 'inside@mail.example.test', imap: { host: '10.1.2.3', port: 143, secure: false, user: 'u', password: 'p' } } } });
+    expect(imap.status).toBe(422);
+    expect(imap.body.error.message).toContain('provider address refused: 10.1.2.3');
     // The allowed fake provider is still accepted.
     expect((await kit.api('PATCH', `/inboxes/${kit.inboxes.twilio.id}`, { settings: { sms: before.sms } })).status).toBe(200);
   });

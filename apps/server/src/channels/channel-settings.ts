@@ -1,4 +1,5 @@
 import type { ChannelType } from '../db/schema.ts';
+import { hostOf } from '../net/private-targets.ts';
 
 /** Where an inbox of each channel type keeps its channel settings: `inbox.settings[key]`. */
 export const channelSettingsKey: Partial<Record<ChannelType, ChannelSettingsKey>> = {
@@ -18,16 +19,21 @@ export const CHANNEL_SETTINGS_KEYS: ChannelSettingsKey[] = ['email', 'sms', 'met
  */
 const SECRET_FIELDS = new Set(['password', 'authToken', 'apiToken', 'apiSecret', 'signatureSecret', 'callbackSecret', 'appSecret', 'accessToken', 'verifyToken', 'webhookToken']);
 
-/** Fields of channel settings that name a provider's address (Parley connects there: see net/private-targets.ts). */
+/** Fields of channel settings that name where Parley connects (see net/private-targets.ts): provider URLs, and mail and SMPP servers. */
 const PROVIDER_URL_FIELDS = new Set(['baseUrl', 'sendUrl', 'graphBaseUrl']);
+const PROVIDER_HOST_FIELDS = new Set(['host']);
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The provider addresses in (a part of) an inbox's settings, at any depth. */
-export function providerUrlsOf(settings: unknown): string[] {
+/** The hosts Parley connects to for (a part of) an inbox's settings, at any depth: those of provider URLs, and server hosts. */
+export function providerHostsOf(settings: unknown): string[] {
   if (!isPlain(settings)) return [];
-  return Object.entries(settings).flatMap(([key, value]) => (PROVIDER_URL_FIELDS.has(key) && typeof value === 'string' ? [value] : providerUrlsOf(value)));
+  return Object.entries(settings).flatMap(([key, value]) => {
+    if (typeof value !== 'string') return providerHostsOf(value);
+    if (PROVIDER_HOST_FIELDS.has(key)) return [value];
+    return PROVIDER_URL_FIELDS.has(key) && URL.canParse(value) ? [hostOf(new URL(value))] : [];
+  });
 }
 
 /** Settings as the API shows them: each secret replaced by `<name>Set`. */

@@ -4,7 +4,7 @@ import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { defaultInboxSettings, forgetInbox, getInboxOrThrow, InboxDto, InboxSettingsSchema, toInboxDto } from './inboxes.repository.ts';
-import { CHANNEL_SETTINGS_KEYS, channelSettingsKey, keepSecrets, providerUrlsOf } from '../channels/channel-settings.ts';
+import { CHANNEL_SETTINGS_KEYS, channelSettingsKey, keepSecrets, providerHostsOf } from '../channels/channel-settings.ts';
 import { requireAllowedTarget } from '../net/private-targets.ts';
 import type { ChannelType, InboxSettings } from '../db/schema.ts';
 import { ParleyError } from '../errors.ts';
@@ -27,9 +27,9 @@ function mergeSettings(current: Partial<InboxSettings>, update: object | undefin
 
 export function inboxRoutes(app: App, deps: Deps) {
   const db = deps.db;
-  // Provider addresses are checked when saved too, so an admin hears of a refused one at once (each request checks again).
-  const checkProviderUrls = async (settings: unknown) => {
-    for (const url of providerUrlsOf(settings)) await requireAllowedTarget(url, deps.config.privateTargets, 'provider URL');
+  // Where the inbox makes Parley connect is checked when saved too, so an admin hears of a refused address at once (each connection checks again).
+  const checkProviderHosts = async (settings: unknown) => {
+    for (const host of providerHostsOf(settings)) await requireAllowedTarget(host, deps.config.privateTargets, 'provider address');
   };
 
   app.get('/inboxes', { schema: { tags: ['inboxes'], response: responses({ 200: Items(InboxDto) }) } }, async (request) => {
@@ -61,7 +61,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       const channelType = request.body.channelType as ChannelType;
       const key = channelSettingsKey[channelType];
       if (key && !(request.body.settings as Record<string, unknown> | undefined)?.[key]) throw new ParleyError('PARLEY_ERR_VALIDATION', `a ${channelType} inbox needs settings.${key}`);
-      await checkProviderUrls(request.body.settings);
+      await checkProviderHosts(request.body.settings);
       const row = await db
         .insertInto('inboxes')
         .values({
@@ -94,7 +94,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       const current = await getInboxOrThrow(db, principal.tenantId, request.params.id);
-      await checkProviderUrls(request.body.settings);
+      await checkProviderHosts(request.body.settings);
       const row = await db
         .updateTable('inboxes')
         .set({

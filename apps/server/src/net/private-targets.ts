@@ -68,11 +68,11 @@ function allowedList(entries: string[]): BlockList {
 }
 
 /**
- * Checks a URL when an admin registers it: its host, or every address its name resolves to now.
- * A name that does not resolve yet is accepted; each connection checks again (guardedLookup).
+ * Checks a host (of a URL, or a mail or SMPP server) when an admin saves it: the address, or every
+ * address its name resolves to now. A name that does not resolve yet is accepted; each
+ * connection checks again (guardedLookup, allowedAddress).
  */
-export async function checkTarget(url: string, allowed: PrivateTargets): Promise<void> {
-  const host = hostOf(new URL(url));
+async function checkTarget(host: string, allowed: PrivateTargets): Promise<void> {
   const addresses: string[] = isIP(host) ? [host] : await new Promise((resolve) => lookup(host, { all: true }, (err, found) => resolve(err ? [] : found.map((a) => a.address))));
   for (const address of addresses) {
     const why = refusedAddress(address, allowed);
@@ -80,10 +80,25 @@ export async function checkTarget(url: string, allowed: PrivateTargets): Promise
   }
 }
 
-/** checkTarget for an admin's request: a refused URL is a 422 that names the setting which allows it. */
-export async function requireAllowedTarget(url: string, allowed: PrivateTargets, what: string): Promise<void> {
+/**
+ * The address to connect to for a host a tenant named (an SMTP relay, an IMAP server), checked:
+ * protocols whose client does its own lookup connect to this address instead of the name (with
+ * the name kept for TLS), so the name cannot resolve elsewhere between the check and the connection.
+ */
+export function allowedAddress(host: string, allowed: PrivateTargets): Promise<string> {
+  if (isIP(host)) {
+    const why = refusedAddress(host, allowed);
+    return why ? Promise.reject(new TargetRefusedError(`${host}: ${why}`)) : Promise.resolve(host);
+  }
+  return new Promise((resolve, reject) =>
+    guardedLookup(allowed)(host, { all: false }, (err, address) => (err ? reject(err) : resolve(address as string))),
+  );
+}
+
+/** checkTarget for an admin's request: a refused host is a 422 that names the setting which allows it. */
+export async function requireAllowedTarget(host: string, allowed: PrivateTargets, what: string): Promise<void> {
   try {
-    await checkTarget(url, allowed);
+    await checkTarget(host, allowed);
   } catch (err) {
     if (err instanceof TargetRefusedError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `${what} refused: ${err.message} (an operator may allow such targets with PARLEY_PRIVATE_TARGETS)`);
     throw err;

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
-import { requireAllowedTarget } from '../net/private-targets.ts';
+import { hostOf, requireAllowedTarget } from '../net/private-targets.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
 import { notFound, ParleyError } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
@@ -47,7 +47,7 @@ export function webhookRoutes(app: App, deps: Deps) {
     async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
-      await requireAllowedTarget(request.body.url, deps.config.privateTargets, 'webhook URL');
+      await requireAllowedTarget(hostOf(new URL(request.body.url)), deps.config.privateTargets, 'webhook URL');
       const row = await db
         .insertInto('webhook_endpoints')
         .values({ id: newId('whk'), tenant_id: principal.tenantId, url: request.body.url, events: JSON.stringify(request.body.events), secret: newToken('whsec', 24) })

@@ -12,7 +12,7 @@ export function createEmailAdapter(options: { transport?: TransportFactory; maxB
       if (!Buffer.isBuffer(raw)) throw new TypeError('email input is the raw message as a Buffer');
       return parseEmail(raw, limits);
     },
-    send: (settings, message) => sendEmail(settings, message, options.transport ?? nodemailerTransport),
+    send: (settings, message, privateTargets) => sendEmail(settings, message, privateTargets, options.transport ?? nodemailerTransport),
     // SMTP says accepted or refused at send time; DSNs arrive as bounces, not as states.
     mapStatus: (status) => ({ sent: 'sent', delivered: 'delivered', failed: 'failed', bounced: 'failed' } as const)[status.toLowerCase() as 'sent'] ?? null,
     settingsOf: emailSettingsOf,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startTestParley, type TestParley, type TestTenant } from '../../../test/test-parley.ts';
 import type { InboxRow } from '../../db/schema.ts';
 import { ingestInbound } from '../ingest.ts';
-import { adapter } from './adapter.ts';
+import { adapter, createEmailAdapter } from './adapter.ts';
 
 // Agents' replies leave by the inbox's SMTP relay through the durable job queue. Two receiving
 // MTAs, neither of them Parley's code: a real Postfix (Debian package `postfix`) started here on
@@ -339,5 +339,20 @@ describe.skipIf(postfixMissing.length > 0 || !isRoot)('agent replies through a r
     expect(mail.text).toMatch(/Pat <pat@customer\.test> wrote:\n> Could you send the price list\?/);
     // Postfix added its own trace: the message really went through it.
     expect(mail.headers.get('received')).toBeDefined();
+  });
+});
+
+describe("SMTP relays inside the server's network", () => {
+  it('are refused for good unless allowed; an allowed name is connected to at the address it was checked at', async () => {
+    const connected: { host: string; address: string }[] = [];
+    const relayed = createEmailAdapter({ transport: (smtp, address) => (connected.push({ host: smtp.host, address }), { sendMail: async () => ({}), close: () => undefined }) });
+    const settings = (host: string) => ({ address: 'support@example.test', smtp: { host, port: 25, secure: false } });
+    const message = { messageId: 'msg_relay', conversationId: 'cnv_relay', to: { handle: 'customer@example.test', name: null }, subject: 'Hi', text: 'hello', attachments: [], replyTo: null };
+    for (const host of ['127.0.0.1', 'localhost', '169.254.169.254']) {
+      expect(await relayed.send(settings(host), message, false)).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('SMTP relay refused') });
+    }
+    expect(connected).toEqual([]);
+    expect(await relayed.send(settings('localhost'), message, ['127.0.0.1', '::1'])).toMatchObject({ ok: true });
+    expect(connected).toEqual([{ host: 'localhost', address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/) }]);
   });
 });

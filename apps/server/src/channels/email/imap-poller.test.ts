@@ -193,4 +193,15 @@ describe.skipIf(missing.length > 0)('IMAP polling of a real Dovecot', () => {
     expect(again.fetched).toBe(4);
     expect(await storedCount()).toBe(4);
   });
+
+  it("does not connect to an IMAP server inside the server's network unless allowed, and says why", async () => {
+    deliver(mail('imap-inside', 'not read while refused'));
+    const before = await storedCount();
+    const guarded = new ImapPoller({ ...t.parley.deps, config: { ...t.parley.deps.config, privateTargets: false } }, { pollMs: 60_000, maxBytes: 5 * 1024 * 1024 });
+    guarded.start();
+    await expect.poll(async () => (await t.db.selectFrom('imap_cursors').select('last_error').where('inbox_id', '=', inbox.id).executeTakeFirstOrThrow()).last_error, { timeout: 10_000 }).toMatch(/127\.0\.0\.1 is a private or reserved address/);
+    await guarded.stop();
+    expect(guarded.fetched).toBe(0);
+    expect(await storedCount()).toBe(before);
+  });
 });

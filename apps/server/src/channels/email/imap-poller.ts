@@ -4,6 +4,7 @@ import type { ChannelAdapter } from '../channel.ts';
 import { ingestInbound, type IngestDeps } from '../ingest.ts';
 import { adapter as emailAdapter } from './adapter.ts';
 import { emailSettingsOf, type EmailSettings } from './settings.ts';
+import { allowedAddress } from '../../net/private-targets.ts';
 
 export interface ImapPollerOptions {
   /** How often the mailbox is checked when no IDLE notification came (and inboxes re-read). */
@@ -127,12 +128,20 @@ class MailboxSync {
 
   private async connect(): Promise<void> {
     const imap = this.settings.imap!;
+    // The server is the tenant's setting: connect to its checked address, the name kept for TLS (net/private-targets.ts).
+    let address: string;
+    try {
+      address = await allowedAddress(imap.host, this.deps.config.privateTargets);
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
     const client = new ImapFlow({
-      host: imap.host,
+      host: address,
       port: imap.port,
       secure: imap.secure,
       auth: { user: imap.user, pass: imap.password ?? '' },
-      tls: { rejectUnauthorized: imap.verifyCertificate ?? true },
+      tls: { rejectUnauthorized: imap.verifyCertificate ?? true, ...(address !== imap.host ? { servername: imap.host } : {}) },
       logger: false,
       // Re-issue IDLE now and then: some servers drop idle sessions silently.
       maxIdleTime: 5 * 60_000,

@@ -1,6 +1,7 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { OutboundMessage, SendResult } from '../channel.ts';
 import type { EmailSettings } from './settings.ts';
+import { allowedAddress, TargetRefusedError, type PrivateTargets } from '../../net/private-targets.ts';
 
 /** The slice of nodemailer's transport Parley uses, so sending tests without a relay. */
 export interface MailTransport {
@@ -8,15 +9,16 @@ export interface MailTransport {
   close(): void;
 }
 
-export type TransportFactory = (smtp: NonNullable<EmailSettings['smtp']>) => MailTransport;
+/** A transport to the relay at `address` (checked, see allowedAddress); `smtp.host` stays the name TLS verifies. */
+export type TransportFactory = (smtp: NonNullable<EmailSettings['smtp']>, address: string) => MailTransport;
 
-export const nodemailerTransport: TransportFactory = (smtp) =>
+export const nodemailerTransport: TransportFactory = (smtp, address) =>
   nodemailer.createTransport({
-    host: smtp.host,
+    host: address,
     port: smtp.port,
     secure: smtp.secure,
     requireTLS: smtp.requireTls ?? false,
-    tls: { rejectUnauthorized: smtp.verifyCertificate ?? true },
+    tls: { rejectUnauthorized: smtp.verifyCertificate ?? true, ...(address !== smtp.host ? { servername: smtp.host } : {}) },
     ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
@@ -33,13 +35,21 @@ export function outboundMessageId(messageId: string, inboxAddress: string): stri
  * (In-Reply-To, References), replies steered back by a `+conversation` Reply-To address, and
  * the customer's text quoted below the agent's reply.
  */
-export async function sendEmail(settings: EmailSettings, message: OutboundMessage, factory: TransportFactory = nodemailerTransport): Promise<SendResult> {
+export async function sendEmail(settings: EmailSettings, message: OutboundMessage, privateTargets: PrivateTargets, factory: TransportFactory = nodemailerTransport): Promise<SendResult> {
   if (!settings.smtp) return { ok: false, retryable: false, error: 'the inbox has no SMTP relay configured' };
+  // The relay is the tenant's setting: not an address inside the server's network (net/private-targets.ts).
+  let address: string;
+  try {
+    address = await allowedAddress(settings.smtp.host, privateTargets);
+  } catch (err) {
+    if (err instanceof TargetRefusedError) return { ok: false, retryable: false, error: `SMTP relay refused: ${err.message}` };
+    return { ok: false, retryable: true, error: `SMTP relay ${settings.smtp.host} not found: ${(err as Error).message}` };
+  }
   const id = outboundMessageId(message.messageId, settings.address);
   const [local, domain] = settings.address.split('@');
   const parent = message.replyTo;
   const references = parent ? [...parent.threadKeys.slice().reverse(), ...(parent.externalId ? [parent.externalId] : [])] : [];
-  const transport = factory(settings.smtp);
+  const transport = factory(settings.smtp, address);
   try {
     await transport.sendMail({
       from: { name: settings.fromName ?? '', address: settings.address },

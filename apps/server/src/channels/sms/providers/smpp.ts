@@ -21,7 +21,7 @@ export const smpp: SmsProvider = {
     return bind.send(message);
   },
   mapStatus: smppStatus,
-  async testConnection(settings) {
-    return probeBind(settings);
+  async testConnection(settings, privateTargets) {
+    return probeBind(settings, privateTargets);
   },
 };

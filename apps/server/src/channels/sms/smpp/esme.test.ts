@@ -39,6 +39,7 @@ function session(over: Partial<EsmeConfig> = {}, failures: string[] = []): EsmeS
       queueTimeoutMs: 8_000,
       reconnectMinMs: 50,
       reconnectMaxMs: 400,
+      privateTargets: ['127.0.0.1'],
       ...over,
     },
     { onDeliver: async () => Status.ESME_ROK, onBindFailure: (reason) => failures.push(reason) },
@@ -91,6 +92,17 @@ describe.skipIf(!available)('ESME session against the Net::SMPP SMSC', () => {
     await expect(s.waitBound(1_500)).rejects.toThrow(/not bound/);
     expect(failures[0]).toBe('bind_transceiver refused: ESME_RINVPASWD');
     expect(failures.length).toBeGreaterThan(1);
+  });
+
+  it("does not connect to an SMSC inside the server's network unless allowed, by address or by a name resolving there", async () => {
+    const from = smsc.events.length;
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const failures: string[] = [];
+      const s = session({ host, privateTargets: false }, failures);
+      await expect(s.waitBound(500)).rejects.toThrow(/not bound/);
+      expect(failures[0]).toMatch(/is a private or reserved address/);
+    }
+    expect(smsc.events.slice(from).filter((e) => e.event === 'bind')).toEqual([]);
   });
 
   it('never has more than windowSize submit_sm unanswered, as the SMSC counts them', async () => {

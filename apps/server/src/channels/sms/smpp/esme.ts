@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { guardedLookup, refusedAddress, type PrivateTargets } from '../../../net/private-targets.ts';
 import { decodePdu, encodePdu, PduFramer, SmppDecodeError, Status, statusName, type Pdu, type ShortMessageBody } from './pdu.ts';
 
 export interface EsmeConfig {
@@ -23,6 +24,8 @@ export interface EsmeConfig {
   queueTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** The SMSC is the tenant's setting: inside the server's network only where these allow (net/private-targets.ts). */
+  privateTargets: PrivateTargets;
 }
 
 export interface EsmeHandlers {
@@ -151,10 +154,17 @@ export class EsmeSession {
 
   private connect(): void {
     this.state = 'connecting';
-    const { host, port } = this.config;
+    const { host, port, privateTargets } = this.config;
+    // An address literal is connected to without a lookup: checked here; a name by the guarded lookup.
+    const refused = net.isIP(host) ? refusedAddress(host, privateTargets) : null;
+    if (refused) {
+      queueMicrotask(() => this.lost(`${host}: ${refused}`));
+      return;
+    }
+    const lookup = guardedLookup(privateTargets);
     const socket = this.config.tls
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: this.config.rejectUnauthorized ?? true })
-      : net.connect({ host, port });
+      ? tls.connect({ host, port, lookup, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: this.config.rejectUnauthorized ?? true })
+      : net.connect({ host, port, lookup });
     this.socket = socket;
     socket.setNoDelay(true);
     const framer = new PduFramer();

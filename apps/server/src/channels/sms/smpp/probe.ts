@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { SmsSettings } from '../settings.ts';
 import { EsmeSession } from './esme.ts';
+import type { PrivateTargets } from '../../../net/private-targets.ts';
 import { Status } from './pdu.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -9,7 +10,7 @@ const quiet = pino({ level: 'silent' });
  * The admin's "test connection": one bind_transceiver with these settings, then unbind. The
  * first failure (refused connection, refused credentials, no answer) is the answer.
  */
-export async function probeBind(settings: SmsSettings, timeoutMs = 8_000): Promise<{ ok: boolean; message: string }> {
+export async function probeBind(settings: SmsSettings, privateTargets: PrivateTargets, timeoutMs = 8_000): Promise<{ ok: boolean; message: string }> {
   const smpp = settings.smpp;
   if (!smpp) return { ok: false, message: 'settings.sms.smpp is missing' };
   const where = `${smpp.host}:${smpp.port}`;
@@ -30,6 +31,7 @@ export async function probeBind(settings: SmsSettings, timeoutMs = 8_000): Promi
       queueTimeoutMs: timeoutMs,
       reconnectMinMs: 60_000,
       reconnectMaxMs: 60_000,
+      privateTargets,
     },
     { onDeliver: async () => Status.ESME_RX_T_APPN, onBindFailure: (reason) => failed(reason) },
     quiet,

@@ -147,6 +147,7 @@ export class InboxBind implements SmppSender {
       queueTimeoutMs: tuning.queueTimeoutMs,
       reconnectMinMs: tuning.reconnectMinMs,
       reconnectMaxMs: tuning.reconnectMaxMs,
+      privateTargets: deps.config.privateTargets,
     };
     const log: Logger = deps.log.child({ inboxId: inbox.id, smsc: `${smpp.host}:${smpp.port}` });
     this.session = new EsmeSession(
