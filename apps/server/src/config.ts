@@ -19,7 +19,7 @@ export interface Config {
   trustProxy: boolean | string[];
   /**
    * Private or reserved addresses Parley may connect to on a tenant's word (webhook receivers,
-   * media URLs in providers' webhooks): none by default (a tenant must not reach the operator's
+   * media URLs in providers' webhooks, servers named in inbox settings): none by default (a tenant must not reach the operator's
    * internal network), all (`true`), or these addresses and CIDR ranges. See net/private-targets.ts.
    */
   privateTargets: boolean | string[];

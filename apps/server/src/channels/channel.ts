@@ -14,8 +14,8 @@ export interface ChannelAdapter<Settings = unknown> {
   parseInbound(raw: unknown): Promise<InboundMessage>;
   /**
    * Delivers one outbound message with the inbox's channel settings. Provider addresses in the
-   * settings are the tenant's choice: HTTP requests go through net/guarded-fetch.ts, which
-   * refuses the server's own network unless `privateTargets` (PARLEY_PRIVATE_TARGETS) allows it.
+   * settings are the tenant's choice: connections go through net/ (guardedFetch, allowedAddress),
+   * which refuses the server's own network unless `privateTargets` (PARLEY_PRIVATE_TARGETS) allows it.
    */
   send(settings: Settings, message: OutboundMessage, privateTargets: PrivateTargets): Promise<SendResult>;
   /** A provider's delivery state → Parley's message status; null when the state means nothing to Parley. */

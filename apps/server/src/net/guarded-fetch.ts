@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
-import { guardedLookup, hostOf, refusedAddress, TargetRefusedError, type PrivateTargets } from './private-targets.ts';
+import { guardedLookup, hostOf, refusedLiteral, type PrivateTargets } from './private-targets.ts';
 
 const MAX_REDIRECTS = 5;
 
 /**
  * `fetch` for URLs that tenants choose or that arrive in their webhooks (webhook receivers,
- * provider media): the connection goes only to addresses `refusedAddress` lets through, checked
+ * provider APIs, provider media): the connection goes only to addresses `refusedAddress` lets through, checked
  * where the connection is made (each redirect hop too), so a name that resolves inside the
  * server's network — now or by rebinding later — is refused. Redirects are followed (up to 5,
  * without the Authorization header once they leave the first host) unless `redirect` says
@@ -37,10 +36,8 @@ export async function guardedFetch(url: string | URL, init: RequestInit & { priv
 
 function requestOnce(target: URL, method: string, headers: Headers, body: Buffer | null, allowed: PrivateTargets, signal: AbortSignal | undefined): Promise<Response> {
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(new TypeError(`not an http(s) URL: ${target.protocol}`));
-  const host = hostOf(target);
-  // An address literal is connected to without a lookup: check it here.
-  const literal = isIP(host) ? refusedAddress(host, allowed) : null;
-  if (literal) return Promise.reject(new TargetRefusedError(`${host}: ${literal}`));
+  const refused = refusedLiteral(hostOf(target), allowed);
+  if (refused) return Promise.reject(refused);
   const client = target.protocol === 'https:' ? https : http;
   const outgoing: Record<string, string> = Object.fromEntries(headers);
   if (body) outgoing['content-length'] = String(body.length);

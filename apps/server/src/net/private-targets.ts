@@ -4,8 +4,9 @@ import { ParleyError } from '../errors.ts';
 
 /**
  * Where Parley may connect on a tenant's word: webhook receivers, media URLs in providers'
- * webhooks, the provider base URLs of an inbox's settings (SMS providers, Kannel, the Graph API). Parley connects from inside the operator's network: without a check, a tenant could
- * reach the cloud metadata service, the database or anything else only the server can see
+ * webhooks, and the servers an inbox's settings name (SMS providers, Kannel, the Graph API, SMTP
+ * relay, IMAP server, SMSC). Parley connects from inside the operator's network: without a
+ * check, a tenant could reach the cloud metadata service, the database or anything else only the server can see
  * (server-side request forgery), and read it back as a downloaded attachment. So targets whose
  * address is loopback, private, link-local, shared (CGNAT), multicast or reserved are refused,
  * unless the operator allows private targets (`true`) or some of them (addresses and CIDR
@@ -67,17 +68,10 @@ function allowedList(entries: string[]): BlockList {
   return list;
 }
 
-/**
- * Checks a host (of a URL, or a mail or SMPP server) when an admin saves it: the address, or every
- * address its name resolves to now. A name that does not resolve yet is accepted; each
- * connection checks again (guardedLookup, allowedAddress).
- */
-async function checkTarget(host: string, allowed: PrivateTargets): Promise<void> {
-  const addresses: string[] = isIP(host) ? [host] : await new Promise((resolve) => lookup(host, { all: true }, (err, found) => resolve(err ? [] : found.map((a) => a.address))));
-  for (const address of addresses) {
-    const why = refusedAddress(address, allowed);
-    if (why) throw new TargetRefusedError(`${host}: ${why}`);
-  }
+/** An address literal is connected to without a lookup, so guardedLookup never sees it: its refusal, or null (also for a name). */
+export function refusedLiteral(host: string, allowed: PrivateTargets): TargetRefusedError | null {
+  const why = isIP(host) ? refusedAddress(host, allowed) : null;
+  return why ? new TargetRefusedError(`${host}: ${why}`) : null;
 }
 
 /**
@@ -87,21 +81,24 @@ async function checkTarget(host: string, allowed: PrivateTargets): Promise<void>
  */
 export function allowedAddress(host: string, allowed: PrivateTargets): Promise<string> {
   if (isIP(host)) {
-    const why = refusedAddress(host, allowed);
-    return why ? Promise.reject(new TargetRefusedError(`${host}: ${why}`)) : Promise.resolve(host);
+    const refused = refusedLiteral(host, allowed);
+    return refused ? Promise.reject(refused) : Promise.resolve(host);
   }
   return new Promise((resolve, reject) =>
     guardedLookup(allowed)(host, { all: false }, (err, address) => (err ? reject(err) : resolve(address as string))),
   );
 }
 
-/** checkTarget for an admin's request: a refused host is a 422 that names the setting which allows it. */
+/**
+ * Checks a host (of a URL, or a mail or SMPP server) when an admin saves it: the address, or every
+ * address its name resolves to now; refused, it is a 422 that names the setting which allows it.
+ * A name that does not resolve yet is accepted: each connection checks again.
+ */
 export async function requireAllowedTarget(host: string, allowed: PrivateTargets, what: string): Promise<void> {
   try {
-    await checkTarget(host, allowed);
+    await allowedAddress(host, allowed);
   } catch (err) {
     if (err instanceof TargetRefusedError) throw new ParleyError('PARLEY_ERR_TARGET_NOT_ALLOWED', `${what} refused: ${err.message} (an operator may allow such targets with PARLEY_PRIVATE_TARGETS)`);
-    throw err;
   }
 }
 

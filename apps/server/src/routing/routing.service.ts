@@ -265,8 +265,8 @@ function conversationUpdates(tenantId: string, changes: Map<string, Conversation
 /**
  * Runs the routing engine of each tenant inside the server (issue 3). One engine per tenant per
  * process, rebuilt from routing_state when another node (or a rolled-back transaction) changed it;
- * every event runs in a transaction holding the tenant's routing lock (its routing_state row), so engines of several
- * nodes take turns on one state. See docs/decisions/0003-routing-serialization.md.
+ * every event runs in a transaction holding the tenant's routing lock (its routing_state row), so
+ * engines of several nodes take turns on one state. See docs/decisions/0003-routing-serialization.md.
  */
 export class RoutingService {
   private readonly tenants = new Map<string, TenantEngine>();

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
 import { hostOf, requireAllowedTarget } from '../net/private-targets.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
-import { notFound, ParleyError } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { forgetWebhookEndpoints, webhookEventTypes } from './webhook-outbox.ts';

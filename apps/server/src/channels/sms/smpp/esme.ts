@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { guardedLookup, refusedAddress, type PrivateTargets } from '../../../net/private-targets.ts';
+import { guardedLookup, refusedLiteral, type PrivateTargets } from '../../../net/private-targets.ts';
 import { decodePdu, encodePdu, PduFramer, SmppDecodeError, Status, statusName, type Pdu, type ShortMessageBody } from './pdu.ts';
 
 export interface EsmeConfig {
@@ -155,10 +155,10 @@ export class EsmeSession {
   private connect(): void {
     this.state = 'connecting';
     const { host, port, privateTargets } = this.config;
-    // An address literal is connected to without a lookup: checked here; a name by the guarded lookup.
-    const refused = net.isIP(host) ? refusedAddress(host, privateTargets) : null;
+    // An address literal is checked here, a name by the guarded lookup.
+    const refused = refusedLiteral(host, privateTargets);
     if (refused) {
-      queueMicrotask(() => this.lost(`${host}: ${refused}`));
+      queueMicrotask(() => this.lost(refused.message));
       return;
     }
     const lookup = guardedLookup(privateTargets);
