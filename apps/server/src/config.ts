@@ -41,6 +41,8 @@ export interface Config {
   smtpHostname?: string;
   /** Largest email accepted (SMTP SIZE) or downloaded (IMAP). */
   emailMaxBytes: number;
+  /** DNS servers (`host` or `host:port`) for the records Parley reads itself (SPF, DKIM, DMARC); unset = the system's. */
+  dnsServers?: string[];
   /** Poll the IMAP mailboxes of email inboxes in this process. */
   imapPolling: boolean;
   imapPollMs: number;
@@ -68,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     smtpTlsCertFile: env.PARLEY_SMTP_TLS_CERT || undefined,
     smtpHostname: env.PARLEY_SMTP_HOSTNAME || undefined,
     emailMaxBytes: Number(env.PARLEY_EMAIL_MAX_BYTES ?? 25 * 1024 * 1024),
+    dnsServers: env.PARLEY_DNS_SERVERS ? env.PARLEY_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     imapPolling: env.PARLEY_IMAP_POLLING !== 'off',
     imapPollMs: Number(env.PARLEY_IMAP_POLL_SECONDS ?? 60) * 1000,
   };

@@ -245,6 +245,7 @@ export const IMAP_FIELDS: FieldSpec[] = [
   { key: 'user', label: 'channel.field.username', kind: 'text', required: true },
   { key: 'password', label: 'channel.field.password', kind: 'secret', required: true },
   { key: 'mailbox', label: 'email.field.mailbox', kind: 'text', placeholder: 'INBOX' },
+  { key: 'authServId', label: 'email.field.authServId', kind: 'text', placeholder: 'mx.google.com', hint: 'email.field.authServIdHint' },
   { key: 'secure', label: 'email.field.secure', kind: 'checkbox', defaultChecked: true },
   { key: 'verifyCertificate', label: 'email.field.verifyCertificate', kind: 'checkbox', defaultChecked: true },
 ];

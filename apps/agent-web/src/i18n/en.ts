@@ -564,6 +564,8 @@ export const en = {
   'email.field.requireTls': 'Refuse to send without STARTTLS',
   'email.field.verifyCertificate': 'Verify the server certificate',
   'email.field.mailbox': 'Mailbox',
+  'email.field.authServId': 'Trusted authentication server',
+  'email.field.authServIdHint': 'The name your mail provider signs its Authentication-Results with (Gmail: mx.google.com). Its SPF, DKIM and DMARC results are shown with each message; leave empty to trust none.',
   'email.smtp': 'Outgoing mail (SMTP relay)',
   'email.smtpHint': 'Replies leave through this server. Leave empty to set it up later.',
   'email.imap': 'Mailbox to poll (IMAP)',

@@ -566,6 +566,8 @@ export const esMX: Record<MessageKey, string> = {
   'email.field.requireTls': 'No enviar sin STARTTLS',
   'email.field.verifyCertificate': 'Verificar el certificado del servidor',
   'email.field.mailbox': 'Buzón',
+  'email.field.authServId': 'Servidor de autenticación de confianza',
+  'email.field.authServIdHint': 'El nombre con el que tu proveedor de correo firma sus Authentication-Results (Gmail: mx.google.com). Sus resultados SPF, DKIM y DMARC se muestran en cada mensaje; déjalo vacío para no confiar en ninguno.',
   'email.smtp': 'Correo saliente (relay SMTP)',
   'email.smtpHint': 'Las respuestas salen por este servidor. Déjalo vacío para configurarlo después.',
   'email.imap': 'Buzón a consultar (IMAP)',

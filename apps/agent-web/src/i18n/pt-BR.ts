@@ -566,6 +566,8 @@ export const ptBR: Record<MessageKey, string> = {
   'email.field.requireTls': 'Não enviar sem STARTTLS',
   'email.field.verifyCertificate': 'Verificar o certificado do servidor',
   'email.field.mailbox': 'Caixa postal',
+  'email.field.authServId': 'Servidor de autenticação confiável',
+  'email.field.authServIdHint': 'O nome com que seu provedor de e-mail assina os Authentication-Results (Gmail: mx.google.com). Os resultados SPF, DKIM e DMARC dele aparecem em cada mensagem; deixe vazio para não confiar em nenhum.',
   'email.smtp': 'E-mail de saída (relay SMTP)',
   'email.smtpHint': 'As respostas saem por este servidor. Deixe vazio para configurar depois.',
   'email.imap': 'Caixa postal a consultar (IMAP)',

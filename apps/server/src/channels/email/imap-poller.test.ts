@@ -204,4 +204,28 @@ describe.skipIf(missing.length > 0)('IMAP polling of a real Dovecot', () => {
     expect(guarded.fetched).toBe(0);
     expect(await storedCount()).toBe(before);
   });
+
+  it("records the mailbox provider's SPF, DKIM and DMARC results when the inbox names the provider, and no one else's", async () => {
+    const patched = await fetch(`${t.baseUrl}/api/v1/inboxes/${inbox.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${a.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ settings: { email: { address: 'support@imap.example.test', imap: { host: '127.0.0.1', port, secure: false, user: 'parley', authServId: 'mx.google.com' } } } }),
+    });
+    expect(patched.status).toBe(200);
+    const before = await storedCount();
+    // A real message that came through Gmail (its Authentication-Results: mx.google.com), and one whose results name another server.
+    deliver(await readFile(`${SHARED_FIXTURES}/email/nodemailer.eml`));
+    deliver(`Authentication-Results: mx.forger.test; spf=pass; dkim=pass; dmarc=pass\n${mail('imap-forged', 'trust me')}`);
+    const poller = new ImapPoller(t.parley.deps, { pollMs: 60_000, maxBytes: 5 * 1024 * 1024 });
+    poller.start();
+    // The message left unread by the refused poll above comes in too.
+    await waitForCount(before + 3);
+    await poller.stop();
+    const details = async (sourceLike: string) => {
+      const m = await t.db.selectFrom('messages').select('id').where('tenant_id', '=', a.tenantId).where('source_id', 'like', `%${sourceLike}%`).executeTakeFirstOrThrow();
+      return (await t.db.selectFrom('channel_messages').select('details').where('message_id', '=', m.id).executeTakeFirstOrThrow()).details;
+    };
+    expect(await details('012d606e-3550-2d94-b566-6cd996de88e3@kreata.ee')).toMatchObject({ authentication: { spf: 'pass', dkim: 'pass', dmarc: 'fail', checkedBy: 'mx.google.com' } });
+    expect(await details('imap-forged@customer.test')).not.toHaveProperty('authentication');
+  });
 });

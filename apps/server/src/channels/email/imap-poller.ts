@@ -4,6 +4,7 @@ import type { ChannelAdapter } from '../channel.ts';
 import { ingestInbound, type IngestDeps } from '../ingest.ts';
 import { adapter as emailAdapter } from './adapter.ts';
 import { emailSettingsOf, type EmailSettings } from './settings.ts';
+import { trustedAuthenticationResults } from './parse-email.ts';
 import { allowedAddress } from '../../net/private-targets.ts';
 
 export interface ImapPollerOptions {
@@ -212,7 +213,11 @@ class MailboxSync {
       }
       this.onFetched();
       const parsed = await adapter.parseInbound(raw);
-      await ingestInbound(this.deps, this.inbox, { ...parsed, to: parsed.to ?? this.settings.address, details: { ...parsed.details, imap: { mailbox: this.mailbox, uid: item.uid, uidValidity: validity } } });
+      const details: Record<string, unknown> = { ...parsed.details, imap: { mailbox: this.mailbox, uid: item.uid, uidValidity: validity } };
+      const authServId = this.settings.imap?.authServId;
+      const authentication = authServId ? trustedAuthenticationResults(raw, authServId) : null;
+      if (authentication) details.authentication = authentication;
+      await ingestInbound(this.deps, this.inbox, { ...parsed, to: parsed.to ?? this.settings.address, details });
       lastUid = item.uid;
       await this.saveCursor(validity, lastUid);
     }

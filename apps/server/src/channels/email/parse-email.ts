@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type HeaderValue, type ParsedMail } from 'mailparser';
 import type { InboundAttachment, InboundMessage } from '../channel.ts';
 import { sanitizeEmailHtml } from './sanitize-email-html.ts';
+import type { SenderAuthentication } from './verify-sender.ts';
 
 export interface ParseLimits {
   /** Larger messages are not parsed at all: they are kept raw. */
@@ -76,8 +77,6 @@ function normalize(raw: Buffer, mail: ParsedMail, limits: ParseLimits): InboundM
       if (m?.[1]) threadKeys.unshift(m[1]);
     }
   }
-  const auth = authenticationResults(mail);
-  if (auth) details.authentication = auth;
 
   let text = mail.text ?? '';
   if (!text.trim() && html) text = htmlToPlain(html);
@@ -109,17 +108,27 @@ function isAutoReply(mail: ParsedMail): boolean {
   return precedence === 'auto_reply' || precedence === 'bulk' || precedence === 'junk' || precedence === 'list';
 }
 
-/** spf=/dkim=/dmarc= results from Authentication-Results (RFC 8601), as the receiving MTA recorded them. */
-function authenticationResults(mail: ParsedMail): Record<string, string> | null {
-  const raw = mail.headerLines.filter((l) => l.key === 'authentication-results').map((l) => l.line).join('\n');
-  const out: Record<string, string> = {};
-  for (const m of raw.matchAll(/\b(spf|dkim|dmarc)=([a-z]+)/gi)) {
-    const method = m[1]!.toLowerCase();
-    if (!out[method]) out[method] = m[2]!.toLowerCase();
+/**
+ * The spf/dkim/dmarc results that a trusted server, named by its authserv-id (the mailbox
+ * provider's, e.g. `mx.google.com`), wrote in an Authentication-Results header (RFC 8601).
+ * Only that server's topmost header counts: it adds its own last, on top; any other is the
+ * sender's word, and anyone can write `dkim=pass`.
+ */
+export function trustedAuthenticationResults(raw: Buffer, authServId: string): SenderAuthentication | null {
+  const end = raw.subarray(0, 256 * 1024).toString('latin1').search(/\r?\n\r?\n/);
+  const head = raw.subarray(0, end < 0 ? 256 * 1024 : end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+  for (const line of head.split(/\r?\n/)) {
+    const m = /^authentication-results:[ \t]*([^;\s]+)[^;]*;(.*)$/i.exec(line);
+    if (!m || m[1]!.toLowerCase() !== authServId.toLowerCase()) continue;
+    const out: SenderAuthentication = {};
+    for (const r of m[2]!.matchAll(/\b(spf|dkim|dmarc)=([a-z]+)/gi)) {
+      const [method, result] = [r[1]!.toLowerCase(), r[2]!.toLowerCase()];
+      // Of several signatures, one that passes is what counts.
+      if (!out[method] || result === 'pass') out[method] = result;
+    }
+    return { spf: 'none', dkim: 'none', dmarc: 'none', ...out, checkedBy: m[1]! };
   }
-  const received = headerValue(mail.headers.get('received-spf'));
-  if (received && !out.spf) out.spf = received.split(/\s/)[0]!.toLowerCase();
-  return Object.keys(out).length > 0 ? out : null;
+  return null;
 }
 
 function unparsed(raw: Buffer, why: string): InboundMessage {

@@ -32,6 +32,11 @@ export const ImapSchema = Type.Object(
     password: Type.Optional(Password),
     passwordSet: Type.Optional(Type.Boolean()),
     mailbox: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /**
+     * The mailbox provider's authserv-id (e.g. `mx.google.com`): its Authentication-Results
+     * header (SPF, DKIM, DMARC) is recorded with each message. Unset = none is trusted.
+     */
+    authServId: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$' })),
   },
   { additionalProperties: false },
 );

@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestParley, type TestParley, type TestTenant } from '../../../test/test-parley.ts';
 import { SHARED_FIXTURES } from '../../../test/shared-fixtures.ts';
+import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../../../test/dns-server.ts';
+import { dkimKey, dkimSigned } from '../../../test/dkim-signer.ts';
 
 // Parley as a mail server, driven by a real SMTP client: swaks (Debian package `swaks`), with
-// STARTTLS on a certificate made here by openssl.
+// STARTTLS on a certificate made here by openssl, and senders' SPF, DKIM and DMARC records
+// published by a real DNS server (dnsmasq).
 
 function hasBinary(name: string): boolean {
   try {
@@ -18,7 +21,7 @@ function hasBinary(name: string): boolean {
   }
 }
 
-const missing = ['swaks', 'openssl'].filter((b) => !hasBinary(b));
+const missing = ['swaks', 'openssl'].filter((b) => !hasBinary(b)).concat(hasDnsmasq ? [] : ['dnsmasq']);
 if (missing.length > 0) console.warn(`SKIPPED smtp-listener tests: ${missing.join(', ')} not installed (run scripts/install-test-deps.sh)`);
 
 const MAX_BYTES = 64 * 1024;
@@ -26,6 +29,8 @@ let t: TestParley;
 let a: TestTenant;
 let dir: string;
 let port: number;
+let dns: TestDnsServer;
+const key = dkimKey();
 
 function swaks(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -42,8 +47,16 @@ describe.skipIf(missing.length > 0)('SMTP listener with swaks', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-smtp-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    dns = await startDnsServer({
+      'customer.test': 'v=spf1 ip4:127.0.0.1 -all',
+      'sel._domainkey.customer.test': key.record,
+      '_dmarc.customer.test': 'v=DMARC1; p=quarantine',
+      'bank.test': 'v=spf1 ip4:192.0.2.10 -all',
+      '_dmarc.bank.test': 'v=DMARC1; p=reject',
+    });
     t = await startTestParley({
       config: {
+        dnsServers: [dns.server],
         workers: false,
         imapPolling: false,
         smtpPort: 0,
@@ -66,6 +79,7 @@ describe.skipIf(missing.length > 0)('SMTP listener with swaks', () => {
 
   afterAll(async () => {
     await t?.stop();
+    await dns?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -103,17 +117,27 @@ describe.skipIf(missing.length > 0)('SMTP listener with swaks', () => {
     expect(channel.to_address).toBe('support+anything@smtp.example.test');
   });
 
-  it('records SPF and DKIM results from Authentication-Results', async () => {
+  it("checks the sender's SPF, DKIM and DMARC itself: a signed message from a permitted address passes", async () => {
+    const signed = await dkimSigned({ from: 'Erin <erin@customer.test>', to: 'support@smtp.example.test', subject: 'Signed', text: 'signed and sent from a permitted address', messageId: '<swaks-dkim@customer.test>' }, 'customer.test', 'sel', key.privateKey);
+    await writeFile(join(dir, 'signed.eml'), signed);
+    const r = await swaks(['--to', 'support@smtp.example.test', '--from', 'erin@customer.test', '--data', join(dir, 'signed.eml')]);
+    expect(r.code, r.output).toBe(0);
+    const [row] = await messagesWithSource('swaks-dkim@customer.test');
+    const channel = await t.db.selectFrom('channel_messages').selectAll().where('message_id', '=', row!.id).executeTakeFirstOrThrow();
+    expect(channel.details).toMatchObject({ authentication: { spf: 'pass', dkim: 'pass', dmarc: 'pass', dkimDomain: 'customer.test', checkedBy: 'mx.parley.test' } });
+  });
+
+  it('ignores Authentication-Results written by the sender: a spoofed bank fails SPF and DMARC', async () => {
     const r = await swaks([
-      '--to', 'support@smtp.example.test', '--from', 'erin@customer.test',
-      '--header', 'Message-Id: <swaks-auth@customer.test>',
-      '--header', 'Authentication-Results: mx.parley.test; spf=pass smtp.mailfrom=customer.test; dkim=pass header.d=customer.test; dmarc=pass',
-      '--body', 'signed',
+      '--to', 'support@smtp.example.test', '--from', 'security@bank.test',
+      '--header', 'Message-Id: <swaks-spoof@bank.test>',
+      '--header', 'Authentication-Results: mx.parley.test; spf=pass smtp.mailfrom=bank.test; dkim=pass header.d=bank.test; dmarc=pass',
+      '--body', 'Your account is locked, reply with your password',
     ]);
     expect(r.code, r.output).toBe(0);
-    const [row] = await messagesWithSource('swaks-auth@customer.test');
+    const [row] = await messagesWithSource('swaks-spoof@bank.test');
     const channel = await t.db.selectFrom('channel_messages').selectAll().where('message_id', '=', row!.id).executeTakeFirstOrThrow();
-    expect(channel.details).toMatchObject({ authentication: { spf: 'pass', dkim: 'pass', dmarc: 'pass' } });
+    expect(channel.details).toMatchObject({ authentication: { spf: 'fail', dkim: 'none', dmarc: 'fail' } });
   });
 
   it('refuses a message over the size limit', async () => {

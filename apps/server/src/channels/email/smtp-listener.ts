@@ -2,8 +2,10 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import type { InboxRow } from '../../db/schema.ts';
 import type { ChannelAdapter } from '../channel.ts';
+import type { DnsResolver } from '../../net/dns-resolver.ts';
 import { findInboxByAddress, ingestInbound, type IngestDeps } from '../ingest.ts';
 import { adapter as emailAdapter } from './adapter.ts';
+import { verifySender } from './verify-sender.ts';
 
 export interface SmtpListenerOptions {
   port: number;
@@ -12,9 +14,11 @@ export interface SmtpListenerOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Announced with SIZE; a larger message is refused with 552. */
   maxBytes: number;
-  /** The name in the greeting and in Received lines. */
+  /** The name in the greeting, and the checker named in authentication results. */
   hostname?: string;
   adapter?: ChannelAdapter;
+  /** For the SPF, DKIM and DMARC records of senders. */
+  resolver: DnsResolver;
 }
 
 /** An SMTP error reply: smtp-server sends `responseCode` and the message. */
@@ -26,6 +30,7 @@ function smtpError(code: number, message: string): Error {
  * Parley as a mail server for its email inboxes. A recipient that is no inbox's address is
  * refused at RCPT time (550); a message is answered 250 only once it is committed, and a
  * sender resending it (after a lost 250) finds it stored once: its key is Message-ID + inbox.
+ * Being the receiving MTA, Parley checks the sender's SPF, DKIM and DMARC itself.
  */
 export class SmtpListener {
   private readonly server: SMTPServer;
@@ -104,10 +109,13 @@ export class SmtpListener {
   private async deliver(raw: Buffer, session: SMTPServerSession): Promise<void> {
     const targets = [...(this.recipients.get(session.id)?.values() ?? [])];
     this.recipients.delete(session.id);
-    const parsed = await (this.options.adapter ?? emailAdapter).parseInbound(raw);
-    const smtp = { remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs, tls: session.secure, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null };
+    const smtp = { remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs || null, tls: session.secure, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null };
+    const [parsed, authentication] = await Promise.all([
+      (this.options.adapter ?? emailAdapter).parseInbound(raw),
+      verifySender(raw, smtp, this.options.hostname ?? 'parley', this.options.resolver),
+    ]);
     for (const { inbox, address } of targets) {
-      await ingestInbound(this.deps, inbox, { ...parsed, to: address, details: { ...parsed.details, smtp } });
+      await ingestInbound(this.deps, inbox, { ...parsed, to: address, details: { ...parsed.details, smtp, authentication } });
     }
   }
 }
