@@ -5,11 +5,14 @@
 import { createServer } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestParley } from '../apps/server/test/test-parley.ts';
+import type { Config } from '../apps/server/src/config.ts';
 
-export async function startParley() {
-  const parley = await startTestParley();
+export async function startParley(config?: Partial<Config>) {
+  const parley = await startTestParley({ config });
   return {
     baseUrl: parley.baseUrl,
+    /** The SMTP listener's port, when `config.smtpPort` asked for one. */
+    smtpPort: parley.parley.email.smtpPort,
     db: parley.db,
     createTenant: parley.createTenant,
     stop: parley.stop,

@@ -2,7 +2,7 @@ import type {
   AgentRouting, ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, ConversationRouting, Inbox,
   Invitation, Locale, Message, Offer, PerChannel, Queue, QueueInput, Role, Session, SettableAgentState, User, Wallboard,
   Webhook, WebhookDelivery, InboxSettings, ChannelType, ConnectionTest, ChannelError, WebhookUrl, TenantSettings, SendPolicy,
-  Consent, ConsentStatus,
+  Consent, ConsentStatus, ChannelMessage,
 } from './types';
 
 /** An error answered by the API: `{ error: { code, message, details? } }` with its HTTP status. */
@@ -170,7 +170,7 @@ export const api = {
   sendPolicy: (conversationId: string) => request<SendPolicy>(`/conversations/${conversationId}/send-policy`),
   sendTemplate: (conversationId: string, body: { name: string; language: string; parameters: string[] }) =>
     request<Message>(`/conversations/${conversationId}/template-messages`, { method: 'POST', body }),
-  messageChannel: (messageId: string) => request<{ status: string; error: string | null }>(`/messages/${messageId}/channel`),
+  messageChannel: (messageId: string) => request<ChannelMessage>(`/messages/${messageId}/channel`),
   consents: (contactId: string) => request<{ items: Consent[] }>(`/contacts/${contactId}/consents`),
   setConsent: (contactId: string, inboxId: string, status: ConsentStatus) =>
     request<Consent>(`/contacts/${contactId}/consents/${inboxId}`, { method: 'PUT', body: { status } }),

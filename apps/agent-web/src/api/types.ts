@@ -138,6 +138,19 @@ export interface Message {
   createdAt: string;
 }
 
+/** The channel side of a message: an email's subject, sanitized HTML and sender authentication; a send error. */
+export interface ChannelMessage {
+  messageId: string;
+  status: string;
+  error: string | null;
+  from: string | null;
+  to: string | null;
+  subject: string | null;
+  /** Sanitized on the server: no script, no styles; remote images only as `data-remote-src`. */
+  html: string | null;
+  details: { authentication?: Record<string, string> } & Record<string, unknown>;
+}
+
 export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = 'received' | (typeof DELIVERY_STATUSES)[number];
 

@@ -145,7 +145,7 @@ function MessageList({ conversation, messages, typing, hasOlder, onLoadOlder }: 
         return (
           <Fragment key={m.clientMessageId ? `c-${m.clientMessageId}` : m.id}>
             {separator}
-            <MessageItem message={m} seen={m.id === seenId} showDelivery={showDelivery} />
+            <MessageItem message={m} seen={m.id === seenId} showDelivery={showDelivery} email={channel === 'email'} />
           </Fragment>
         );
       })}

@@ -1,10 +1,10 @@
-import { memo, useEffect, useState } from 'react';
-import { api } from '../api/client';
+import { memo } from 'react';
 import { DELIVERY_STATUSES, type Message } from '../api/types';
 import { splitMentions } from '../composer/triggers';
 import { useI18n } from '../i18n/i18n';
 import { Icon } from '../ui/Icon';
 import { AttachmentView } from './AttachmentView';
+import { EmailContent, useChannelMessage } from './EmailContent';
 import { isLocalId } from '../realtime/inbox-state';
 import { useWorkspace } from './workspace-store';
 
@@ -43,20 +43,17 @@ function DeliveryStatus({ message: m }: { message: Message }) {
 
 /** The reason a reply failed: on the message when the server sends it, else asked of its channel details once. */
 function useFailureReason(m: Message): string | null {
-  const [fetched, setFetched] = useState<string | null>(null);
-  const needsFetch = m.status === 'failed' && !m.error && !isLocalId(m.id);
-  useEffect(() => {
-    if (!needsFetch) return;
-    let cancelled = false;
-    api.messageChannel(m.id).then((c) => !cancelled && setFetched(c.error), () => undefined);
-    return () => {
-      cancelled = true;
-    };
-  }, [m.id, needsFetch]);
-  return m.error ?? fetched;
+  const channel = useChannelMessage(m.id, m.status === 'failed' && !m.error && !isLocalId(m.id));
+  return m.error ?? channel?.error ?? null;
 }
 
-export const MessageItem = memo(function MessageItem({ message: m, seen, showDelivery = false }: { message: Message; seen: boolean; showDelivery?: boolean }) {
+export const MessageItem = memo(function MessageItem({ message: m, seen, showDelivery = false, email = false }: {
+  message: Message;
+  seen: boolean;
+  showDelivery?: boolean;
+  /** The conversation is an email thread: a customer's message shows its subject, sender check and formatting. */
+  email?: boolean;
+}) {
   const { t, formatDateTime, formatClock } = useI18n();
   if (m.senderType === 'system') {
     return <div className="msg-system" data-message-id={m.id}><span>{m.content}</span></div>;
@@ -73,7 +70,9 @@ export const MessageItem = memo(function MessageItem({ message: m, seen, showDel
         {m.private && (
           <div className="msg-note-tag"><Icon name="lock" size={12} /> {t('message.privateNote')}</div>
         )}
-        <MessageText content={m.content} mentions={m.mentions} />
+        {email && m.direction === 'in' && !m.private && !isLocalId(m.id)
+          ? <EmailContent messageId={m.id}><MessageText content={m.content} mentions={m.mentions} /></EmailContent>
+          : <MessageText content={m.content} mentions={m.mentions} />}
         {m.attachments.length > 0 && (
           <div className="msg-attachments">
             {m.attachments.map((a) => <AttachmentView key={a.id} attachment={a} />)}

@@ -1,0 +1,174 @@
+/**
+ * Email in the agent app (issue 4): mail arrives over SMTP from a real client (nodemailer) at
+ * Parley's own listener, whose SPF / DKIM / DMARC checks read a real DNS server (dnsmasq).
+ * The agent sees the subject and who could be verified; the original formatting opens in a
+ * frame that runs nothing and loads remote images only when asked.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../apps/server/test/dns-server.ts';
+import { dkimKey } from '../apps/server/test/dkim-signer.ts';
+import { launchBrowser, startParley } from './harness.ts';
+
+type Parley = Awaited<ReturnType<typeof startParley>>;
+type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
+
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const key = dkimKey();
+
+let dns: TestDnsServer;
+let parley: Parley;
+let tenant: Tenant;
+let browser: Browser;
+/** A remote image host (a sender's tracking pixel): counts every fetch. */
+let pixel: Server;
+let pixelUrl: string;
+let pixelHits = 0;
+
+if (!hasDnsmasq) console.warn('SKIPPED email browser tests: dnsmasq not installed (run scripts/install-test-deps.sh)');
+
+beforeAll(async () => {
+  if (!hasDnsmasq) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  dns = await startDnsServer({
+    'tienda.test': 'v=spf1 ip4:127.0.0.1 -all',
+    'mail._domainkey.tienda.test': key.record,
+    '_dmarc.tienda.test': 'v=DMARC1; p=quarantine',
+    'banco.test': 'v=spf1 ip4:192.0.2.10 -all',
+    '_dmarc.banco.test': 'v=DMARC1; p=reject',
+  });
+  parley = await startParley({ smtpPort: 0, smtpHost: '127.0.0.1', smtpHostname: 'mx.parley.test', dnsServers: [dns.server] });
+  tenant = await parley.createTenant('Correo Acme');
+  const res = await fetch(`${parley.baseUrl}/api/v1/inboxes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Soporte', channelType: 'email', settings: { email: { address: 'soporte@ayuda.example.test' } } }),
+  });
+  expect(res.status).toBe(201);
+  pixel = createServer((_req, res) => {
+    pixelHits++;
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.end(PNG);
+  });
+  await new Promise<void>((resolve) => pixel.listen(0, '127.0.0.1', resolve));
+  pixelUrl = `http://127.0.0.1:${(pixel.address() as AddressInfo).port}/open.png`;
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await parley?.stop();
+  await dns?.stop();
+  await new Promise((resolve) => (pixel ? pixel.close(resolve) : resolve(undefined)));
+});
+
+/** Sends over SMTP to Parley's listener, as another mail server would. */
+async function smtpSend(message: SendMailOptions, dkim?: { domainName: string; keySelector: string; privateKey: string }) {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: parley.smtpPort!, secure: false, ignoreTLS: true, ...(dkim ? { dkim } : {}) });
+  await transport.sendMail(message);
+  transport.close();
+}
+
+async function conversationWith(handle: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${parley.baseUrl}/api/v1/conversations?assignee=all&status=all`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const page = (await res.json()) as { items: { id: string; contact: { email: string | null } }[] };
+    const found = page.items.find((c) => c.contact.email === handle);
+    if (found) return found.id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no conversation with ${handle}`);
+}
+
+async function signIn(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${parley.baseUrl}/app/`);
+  await page.locator('input[name=email]').fill(tenant.adminEmail);
+  await page.locator('input[name=password]').fill(tenant.adminPassword);
+  await page.locator('button[type=submit]').click();
+  await page.locator('.list-pane').waitFor();
+  return { page, errors };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}email-${name}.png` });
+
+describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
+  it('shows subject and a verified sender; the original formatting runs no script and loads remote images only on request', async () => {
+    await smtpSend(
+      {
+        from: 'Erin Ruiz <erin@tienda.test>',
+        to: 'soporte@ayuda.example.test',
+        subject: 'Factura del pedido 2291',
+        text: 'Hola, adjunto el logo para la factura. ¿Me la reenvían?',
+        html:
+          '<p style="color:red">Hola, adjunto el <b>logo</b> para la factura.</p><p><img alt="logo" src="cid:logo@tienda.test" width="48" height="48"></p>' +
+          `<p>¿Me la reenvían?</p><img alt="tracker" src="${pixelUrl}" width="1" height="1"><img src="x" onerror="parent.__pwned = 1"><script>parent.__pwned = 2</script>`,
+        attachments: [{ filename: 'logo.png', content: PNG, cid: 'logo@tienda.test' }],
+        messageId: '<factura-2291@tienda.test>',
+      },
+      { domainName: 'tienda.test', keySelector: 'mail', privateKey: key.privateKey },
+    );
+    const conversationId = await conversationWith('erin@tienda.test');
+    const { page, errors } = await signIn();
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    const email = page.locator('.msg[data-kind=in] [data-testid=email-content]');
+    await email.locator('.email-subject', { hasText: 'Factura del pedido 2291' }).waitFor();
+    await email.locator('.email-auth[data-verdict=verified]', { hasText: 'Verified sender' }).waitFor();
+    expect(await email.locator('.email-auth').textContent()).toContain('SPF pass · DKIM pass (tienda.test) · DMARC pass (checked by mx.parley.test)');
+    expect(await email.locator('.msg-text').textContent()).toContain('adjunto el logo');
+    await shot(page, '1-verified');
+
+    await email.getByRole('button', { name: 'Show original formatting' }).click();
+    const frame = page.frameLocator('iframe.email-html');
+    await frame.locator('b', { hasText: 'logo' }).waitFor();
+    // The inline image is the stored attachment, loaded from Parley; the remote one is not loaded at all.
+    await expect.poll(() => frame.locator('img[alt=logo]').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    expect(await frame.locator('img[alt=tracker]').getAttribute('src')).toBeNull();
+    expect(pixelHits).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await shot(page, '2-formatted');
+
+    await email.getByRole('button', { name: 'Load remote images (1)' }).click();
+    await expect.poll(() => pixelHits).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await email.getByRole('button', { name: 'Show plain text' }).click();
+    await email.locator('.msg-text').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('warns when the sender fails verification, whatever the message claims about itself', async () => {
+    await smtpSend({
+      envelope: { from: 'seguridad@banco.test', to: ['soporte@ayuda.example.test'] },
+      from: 'Banco <seguridad@banco.test>',
+      to: 'soporte@ayuda.example.test',
+      subject: 'Verifique su cuenta',
+      text: 'Su cuenta fue bloqueada. Responda con su contraseña.',
+      headers: { 'Authentication-Results': 'mx.parley.test; spf=pass; dkim=pass header.d=banco.test; dmarc=pass' },
+      messageId: '<phish-1@banco.test>',
+    });
+    const conversationId = await conversationWith('seguridad@banco.test');
+    const { page, errors } = await signIn();
+    await page.goto(`${parley.baseUrl}/app/#/settings`);
+    await page.locator('select#locale').selectOption('es-MX');
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    const warning = page.locator('.msg[data-kind=in] .email-auth[data-verdict=suspicious]');
+    await warning.waitFor();
+    expect(await warning.getAttribute('role')).toBe('alert');
+    expect(await warning.textContent()).toContain('El remitente no pasó la verificación');
+    expect(await warning.textContent()).toContain('SPF fail · DKIM none · DMARC fail');
+    expect(await page.locator('.email-actions').count()).toBe(0);
+    await shot(page, '3-suspicious-es-MX');
+    await page.goto(`${parley.baseUrl}/app/#/settings`);
+    await page.locator('select#locale').selectOption('en');
+    expect(errors).toEqual([]);
+  });
+});
