@@ -207,9 +207,11 @@ export async function storeInboundTexts(
       -- A retry (same clientMessageId or provider id) finds its message stored: it is not inserted again.
       ON CONFLICT DO NOTHING
       RETURNING *
+    ), grouped AS MATERIALIZED (
+      -- Materialized: a plan that expected one locked row joined by nested loop and aggregated the inserted rows once per conversation.
+      SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id
     )
-    SELECT l.*, m.messages_json FROM locked l
-    LEFT JOIN (SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id) m ON m.conversation_id = l.id`.execute(trx);
+    SELECT l.*, g.messages_json FROM locked l LEFT JOIN grouped g ON g.conversation_id = l.id`.execute(trx);
   if (held.length !== ids.length) throw notFound('conversation');
 
   const locked = new Map<string, { conversation: RoutedConversation; contact: ContactRow }>();
