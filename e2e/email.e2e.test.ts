@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../apps/server/test/dns-server.ts';
@@ -170,5 +171,47 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
     await page.goto(`${parley.baseUrl}/app/#/settings`);
     await page.locator('select#locale').selectOption('en');
     expect(errors).toEqual([]);
+  });
+
+  it("tests the inbox's SMTP relay from the admin screen: signed in, nothing sent", async () => {
+    let mails = 0;
+    const relay = new SMTPServer({
+      authOptional: false,
+      allowInsecureAuth: true,
+      logger: false,
+      onAuth: (auth, _session, cb) => (auth.username === 'soporte' && auth.password === 'clave-relay' ? cb(null, { user: 'soporte' }) : cb(new Error('535 5.7.8 bad credentials'))),
+      onData: (stream, _session, cb) => {
+        mails++;
+        stream.resume();
+        stream.on('end', () => cb());
+      },
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const relayPort = (relay.server.address() as AddressInfo).port;
+      const inboxes = (await (await fetch(`${parley.baseUrl}/api/v1/inboxes`, { headers: { authorization: `Bearer ${tenant.apiKey}` } })).json()) as { items: { id: string; channelType: string }[] };
+      const inbox = inboxes.items.find((i) => i.channelType === 'email')!;
+      const patched = await fetch(`${parley.baseUrl}/api/v1/inboxes/${inbox.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ settings: { email: { address: 'soporte@ayuda.example.test', smtp: { host: '127.0.0.1', port: relayPort, secure: false, verifyCertificate: false, user: 'soporte', password: 'clave-relay' } } } }),
+      });
+      expect(patched.status).toBe(200);
+      const { page, errors } = await signIn();
+      await page.goto(`${parley.baseUrl}/app/#/admin/inboxes/${inbox.id}`);
+      await page.locator('[data-testid=channel-health]').waitFor();
+      // Email has no provider callbacks: no webhook URLs to paste.
+      expect(await page.locator('[data-testid=webhook-urls]').count()).toBe(0);
+      await page.locator('[data-testid=test-connection]').click();
+      const result = page.locator('[data-testid=test-result]');
+      await result.waitFor();
+      expect(await result.getAttribute('data-ok'), (await result.textContent()) ?? '').toBe('true');
+      expect(await result.textContent()).toContain(`SMTP relay 127.0.0.1:${relayPort}: signed in as soporte`);
+      expect(mails).toBe(0);
+      await shot(page, '4-test-connection');
+      expect(errors).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 });

@@ -7,11 +7,14 @@ import { CopyButton } from '../ui/CopyButton';
 import { Icon } from '../ui/Icon';
 import { formatRelative } from '../ui/relative-time';
 
-/** What an admin needs to see a channel inbox is working: the URLs to paste, a live test, the last errors. */
-export function ChannelHealth({ inbox }: { inbox: Inbox }) {
+/**
+ * What an admin needs to see a channel inbox is working: the URLs to paste into the provider's
+ * console (`webhooks`: channels a provider calls back; not email), a live test, the last errors.
+ */
+export function ChannelHealth({ inbox, webhooks }: { inbox: Inbox; webhooks: boolean }) {
   return (
     <>
-      <WebhookUrls inboxId={inbox.id} />
+      {webhooks && <WebhookUrls inboxId={inbox.id} />}
       <ConnectionCheck inboxId={inbox.id} />
     </>
   );

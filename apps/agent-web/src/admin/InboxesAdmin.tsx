@@ -159,7 +159,7 @@ function ChannelInboxEditor({ inbox, channel, onSaved }: { inbox: Inbox; channel
         {queueStatus && <span className={queueStatus.ok ? 'ok' : 'form-error'} role="status">{queueStatus.text}</span>}
       </section>
       {/* Email has no provider to test: mail arrives by Parley's SMTP listener or its IMAP polling. */}
-      {isProviderChannel(channel) && <ChannelHealth inbox={inbox} />}
+      {isConnectable(channel) && <ChannelHealth inbox={inbox} webhooks={isProviderChannel(channel)} />}
     </div>
   );
 }

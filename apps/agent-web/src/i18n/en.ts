@@ -514,7 +514,7 @@ export const en = {
   'channel.testing': 'Testing…',
   'channel.testOk': 'Connection works',
   'channel.testFailed': 'Connection failed',
-  'channel.testHint': 'Asks the provider with the saved settings: save your changes first.',
+  'channel.testHint': 'Tries the saved settings with the provider, or with the mail servers: save your changes first.',
   'channel.errors': 'Last errors',
   'channel.noErrors': 'No errors recorded.',
   'compliance.title': 'Compliance',

@@ -516,7 +516,7 @@ export const esMX: Record<MessageKey, string> = {
   'channel.testing': 'Probando…',
   'channel.testOk': 'La conexión funciona',
   'channel.testFailed': 'La conexión falló',
-  'channel.testHint': 'Consulta al proveedor con la configuración guardada: guarda tus cambios primero.',
+  'channel.testHint': 'Prueba la configuración guardada con el proveedor o con los servidores de correo: guarda tus cambios primero.',
   'channel.errors': 'Últimos errores',
   'channel.noErrors': 'No hay errores registrados.',
   'compliance.title': 'Cumplimiento',

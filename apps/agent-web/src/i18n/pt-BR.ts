@@ -516,7 +516,7 @@ export const ptBR: Record<MessageKey, string> = {
   'channel.testing': 'Testando…',
   'channel.testOk': 'A conexão funciona',
   'channel.testFailed': 'A conexão falhou',
-  'channel.testHint': 'Consulta o provedor com a configuração salva: salve suas alterações primeiro.',
+  'channel.testHint': 'Testa a configuração salva com o provedor ou com os servidores de e-mail: salve suas alterações primeiro.',
   'channel.errors': 'Últimos erros',
   'channel.noErrors': 'Nenhum erro registrado.',
   'compliance.title': 'Conformidade',

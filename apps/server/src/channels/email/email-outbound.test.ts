@@ -345,7 +345,7 @@ describe.skipIf(postfixMissing.length > 0 || !isRoot)('agent replies through a r
 describe("SMTP relays inside the server's network", () => {
   it('are refused for good unless allowed; an allowed name is connected to at the address it was checked at', async () => {
     const connected: { host: string; address: string }[] = [];
-    const relayed = createEmailAdapter({ transport: (smtp, address) => (connected.push({ host: smtp.host, address }), { sendMail: async () => ({}), close: () => undefined }) });
+    const relayed = createEmailAdapter({ transport: (smtp, address) => (connected.push({ host: smtp.host, address }), { sendMail: async () => ({}), verify: async () => true, close: () => undefined }) });
     const settings = (host: string) => ({ address: 'support@example.test', smtp: { host, port: 25, secure: false } });
     const message = { messageId: 'msg_relay', conversationId: 'cnv_relay', to: { handle: 'customer@example.test', name: null }, subject: 'Hi', text: 'hello', attachments: [], replyTo: null };
     for (const host of ['127.0.0.1', 'localhost', '169.254.169.254']) {
@@ -354,5 +354,34 @@ describe("SMTP relays inside the server's network", () => {
     expect(connected).toEqual([]);
     expect(await relayed.send(settings('localhost'), message, ['127.0.0.1', '::1'])).toMatchObject({ ok: true });
     expect(connected).toEqual([{ host: 'localhost', address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/) }]);
+  });
+});
+
+describe('testing an email inbox connection', () => {
+  it('signs in to the relay without sending anything; a refused sign-in is reported and kept in the inbox errors', async () => {
+    const before = delivered.length;
+    const ok = await api('POST', `/inboxes/${inbox.id}/test-connection`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ ok: true, message: expect.stringMatching(/^SMTP relay 127\.0\.0\.1:\d+: signed in as relay$/) });
+    expect(delivered.length).toBe(before);
+
+    const smtp = { host: '127.0.0.1', port: (mta.server.address() as AddressInfo).port, secure: false, verifyCertificate: false, user: 'relay' };
+    expect((await api('PATCH', `/inboxes/${inbox.id}`, { settings: { email: { address: 'support@help.example.test', smtp: { ...smtp, password: 'wrong' } } } })).status).toBe(200);
+    try {
+      const refused = await api('POST', `/inboxes/${inbox.id}/test-connection`);
+      expect(refused.status).toBe(200);
+      expect(refused.body.ok).toBe(false);
+      expect(refused.body.message).toMatch(/^SMTP relay 127\.0\.0\.1:\d+: .*535/);
+      const errors = await api('GET', `/inboxes/${inbox.id}/errors`);
+      expect(errors.body.items[0]).toMatchObject({ kind: 'test-connection', message: refused.body.message });
+    } finally {
+      await api('PATCH', `/inboxes/${inbox.id}`, { settings: { email: { address: 'support@help.example.test', smtp: { ...smtp, password: 'relay-pass' } } } });
+    }
+  });
+
+  it('says there is nothing to test for an inbox that only receives by the SMTP listener', async () => {
+    const created = await api('POST', '/inboxes', { name: 'Listener only', channelType: 'email', settings: { email: { address: 'listen@help.example.test' } } });
+    const r = await api('POST', `/inboxes/${created.body.id}/test-connection`);
+    expect(r.body).toEqual({ ok: false, message: expect.stringContaining('nothing to test') });
   });
 });

@@ -228,4 +228,19 @@ describe.skipIf(missing.length > 0)('IMAP polling of a real Dovecot', () => {
     expect(await details('012d606e-3550-2d94-b566-6cd996de88e3@kreata.ee')).toMatchObject({ authentication: { spf: 'pass', dkim: 'pass', dmarc: 'fail', checkedBy: 'mx.google.com' } });
     expect(await details('imap-forged@customer.test')).not.toHaveProperty('authentication');
   });
+
+  it('tests the connection as the poller will use it: signed in, the mailbox opened and counted; a wrong password refused', async () => {
+    const test = () => fetch(`${t.baseUrl}/api/v1/inboxes/${inbox.id}/test-connection`, { method: 'POST', headers: { authorization: `Bearer ${a.apiKey}`, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
+    const count = Number(execFileSync(DOVEADM!, ['-c', conf, 'mailbox', 'status', '-u', 'parley', 'messages', 'INBOX']).toString().trim().split('=')[1]);
+    expect(await test()).toEqual({ ok: true, message: `IMAP 127.0.0.1:${port}: signed in as parley, mailbox INBOX holds ${count} messages` });
+    const patch = (password: string) =>
+      fetch(`${t.baseUrl}/api/v1/inboxes/${inbox.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${a.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ settings: { email: { address: 'support@imap.example.test', imap: { host: '127.0.0.1', port, secure: false, user: 'parley', password } } } }),
+      });
+    expect((await patch('not-the-password')).status).toBe(200);
+    expect(await test()).toEqual({ ok: false, message: `IMAP 127.0.0.1:${port}: sign-in refused` });
+    await patch('imap-secret');
+  });
 });

@@ -6,6 +6,8 @@ import { allowedAddress, TargetRefusedError, type PrivateTargets } from '../../n
 /** The slice of nodemailer's transport Parley uses, so sending tests without a relay. */
 export interface MailTransport {
   sendMail(mail: SendMailOptions): Promise<unknown>;
+  /** Greets the relay, starts TLS and signs in, sending nothing (an admin's connection test). */
+  verify(): Promise<unknown>;
   close(): void;
 }
 
