@@ -5,6 +5,7 @@ import { ingestInbound, type IngestDeps } from '../ingest.ts';
 import { adapter as emailAdapter } from './adapter.ts';
 import { emailSettingsOf, type EmailSettings } from './settings.ts';
 import { trustedAuthenticationResults } from './parse-email.ts';
+import { recordChannelError } from '../channel-errors.ts';
 import { allowedAddress } from '../../net/private-targets.ts';
 
 export interface ImapPollerOptions {
@@ -84,6 +85,8 @@ class MailboxSync {
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private readonly mailbox: string;
+  /** The failure last put in the inbox's errors: a poll failing the same way every minute is reported once. */
+  private reported: string | null = null;
 
   constructor(
     private readonly deps: IngestDeps,
@@ -173,6 +176,11 @@ class MailboxSync {
     const message = err instanceof Error ? err.message : String(err);
     this.deps.log.warn({ inboxId: this.inbox.id, err: message }, 'imap sync failed');
     void this.deps.db.updateTable('imap_cursors').set({ last_error: message.slice(0, 1000), updated_at: new Date() }).where('inbox_id', '=', this.inbox.id).execute().catch(() => undefined);
+    // Shown to admins with the inbox (a changed password, a server gone): otherwise mail just stops arriving.
+    if (message !== this.reported) {
+      this.reported = message;
+      void recordChannelError(this.deps.db, { tenantId: this.inbox.tenant_id, inboxId: this.inbox.id, kind: 'imap', message }).catch(() => undefined);
+    }
     const client = this.client;
     this.client = null;
     client?.close();
@@ -222,6 +230,7 @@ class MailboxSync {
       await this.saveCursor(validity, lastUid);
     }
     this.failures = 0;
+    this.reported = null;
   }
 
   private async saveCursor(validity: number, lastUid: number): Promise<void> {
