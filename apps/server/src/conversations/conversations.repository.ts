@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { rowsById } from '../db/rows-by-id.ts';
 import type { Database, ConversationRow, ConversationStatus, ContactRow, MessageRow } from '../db/schema.ts';
 import { ParleyError, notFound } from '../errors.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
@@ -181,6 +182,5 @@ export function updateConversationsSql(tenantId: string, columns: UpdatableColum
   const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
   const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(UPDATABLE_COLUMNS[c])}`)]);
   return sql<ConversationRow>`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(${types})
-    WHERE c.tenant_id = ${tenantId} AND c.id = v.id${returning ? sql` RETURNING c.*` : sql``}`;
+    ${rowsById('c', rows, types)} AND c.tenant_id = ${tenantId}${returning ? sql` RETURNING c.*` : sql``}`;
 }

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
+import { rowsById } from '../db/rows-by-id.ts';
 import { conversationEventRow, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
@@ -189,29 +190,7 @@ export async function storeInboundTexts(
     // Distinct, increasing times (microseconds apart) keep the batch's order within a conversation.
     created_at: microsecondsAfter(base, i),
   }));
-  const { rows: held } = await sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
-    WITH locked AS (
-      SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla
-      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
-      WHERE c.tenant_id = ${tenantId} AND c.id = ANY(${ids}::text[])
-      ORDER BY c.id FOR UPDATE OF c
-    ), inserted AS (
-      INSERT INTO messages (id, tenant_id, conversation_id, direction, private, sender_type, sender_id, sender_name, content, content_type, attachments, mentions, status, client_message_id, source_id, created_at)
-      SELECT v.id, ${tenantId}, v.conversation_id, 'in', false, v.sender_type, v.sender_id,
-        CASE WHEN v.contact_name THEN l.contact_json->>'name' ELSE v.sender_name END,
-        v.content, 'text/plain', '[]', '[]', 'received', v.client_message_id, v.source_id, v.created_at
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(i int, id text, conversation_id text, sender_type text, sender_id text, sender_name text,
-        contact_name boolean, content text, client_message_id text, source_id text, created_at timestamptz)
-      JOIN locked l ON l.id = v.conversation_id
-      ORDER BY v.i
-      -- A retry (same clientMessageId or provider id) finds its message stored: it is not inserted again.
-      ON CONFLICT DO NOTHING
-      RETURNING *
-    ), grouped AS MATERIALIZED (
-      -- Materialized: a plan that expected one locked row joined by nested loop and aggregated the inserted rows once per conversation.
-      SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id
-    )
-    SELECT l.*, g.messages_json FROM locked l LEFT JOIN grouped g ON g.conversation_id = l.id`.execute(trx);
+  const { rows: held } = await storeTextsSql(tenantId, ids, rows).execute(trx);
   if (held.length !== ids.length) throw notFound('conversation');
 
   const locked = new Map<string, { conversation: RoutedConversation; contact: ContactRow }>();
@@ -254,14 +233,7 @@ export async function storeInboundTexts(
     });
     return { id, last_id: last.id, at: last.created_at.toISOString(), inbound: messages.length, reopen };
   });
-  outbox.defer(sql`
-    UPDATE conversations AS c SET
-      last_message_id = v.last_id, last_activity_at = v.at, updated_at = v.at,
-      unread_count = c.unread_count + v.inbound,
-      status = CASE WHEN v.reopen THEN 'open' ELSE c.status END,
-      snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
-    FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS v(id text, last_id text, at timestamptz, inbound int, reopen boolean)
-    WHERE c.tenant_id = ${tenantId} AND c.id = v.id`);
+  outbox.defer(conversationsAfterTextsSql(tenantId, changes));
 
   const reopened = changes.filter((c) => c.reopen).map((change) => {
     const before = locked.get(change.id)!.conversation;
@@ -275,6 +247,53 @@ export async function storeInboundTexts(
   }
   for (const r of results) if (r.created) r.conversation = after.get(r.message.conversation_id);
   return results;
+}
+
+/** A batch's text rows as storeInboundTexts builds them. */
+type TextRow = { i: number; id: string; conversation_id: string; sender_type: string; sender_id: string | null; sender_name: string | null; contact_name: boolean; content: string; client_message_id: string | null; source_id: string | null; created_at: string };
+
+/**
+ * Locks the batch's conversations (each with its contact) and inserts the messages into those
+ * found; answers each locked conversation with the messages inserted in it. The ids drive the
+ * lock (unnest joined by primary key): a tenant_id condition the planner could serve by index
+ * would, in a generic plan, read a big tenant's every conversation (see migration 13).
+ */
+export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) {
+  return sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
+    WITH locked AS (
+      SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla
+      FROM unnest(${ids}::text[]) AS k(id)
+      JOIN conversations c ON c.id = k.id JOIN contacts ct ON ct.id = c.contact_id
+      WHERE c.tenant_id = ${tenantId}
+      ORDER BY c.id FOR UPDATE OF c
+    ), inserted AS (
+      INSERT INTO messages (id, tenant_id, conversation_id, direction, private, sender_type, sender_id, sender_name, content, content_type, attachments, mentions, status, client_message_id, source_id, created_at)
+      SELECT v.id, ${tenantId}, v.conversation_id, 'in', false, v.sender_type, v.sender_id,
+        CASE WHEN v.contact_name THEN l.contact_json->>'name' ELSE v.sender_name END,
+        v.content, 'text/plain', '[]', '[]', 'received', v.client_message_id, v.source_id, v.created_at
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(i int, id text, conversation_id text, sender_type text, sender_id text, sender_name text,
+        contact_name boolean, content text, client_message_id text, source_id text, created_at timestamptz)
+      JOIN locked l ON l.id = v.conversation_id
+      ORDER BY v.i
+      -- A retry (same clientMessageId or provider id) finds its message stored: it is not inserted again.
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    ), grouped AS MATERIALIZED (
+      -- Materialized: a plan that expected one locked row joined by nested loop and aggregated the inserted rows once per conversation.
+      SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id
+    )
+    SELECT l.*, g.messages_json FROM locked l LEFT JOIN grouped g ON g.conversation_id = l.id`;
+}
+
+/** The batch's conversations after its messages (last message, activity, unread, reopened), one UPDATE. */
+export function conversationsAfterTextsSql(tenantId: string, changes: { id: string; last_id: string; at: string; inbound: number; reopen: boolean }[]) {
+  return sql`
+    UPDATE conversations AS c SET
+      last_message_id = v.last_id, last_activity_at = v.at, updated_at = v.at,
+      unread_count = c.unread_count + v.inbound,
+      status = CASE WHEN v.reopen THEN 'open' ELSE c.status END,
+      snoozed_until = CASE WHEN v.reopen THEN NULL ELSE c.snoozed_until END
+    ${rowsById('c', changes, sql`id text, last_id text, at timestamptz, inbound int, reopen boolean`)} AND c.tenant_id = ${tenantId}`;
 }
 
 /** Whether the conversation's queue keeps SLA clocks (null when it has no queue): routing must then hear of its messages. */

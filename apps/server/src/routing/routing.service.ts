@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type Decision, type EngineSnapshot, type RoutingEvent } from '@parley/routing';
 import type { ContactRow, ConversationRow, ConversationSla, ConversationStatus, Database, MessageRow, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
+import { rowsById } from '../db/rows-by-id.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
 import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from '../conversations/conversation-dto.ts';
@@ -209,7 +210,7 @@ export class RoutingTx {
     ];
     this.changes.clear();
     // The closing of offers is the main statement (the others its WITH): its RETURNING fills their events.
-    if (closeLater.length > 0) writes.unshift(closeOffers(this.tenantId, closeLater));
+    if (closeLater.length > 0) writes.unshift(closeOffersSql(this.tenantId, closeLater));
     if (writes.length === 0) return;
     // Data-modifying CTEs: several writes in one round trip (they touch different rows or tables).
     const [last, ...others] = writes;
@@ -245,11 +246,10 @@ export class RoutingTx {
 }
 
 /** Closes offers: one UPDATE returning their rows. */
-function closeOffers(tenantId: string, offers: { id: string; status: OfferRow['status']; closedAt: Date }[]) {
-  const values = JSON.stringify(offers.map((o) => ({ id: o.id, status: o.status, closed_at: o.closedAt.toISOString() })));
+export function closeOffersSql(tenantId: string, offers: { id: string; status: OfferRow['status']; closedAt: Date }[]) {
+  const rows = offers.map((o) => ({ id: o.id, status: o.status, closed_at: o.closedAt.toISOString() }));
   return sql`UPDATE routing_offers AS o SET status = v.status, closed_at = v.closed_at
-    FROM jsonb_to_recordset(${values}::jsonb) AS v(id text, status text, closed_at timestamptz)
-    WHERE o.tenant_id = ${tenantId} AND o.id = v.id RETURNING o.*`;
+    ${rowsById('o', rows, sql`id text, status text, closed_at timestamptz`)} AND o.tenant_id = ${tenantId} RETURNING o.*`;
 }
 
 /** The changes routing holds as UPDATE statements, one per set of columns changed (usually one). */
