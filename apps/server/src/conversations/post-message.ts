@@ -255,8 +255,8 @@ type TextRow = { i: number; id: string; conversation_id: string; sender_type: st
 /**
  * Locks the batch's conversations (each with its contact) and inserts the messages into those
  * found; answers each locked conversation with the messages inserted in it. The ids drive the
- * lock (unnest joined by primary key): a tenant_id condition the planner could serve by index
- * would, in a generic plan, read a big tenant's every conversation (see migration 13).
+ * lock (unnest joined by primary key): with "id = ANY(ids)" a generic plan also read a big
+ * tenant's every conversation through its tenant_id index (decision 0005).
  */
 export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) {
   return sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`

@@ -453,22 +453,6 @@ CREATE TABLE login_failures (
 )
 `,
   },
-  {
-    version: 13,
-    name: 'tenant-statistics',
-    // Batches update their conversations and offers by "tenant_id = $1 AND id = v.id". A prepared
-    // statement's generic plan sizes a tenant by the average (rows / distinct tenant_id): with many
-    // small tenants beside one big one it read the big tenant's every row by the tenant_id index
-    // (300,000 conversations: 116 ms, against 1 ms by primary key). Here a tenant is taken to hold
-    // 1,000 rows (distinct values = 0.1 % of rows) whatever the spread, so primary keys drive
-    // batches and tenant-only reads keep their indexes. Tested in db/tenant-plans.test.ts.
-    sql: `
-ALTER TABLE conversations ALTER COLUMN tenant_id SET (n_distinct = -0.001);
-ALTER TABLE routing_offers ALTER COLUMN tenant_id SET (n_distinct = -0.001);
-ANALYZE conversations;
-ANALYZE routing_offers
-`,
-  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
