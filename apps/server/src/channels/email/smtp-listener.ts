@@ -1,5 +1,6 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { InboxRow } from '../../db/schema.ts';
 import type { ChannelAdapter } from '../channel.ts';
 import type { DnsResolver } from '../../net/dns-resolver.ts';
@@ -14,7 +15,7 @@ export interface SmtpListenerOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Announced with SIZE; a larger message is refused with 552. */
   maxBytes: number;
-  /** The name in the greeting, and the checker named in authentication results. */
+  /** The name in the greeting, and the checker named in authentication results (default: the machine's host name, as smtp-server greets). */
   hostname?: string;
   adapter?: ChannelAdapter;
   /** For the SPF, DKIM and DMARC records of senders. */
@@ -112,7 +113,7 @@ export class SmtpListener {
     const smtp = { remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs || null, tls: session.secure, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null };
     const [parsed, authentication] = await Promise.all([
       (this.options.adapter ?? emailAdapter).parseInbound(raw),
-      verifySender(raw, smtp, this.options.hostname ?? 'parley', this.options.resolver),
+      verifySender(raw, smtp, this.options.hostname ?? hostname(), this.options.resolver),
     ]);
     for (const { inbox, address } of targets) {
       await ingestInbound(this.deps, inbox, { ...parsed, to: address, details: { ...parsed.details, smtp, authentication } });
