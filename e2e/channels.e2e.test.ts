@@ -15,7 +15,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startFakeGraph, type FakeGraph } from '../apps/server/src/channels/meta/testing/fake-graph.ts';
-import { launchBrowser, startParley } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
@@ -138,15 +138,8 @@ async function rest<T>(path: string): Promise<T> {
 }
 
 async function openAdmin(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(`${parley.baseUrl}/app/`);
-  await page.locator('input[name=email]').fill(tenant.adminEmail);
-  await page.locator('input[name=password]').fill(tenant.adminPassword);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
+  const { page, errors } = await newAgentPage(browser);
+  await signIn(page, parley.baseUrl, tenant.adminEmail, tenant.adminPassword);
   await page.locator('.conn[data-status=online]').waitFor({ timeout: 15_000 });
   return { page, errors };
 }

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../apps/server/test/dns-server.ts';
 import { dkimKey } from '../apps/server/test/dkim-signer.ts';
-import { launchBrowser, startParley } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
@@ -87,16 +87,9 @@ async function conversationWith(handle: string): Promise<string> {
   throw new Error(`no conversation with ${handle}`);
 }
 
-async function signIn(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(`${parley.baseUrl}/app/`);
-  await page.locator('input[name=email]').fill(tenant.adminEmail);
-  await page.locator('input[name=password]').fill(tenant.adminPassword);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
+async function signInAsAdmin(): Promise<{ page: Page; errors: string[] }> {
+  const { page, errors } = await newAgentPage(browser);
+  await signIn(page, parley.baseUrl, tenant.adminEmail, tenant.adminPassword);
   return { page, errors };
 }
 
@@ -119,7 +112,7 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
       { domainName: 'tienda.test', keySelector: 'mail', privateKey: key.privateKey },
     );
     const conversationId = await conversationWith('erin@tienda.test');
-    const { page, errors } = await signIn();
+    const { page, errors } = await signInAsAdmin();
     await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
     const email = page.locator('.msg[data-kind=in] [data-testid=email-content]');
     await email.locator('.email-subject', { hasText: 'Factura del pedido 2291' }).waitFor();
@@ -157,7 +150,7 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
       messageId: '<phish-1@banco.test>',
     });
     const conversationId = await conversationWith('seguridad@banco.test');
-    const { page, errors } = await signIn();
+    const { page, errors } = await signInAsAdmin();
     await page.goto(`${parley.baseUrl}/app/#/settings`);
     await page.locator('select#locale').selectOption('es-MX');
     await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
@@ -197,7 +190,7 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
         body: JSON.stringify({ settings: { email: { address: 'soporte@ayuda.example.test', smtp: { host: '127.0.0.1', port: relayPort, secure: false, verifyCertificate: false, user: 'soporte', password: 'clave-relay' } } } }),
       });
       expect(patched.status).toBe(200);
-      const { page, errors } = await signIn();
+      const { page, errors } = await signInAsAdmin();
       await page.goto(`${parley.baseUrl}/app/#/admin/inboxes/${inbox.id}`);
       await page.locator('[data-testid=channel-health]').waitFor();
       // Email has no provider callbacks: no webhook URLs to paste.

@@ -3,7 +3,7 @@
  * data dir, free port, the built widget and agent app) and Debian's Chromium.
  */
 import { createServer } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestParley } from '../apps/server/test/test-parley.ts';
 import type { Config } from '../apps/server/src/config.ts';
 
@@ -26,6 +26,24 @@ export function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
   });
+}
+
+/** A fresh browser context (1440×900, English) and page for one person, collecting the page's uncaught errors. */
+export async function newAgentPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return { context, page, errors };
+}
+
+/** Signs in to the agent app and waits for the conversation list. */
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/app/`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.locator('.list-pane').waitFor();
 }
 
 /**

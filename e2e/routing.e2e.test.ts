@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, startParley } from './harness.ts';
+import { launchBrowser, signIn, startParley } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
@@ -94,11 +94,7 @@ async function open(): Promise<{ context: BrowserContext; page: Page; errors: st
 }
 
 async function login(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${parley.baseUrl}/app/`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
+  await signIn(page, parley.baseUrl, email, password);
   await page.locator('.conn[data-status=online]').waitFor({ timeout: 15_000 });
 }
 

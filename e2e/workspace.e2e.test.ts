@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, startParley, startHostSite } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley, startHostSite } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
@@ -36,22 +36,6 @@ afterAll(async () => {
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}workspace-${name}.png` });
-
-async function newAgentPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  return { context, page, errors };
-}
-
-async function login(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${parley.baseUrl}/app/`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
-}
 
 /** Shows every conversation of every status, so a new one is visible wherever it lands. */
 async function showAll(page: Page): Promise<void> {
@@ -112,7 +96,7 @@ describe('agent workspace (CC-10)', () => {
   });
 
   it('serves a live inbox: widget chat appears without reload, reply, notes with @mentions, i18n, isolation, HTML as text', async () => {
-    const agent = await newAgentPage();
+    const agent = await newAgentPage(browser);
     const agentPage = agent.page;
     let visitorSide: Awaited<ReturnType<typeof visitor>> | null = null;
     const others: BrowserContext[] = [];
@@ -207,7 +191,7 @@ describe('agent workspace (CC-10)', () => {
       const acceptUrl = (await agentPage.locator('[data-testid=accept-url]').textContent())!.trim();
       expect(acceptUrl).toContain('#/invite/');
       await shot(agentPage, '06-admin-users');
-      const sam = await newAgentPage();
+      const sam = await newAgentPage(browser);
       others.push(sam.context);
       await sam.page.goto(acceptUrl);
       await sam.page.locator('input[name=name]').fill('Sam Support');
@@ -271,9 +255,9 @@ describe('agent workspace (CC-10)', () => {
       await agentPage.locator('.conv-header h2', { hasText: 'Vera Visitor' }).waitFor();
 
       // ── Tenant B sees nothing of tenant A ──
-      const b = await newAgentPage();
+      const b = await newAgentPage(browser);
       others.push(b.context);
-      await login(b.page, tenantB.adminEmail, tenantB.adminPassword);
+      await signIn(b.page, parley.baseUrl, tenantB.adminEmail, tenantB.adminPassword);
       await showAll(b.page);
       await b.page.locator('.conn[data-status=online]').waitFor({ timeout: 15_000 });
       await expect.poll(() => b.page.locator('[data-count=all]').textContent()).toBe('0');
@@ -302,7 +286,7 @@ describe('agent workspace (CC-10)', () => {
   }, 180_000);
 
   it('keeps the inbox current across a dropped socket and the browser going offline (hello with the last seq)', async () => {
-    const agent = await newAgentPage();
+    const agent = await newAgentPage(browser);
     let visitorSide: Awaited<ReturnType<typeof visitor>> | null = null;
     // The agent's realtime socket passes through a proxy the test can cut, like a network loss or a laptop asleep.
     const hellos: { lastSeq: number | null }[] = [];
@@ -327,7 +311,7 @@ describe('agent workspace (CC-10)', () => {
         headers: { authorization: `Bearer ${tenantB.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Beta Chat', channelType: 'webchat' }),
       }).then((r) => r.json() as Promise<{ publicId: string }>);
-      await login(agent.page, tenantB.adminEmail, tenantB.adminPassword);
+      await signIn(agent.page, parley.baseUrl, tenantB.adminEmail, tenantB.adminPassword);
       await showAll(agent.page);
       await agent.page.locator('.conn[data-status=online]').waitFor({ timeout: 15_000 });
       expect(hellos).toEqual([{ lastSeq: null }]);
@@ -366,11 +350,11 @@ describe('agent workspace (CC-10)', () => {
   }, 120_000);
 
   it('admin screens: API key shown once and revoked, webhook with secret and deliveries, canned reply inserted in the composer', async () => {
-    const agent = await newAgentPage();
+    const agent = await newAgentPage(browser);
     const page = agent.page;
     page.on('dialog', (d) => void d.accept());
     try {
-      await login(page, tenantA.adminEmail, tenantA.adminPassword);
+      await signIn(page, parley.baseUrl, tenantA.adminEmail, tenantA.adminPassword);
       // The first test left this admin in Spanish: back to English from the settings.
       await page.goto(`${parley.baseUrl}/app/#/settings`);
       await page.locator('#locale').selectOption('en');

@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { InboxRow } from '../../db/schema.ts';
 import type { ChannelAdapter } from '../channel.ts';
 import { ingestInbound, type IngestDeps } from '../ingest.ts';
@@ -14,6 +14,23 @@ export interface ImapPollerOptions {
   /** Larger messages are not downloaded; a note with their headers is stored instead. */
   maxBytes: number;
   adapter?: ChannelAdapter;
+}
+
+/**
+ * A client for an inbox's IMAP server at `address` (the one allowedAddress checked), signing in
+ * with its settings; `imap.host` stays the name TLS verifies. The poller and the connection test
+ * connect alike.
+ */
+export function imapClient(imap: NonNullable<EmailSettings['imap']>, address: string, options: Partial<ImapFlowOptions> = {}): ImapFlow {
+  return new ImapFlow({
+    host: address,
+    port: imap.port,
+    secure: imap.secure,
+    auth: { user: imap.user, pass: imap.password ?? '' },
+    tls: { rejectUnauthorized: imap.verifyCertificate ?? true, ...(address !== imap.host ? { servername: imap.host } : {}) },
+    logger: false,
+    ...options,
+  });
 }
 
 /**
@@ -140,13 +157,7 @@ class MailboxSync {
       this.failed(err);
       return;
     }
-    const client = new ImapFlow({
-      host: address,
-      port: imap.port,
-      secure: imap.secure,
-      auth: { user: imap.user, pass: imap.password ?? '' },
-      tls: { rejectUnauthorized: imap.verifyCertificate ?? true, ...(address !== imap.host ? { servername: imap.host } : {}) },
-      logger: false,
+    const client = imapClient(imap, address, {
       // Re-issue IDLE now and then: some servers drop idle sessions silently.
       maxIdleTime: 5 * 60_000,
       // Enter IDLE soon after each sync (the library's default waits 15 s), so new mail shows at once.

@@ -1,5 +1,5 @@
-import { ImapFlow } from 'imapflow';
 import { allowedAddress, type PrivateTargets } from '../../net/private-targets.ts';
+import { imapClient } from './imap-poller.ts';
 import { nodemailerTransport, type TransportFactory } from './send-email.ts';
 import type { EmailSettings } from './settings.ts';
 
@@ -60,16 +60,7 @@ async function attempt(what: string, run: () => Promise<string>): Promise<{ ok: 
 }
 
 export const imapMailboxStatus: ImapProbe = async (imap, address) => {
-  const client = new ImapFlow({
-    host: address,
-    port: imap.port,
-    secure: imap.secure,
-    auth: { user: imap.user, pass: imap.password ?? '' },
-    tls: { rejectUnauthorized: imap.verifyCertificate ?? true, ...(address !== imap.host ? { servername: imap.host } : {}) },
-    logger: false,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-  });
+  const client = imapClient(imap, address, { connectionTimeout: 15_000, greetingTimeout: 15_000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
