@@ -85,7 +85,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     engine: opened.engine,
     hub,
     committer,
-    routing: new RoutingService({ db: opened.db, committer, log }, options.routing),
+    routing: new RoutingService({ db: opened.db, committer, log, hub }, options.routing),
     config,
     log,
     storage: new AttachmentStorage(join(config.dataDir, 'attachments')),

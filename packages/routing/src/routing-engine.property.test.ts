@@ -78,6 +78,7 @@ type Op =
   | { k: 'state'; a: number; p: number }
   | { k: 'conn'; a: number; up: boolean; node: number }
   | { k: 'nodeLost'; node: number }
+  | { k: 'recount'; a: number; node: number; count: number }
   | { k: 'accept' | 'decline'; n: number; wrongAgent: boolean }
   | { k: 'complete'; n: number }
   | { k: 'transfer'; n: number; toQueue: boolean; target: number }
@@ -93,6 +94,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant('state' as const), a: fc.nat(5), p: fc.nat(4) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('conn' as const), a: fc.nat(5), up: fc.boolean(), node: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('nodeLost' as const), node: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('recount' as const), a: fc.nat(5), node: fc.nat(2), count: fc.nat(3) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('accept' as const), n: fc.nat(20), wrongAgent: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('decline' as const), n: fc.nat(20), wrongAgent: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('complete' as const), n: fc.nat(30) }) },
@@ -154,6 +156,8 @@ function toEvents(op: Op, engine: RoutingEngine, w: World): RoutingEvent[] {
       return [{ type: op.up ? 'agentConnected' : 'agentDisconnected', now, agentId: pickAgent(op.a), nodeId: `n${op.node}` }];
     case 'nodeLost':
       return [{ type: 'nodeLost', now, nodeId: `n${op.node}` }];
+    case 'recount':
+      return [{ type: 'agentConnections', now, agentId: pickAgent(op.a), nodeId: `n${op.node}`, count: op.count }];
     case 'accept':
     case 'decline': {
       const o = offered[op.n % Math.max(1, offered.length)];

@@ -298,6 +298,23 @@ describe('agent presence and connections', () => {
     expect(tick(T + 30_003)[0]).toMatchObject({ type: 'agentStateChanged', agentId: 'a1', to: 'offline', reason: 'disconnect-grace-expired' });
   });
 
+  it('a node that counts an agent\'s connections anew sets its own share: up brings work, down to none starts the grace period', () => {
+    const { apply, arrive, tick, engine } = setup([queue('q1', { members: ['a1'] })], [agent('a1', { connections: 0 })]);
+    arrive(item('i1'));
+    // Counted up from none, the agent is offered the waiting work.
+    expect(types(apply({ type: 'agentConnections', now: T + 1, agentId: 'a1', nodeId: 'n1', count: 2 }))).toContain('offer');
+    apply({ type: 'agentConnected', now: T + 1, agentId: 'a1', nodeId: 'n2' });
+    expect(engine.getAgent('a1')?.connections).toBe(3);
+    // Said again, the same count changes nothing.
+    expect(apply({ type: 'agentConnections', now: T + 2, agentId: 'a1', nodeId: 'n1', count: 2 })).toEqual([]);
+    expect(engine.getAgent('a1')?.connections).toBe(3);
+    apply({ type: 'agentConnections', now: T + 3, agentId: 'a1', nodeId: 'n1', count: 0 });
+    apply({ type: 'agentDisconnected', now: T + 3, agentId: 'a1', nodeId: 'n2' });
+    expect(engine.getAgent('a1')).toMatchObject({ connections: 0, graceUntil: T + 30_003 });
+    expect(tick(T + 30_003)).toContainEqual(expect.objectContaining({ type: 'agentStateChanged', agentId: 'a1', to: 'offline' }));
+    expect(() => apply({ type: 'agentConnections', now: T + 4, agentId: 'a1', nodeId: 'n1', count: -1 })).toThrow(/whole count/);
+  });
+
   it('reconnecting within the grace period keeps the agent', () => {
     const { apply, tick, engine } = setup([queue('q1', { members: ['a1'] })], [agent('a1')]);
     apply({ type: 'agentDisconnected', now: T, agentId: 'a1' });

@@ -337,6 +337,9 @@ export class RoutingEngine {
       case 'agentDisconnected':
         this.onAgentDisconnected(event.agentId, event.nodeId ?? '');
         break;
+      case 'agentConnections':
+        this.onAgentConnections(event.agentId, event.nodeId, event.count);
+        break;
       case 'nodeLost':
         this.onNodeLost(event.nodeId);
         break;
@@ -407,6 +410,11 @@ export class RoutingEngine {
   getAgent(agentId: string): AgentView | undefined {
     const a = this.agents.get(agentId);
     return a && this.agentView(a);
+  }
+
+  /** How many of the agent's connections the server node holds (0 for an unknown agent). */
+  connectionsOn(agentId: string, nodeId: string): number {
+    return this.agents.get(agentId)?.connectionsByNode.get(nodeId) ?? 0;
   }
 
   listItems(): ItemView[] {
@@ -622,9 +630,22 @@ export class RoutingEngine {
   }
 
   private onAgentConnected(agentId: string, nodeId: string): void {
+    this.addConnections(this.agentOrThrow(agentId), nodeId, 1);
+  }
+
+  private onAgentConnections(agentId: string, nodeId: string, count: number): void {
     const a = this.agentOrThrow(agentId);
-    a.connections++;
-    a.connectionsByNode.set(nodeId, (a.connectionsByNode.get(nodeId) ?? 0) + 1);
+    if (typeof nodeId !== 'string' || !Number.isInteger(count) || count < 0) {
+      throw new RoutingError(RoutingErrorCodes.INVALID_EVENT, 'agentConnections needs a nodeId and a whole count >= 0', { agentId });
+    }
+    const held = a.connectionsByNode.get(nodeId) ?? 0;
+    if (count > held) this.addConnections(a, nodeId, count - held);
+    else if (count < held) this.dropConnections(a, nodeId, held - count);
+  }
+
+  private addConnections(a: AgentRec, nodeId: string, n: number): void {
+    a.connections += n;
+    a.connectionsByNode.set(nodeId, (a.connectionsByNode.get(nodeId) ?? 0) + n);
     a.graceUntil = null;
     this.refreshReady(a);
     this.matchAgent(a);

@@ -129,6 +129,8 @@ export type RoutingEvent =
   /** `nodeId`: the server node holding the connection (see nodeLost); '' when not given. */
   | { type: 'agentConnected'; now: number; agentId: string; nodeId?: string }
   | { type: 'agentDisconnected'; now: number; agentId: string; nodeId?: string }
+  /** The node holds exactly `count` of the agent's connections (a node that counted them anew, e.g. after its lease lapsed). */
+  | { type: 'agentConnections'; now: number; agentId: string; nodeId: string; count: number }
   /** A server node is gone: every connection it held is closed (agents left with none enter their grace period). */
   | { type: 'nodeLost'; now: number; nodeId: string }
   | { type: 'accept'; now: number; offerId: string; agentId: string }

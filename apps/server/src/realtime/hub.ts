@@ -88,6 +88,16 @@ export class RealtimeHub {
     return n <= 0;
   }
 
+  /** How many sockets of the agent are open on this node. */
+  agentConnections(tenantId: string, userId: string): number {
+    return this.agentsOnline.get(tenantId)?.get(userId) ?? 0;
+  }
+
+  /** Each tenant with agents connected to this node, and those agents. */
+  *connectedAgents(): Iterable<[string, string[]]> {
+    for (const [tenantId, users] of this.agentsOnline) if (users.size > 0) yield [tenantId, [...users.keys()]];
+  }
+
   onlineAgents(tenantId: string): string[] {
     return [...(this.agentsOnline.get(tenantId)?.keys() ?? [])];
   }

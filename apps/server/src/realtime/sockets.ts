@@ -169,9 +169,12 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
       const scope = { tenantId: principal.tenantId, seesEverything: true, hides: principal.role === 'agent' ? othersOffer(userId) : undefined, view: (e: RealtimeEvent) => e.payload, viewEphemeral: (e: Ephemeral) => e };
       connection = new RealtimeConnection(ws, scope, deps.hub, deps.db, deps.log);
       await connection.start(frame.lastSeq);
-      if (userId) deps.routing.background('agent connected', deps.routing.agentConnected(principal.tenantId, userId));
-      if (userId && deps.hub.agentConnected(principal.tenantId, userId)) {
-        deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: true }, agentsOnly: true });
+      if (userId) {
+        // Counted by the hub first: routing reads the node's count when its transaction runs.
+        if (deps.hub.agentConnected(principal.tenantId, userId)) {
+          deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: true }, agentsOnly: true });
+        }
+        deps.routing.background('agent connected', deps.routing.agentConnectionsChanged(principal.tenantId, userId));
       }
       return;
     }
@@ -185,10 +188,11 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
     metrics.wsConnections.dec({ kind: 'agent' });
     if (!connection) return;
     connection.close();
-    if (userId) deps.routing.background('agent disconnected', deps.routing.agentDisconnected(principal.tenantId, userId));
-    if (userId && deps.hub.agentDisconnected(principal.tenantId, userId)) {
+    if (!userId) return;
+    if (deps.hub.agentDisconnected(principal.tenantId, userId)) {
       deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: false }, agentsOnly: true });
     }
+    deps.routing.background('agent disconnected', deps.routing.agentConnectionsChanged(principal.tenantId, userId));
   });
 }
 

@@ -82,6 +82,42 @@ describe('a node that dies', () => {
     socket.close();
     await doomed.stop().catch(() => undefined);
   });
+
+  it('that was only late renewing its lease counts its agents again: they come back online and get work, and the other node no longer drops them', async () => {
+    const database = await openTestDatabase();
+    cleanup.push(() => database.close());
+    const routing = { pollMs: 200, nodeLeaseSeconds: 1, disconnectGraceSeconds: 1 };
+    const other = await startTestParley({ config: { workers: false }, database, routing });
+    cleanup.push(() => other.stop());
+    const late = await startTestParley({ config: { workers: false }, database, routing });
+    cleanup.push(() => late.stop());
+    const kit = await RoutingKit.create(other);
+    await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });
+    const agent = await kit.invite('Wen');
+    kit.t = late;
+    const socket = await kit.online(agent);
+    cleanup.push(async () => socket.close());
+    // The late node stops renewing (a stalled event loop, a database it could not reach) and its lease runs out.
+    const lateRouting = late.parley.deps.routing;
+    clearInterval(lateRouting['lease']!.timer);
+    await database.db.updateTable('routing_nodes').set({ alive_until: new Date(Date.now() - 1) }).where('node_id', '=', lateRouting.nodeId).execute();
+    kit.t = other;
+    const wen = () => kit.ok('GET', `/routing/agents/${agent.id}`, kit.key);
+    await kit.until(async () => (await wen()).state === 'offline', 'the other node dropped the connection and the grace period ended', 15_000);
+    expect((await wen()).connected).toBe(false);
+
+    // Its socket still open, the late node renews, finds the lease had run out, and counts Wen again.
+    expect(await lateRouting.renewLease()).toBe(true);
+    expect(await wen()).toMatchObject({ connected: true, state: 'available' });
+    kit.t = late;
+    const c = await kit.visitor('Xia');
+    expect(offerOf(await socket.next(offerFrame(c.id, agent.id))).agentId).toBe(agent.id);
+    // A renewal in time finds nothing to recount, and the other node's polls leave Wen connected.
+    expect(await lateRouting.renewLease()).toBe(false);
+    kit.t = other;
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await wen()).connected).toBe(true);
+  });
 });
 
 describe('stored state', () => {
@@ -106,7 +142,7 @@ describe('stored state', () => {
     expect((await t.db.selectFrom('routing_journal').select('version').where('tenant_id', '=', tenantId).execute()).length).toBeGreaterThan(3);
     const live = (await t.parley.deps.routing.read(tenantId)).snapshot();
     // Another node (a fresh service on the same database) rebuilds it from the stored rows.
-    const elsewhere = new RoutingService({ db: t.db, committer: t.parley.deps.committer, log: t.parley.deps.log });
+    const elsewhere = new RoutingService({ db: t.db, committer: t.parley.deps.committer, log: t.parley.deps.log, hub: t.parley.deps.hub });
     const rebuilt = (await elsewhere.read(tenantId)).snapshot();
     await elsewhere.close();
     // Closed offers are answered from routing_offers and are not part of the stored state.

@@ -6,6 +6,7 @@ import type { ContactRow, ConversationRow, ConversationSla, ConversationStatus, 
 import type { Db } from '../db/database.ts';
 import { rowsById } from '../db/rows-by-id.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
+import type { RealtimeHub } from '../realtime/hub.ts';
 import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from '../conversations/conversation-dto.ts';
 import {
@@ -33,6 +34,8 @@ export interface RoutingServiceDeps {
   db: Db;
   committer: GroupCommitter;
   log: Logger;
+  /** Counts the agents' sockets open on this node. */
+  hub: Pick<RealtimeHub, 'agentConnections' | 'connectedAgents'>;
 }
 
 export interface RoutingOptions {
@@ -279,6 +282,7 @@ export class RoutingService {
   /** This process among the nodes sharing the database: agent connections are counted per node, so a node that dies takes its own. */
   readonly nodeId = randomUUID();
   private lease: { ready: Promise<void>; timer: NodeJS.Timeout } | null = null;
+  private leaseTaken = false;
 
   constructor(
     private readonly deps: RoutingServiceDeps,
@@ -473,23 +477,29 @@ export class RoutingService {
     return routed!.loaded;
   }
 
-  async agentConnected(tenantId: string, userId: string): Promise<void> {
+  /** An agent's socket opened or closed on this node (the hub has counted it already). */
+  async agentConnectionsChanged(tenantId: string, userId: string): Promise<void> {
     await this.holdLease();
-    return this.run(tenantId, async (tx) => {
-      // Whoever sees this node's lease run out knows to drop its connections in this tenant.
-      await tx.trx.insertInto('routing_node_tenants').values({ node_id: this.nodeId, tenant_id: tenantId }).onConflict((oc) => oc.doNothing()).execute();
-      await tx.ensureAgent(userId);
-      const agent = tx.engine.getAgent(userId)!;
-      await tx.apply({ type: 'agentConnected', agentId: userId, nodeId: this.nodeId });
-      // Opening the agent app is how an offline agent comes back to work.
-      if (agent.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
-    });
+    return this.run(tenantId, (tx) => this.recountAgent(tx, userId));
   }
 
-  agentDisconnected(tenantId: string, userId: string): Promise<void> {
-    return this.run(tenantId, async (tx) => {
-      if (tx.engine.getAgent(userId)) await tx.apply({ type: 'agentDisconnected', agentId: userId, nodeId: this.nodeId });
-    });
+  /**
+   * Tells the engine how many of the agent's connections this node holds, as the hub counts them
+   * when the transaction runs: a count, not a +1 or -1, so however the transactions of sockets
+   * opening and closing (or of a recount after a lapsed lease) interleave, the last one leaves
+   * the engine with the node's true count.
+   */
+  private async recountAgent(tx: RoutingTx, userId: string): Promise<void> {
+    const count = this.deps.hub.agentConnections(tx.tenantId, userId);
+    if (count === 0 && !tx.engine.getAgent(userId)) return;
+    // Whoever sees this node's lease run out knows to drop its connections in this tenant.
+    if (count > 0) await tx.trx.insertInto('routing_node_tenants').values({ node_id: this.nodeId, tenant_id: tx.tenantId }).onConflict((oc) => oc.doNothing()).execute();
+    await tx.ensureAgent(userId);
+    const held = tx.engine.connectionsOn(userId, this.nodeId);
+    if (count === held) return;
+    await tx.apply({ type: 'agentConnections', agentId: userId, nodeId: this.nodeId, count });
+    // Opening the agent app is how an offline agent comes back to work.
+    if (count > held && tx.engine.getAgent(userId)!.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
   }
 
   /** A person answered the customer (inside the transaction that stored the reply): the SLA response clocks stop. */
@@ -599,18 +609,49 @@ export class RoutingService {
   private holdLease(): Promise<void> {
     if (!this.lease) {
       const seconds = this.options.nodeLeaseSeconds ?? 30;
-      const renew = () =>
-        this.deps.db
-          .insertInto('routing_nodes')
-          .values({ node_id: this.nodeId, alive_until: new Date(Date.now() + seconds * 1000) })
-          .onConflict((oc) => oc.column('node_id').doUpdateSet({ alive_until: new Date(Date.now() + seconds * 1000) }))
-          .execute()
-          .then(() => undefined);
-      const timer = setInterval(() => renew().catch((err: unknown) => this.deps.log.error({ err }, 'routing: lease renewal failed')), (seconds * 1000) / 3);
+      const timer = setInterval(() => this.background('renewing the node lease', this.renewLease()), (seconds * 1000) / 3);
       timer.unref();
-      this.lease = { ready: renew(), timer };
+      const ready = this.renewLease().then(
+        () => undefined,
+        (err: unknown) => {
+          // Not taken: the next connection tries again.
+          clearInterval(timer);
+          this.lease = null;
+          throw err;
+        },
+      );
+      this.lease = { ready, timer };
     }
     return this.lease.ready;
+  }
+
+  /**
+   * Extends this node's lease. When it had already run out (renewals failed or were late, the
+   * node still alive), other nodes may have dropped the agent connections it holds: it counts
+   * them again in every tenant. Answers whether it had run out.
+   */
+  async renewLease(): Promise<boolean> {
+    const seconds = this.options.nodeLeaseSeconds ?? 30;
+    const until = new Date(Date.now() + seconds * 1000);
+    const { rows } = await sql<{ before: Date | null }>`
+      WITH before AS (SELECT alive_until FROM routing_nodes WHERE node_id = ${this.nodeId})
+      INSERT INTO routing_nodes (node_id, alive_until) VALUES (${this.nodeId}, ${until})
+      ON CONFLICT (node_id) DO UPDATE SET alive_until = excluded.alive_until
+      RETURNING (SELECT alive_until FROM before) AS before`.execute(this.deps.db);
+    const before = rows[0]?.before ?? null;
+    const first = !this.leaseTaken;
+    this.leaseTaken = true;
+    const lapsed = !first && (before === null || new Date(before).getTime() < Date.now());
+    if (!lapsed) return false;
+    this.deps.log.warn({ nodeId: this.nodeId }, 'routing: this node\'s lease had run out; counting its agent connections again');
+    await Promise.all(
+      [...this.deps.hub.connectedAgents()].map(([tenantId, userIds]) =>
+        this.run(tenantId, async (tx) => {
+          for (const userId of userIds) await this.recountAgent(tx, userId);
+        }),
+      ),
+    );
+    return true;
   }
 
   /**
@@ -619,6 +660,13 @@ export class RoutingService {
    * sees it first. Agents left with no connection get their grace period, then go offline.
    */
   private async dropLostNodes(): Promise<void> {
+    // A node that took its lease and stopped before it held any connection left only its lease.
+    await this.deps.db
+      .deleteFrom('routing_nodes as n')
+      .where('n.node_id', '!=', this.nodeId)
+      .where('n.alive_until', '<', new Date())
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('routing_node_tenants as t').select('t.node_id').whereRef('t.node_id', '=', 'n.node_id'))))
+      .execute();
     const lost = await this.deps.db
       .selectFrom('routing_node_tenants as t')
       .leftJoin('routing_nodes as n', 'n.node_id', 't.node_id')
@@ -629,7 +677,14 @@ export class RoutingService {
       .execute();
     for (const { node_id, tenant_id } of lost) {
       const dropped = this.run(tenant_id, async (tx) => {
-        const held = await tx.trx.deleteFrom('routing_node_tenants').where('node_id', '=', node_id).where('tenant_id', '=', tenant_id).returning('node_id').executeTakeFirst();
+        // Under the tenant's lock, and only if the lease is still out: a node that renewed it meanwhile counts its connections again itself.
+        const held = await tx.trx
+          .deleteFrom('routing_node_tenants as t')
+          .where('t.node_id', '=', node_id)
+          .where('t.tenant_id', '=', tenant_id)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('routing_nodes as n').select('n.node_id').where('n.node_id', '=', node_id).where('n.alive_until', '>=', new Date()))))
+          .returning('t.node_id')
+          .executeTakeFirst();
         if (!held) return;
         await tx.apply({ type: 'nodeLost', nodeId: node_id });
         // Its last tenant dropped, the dead node's lease goes too.
