@@ -72,7 +72,7 @@ interface AgentSocket {
   close(): void;
 }
 
-/** An agent with the workspace open: logged in, holding the agent realtime socket (this makes the inbox "online"). */
+/** An agent with the workspace open: logged in, holding the agent realtime socket, counted by routing (this makes the inbox "online"). */
 async function agentOnline(tenant: Tenant): Promise<AgentSocket> {
   const res = await fetch(`${parley.baseUrl}/api/v1/auth/login`, {
     method: 'POST',
@@ -92,6 +92,10 @@ async function agentOnline(tenant: Tenant): Promise<AgentSocket> {
     });
     ws.once('error', reject);
   });
+  // Routing counts the connection (for every node) just after `ready`: the widget asks routing.
+  for (let i = 0; i < 100 && !(await api<{ connected: boolean }>(tenant, 'GET', `/api/v1/routing/agents/${tenant.adminUserId}`)).connected; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { frames, send: (frame) => ws.send(JSON.stringify(frame)), close: () => ws.close() };
 }
 

@@ -33,6 +33,7 @@ import { JobWorker } from './jobs/job-queue.ts';
 import { deliverWebhookJob } from './webhooks/deliver-webhook.ts';
 import { WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
 import { pruneEvents } from './realtime/event-log.ts';
+import { joinOtherNodes } from './realtime/across-nodes.ts';
 import { RoutingService, type RoutingOptions } from './routing/routing.service.ts';
 import { routingRoutes } from './routing/routing.routes.ts';
 import { CLOSING_MESSAGE_JOB, closingMessageJob } from './routing/closing-message.ts';
@@ -79,13 +80,17 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
-  const committer = new GroupCommitter(opened.db, hub, log);
+  // On a PostgreSQL server other nodes may serve the same tenants: each commit is announced to
+  // them, and this node hears theirs (docs/decisions/0006-events-across-nodes.md).
+  const nodeId = randomUUID();
+  const committer = new GroupCommitter(opened.db, hub, log, opened.url ? nodeId : undefined);
+  const otherNodes = opened.url ? joinOtherNodes(opened.url, opened.db, hub, nodeId, log) : null;
   const deps: Deps = {
     db: opened.db,
     engine: opened.engine,
     hub,
     committer,
-    routing: new RoutingService({ db: opened.db, committer, log, hub }, options.routing),
+    routing: new RoutingService({ db: opened.db, committer, log, hub }, { nodeId, ...options.routing }),
     config,
     log,
     storage: new AttachmentStorage(join(config.dataDir, 'attachments')),
@@ -195,6 +200,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
       realtime.close();
       await app.close();
       await deps.routing.close();
+      await otherNodes?.close();
       await opened.close();
     },
   };

@@ -10,7 +10,7 @@ import { PGLITE_PARSERS, pgliteDatabase, postgresDatabase, type OpenedDatabase }
  * TEST_DATABASE_URL, or else an in-memory PGlite loaded from a migrated template (made once per
  * run by test/global-setup.ts, since a PGlite initdb takes seconds).
  */
-export async function openTestDatabase(): Promise<OpenedDatabase & { url?: string }> {
+export async function openTestDatabase(): Promise<OpenedDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     const name = `parley_test_${randomBytes(6).toString('hex')}`;
@@ -22,7 +22,6 @@ export async function openTestDatabase(): Promise<OpenedDatabase & { url?: strin
     opened.migrated();
     return {
       ...opened,
-      url: url.toString(),
       async close() {
         await opened.close();
         await withAdmin(serverUrl, async (c) => {

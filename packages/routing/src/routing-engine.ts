@@ -417,6 +417,17 @@ export class RoutingEngine {
     return this.agents.get(agentId)?.connectionsByNode.get(nodeId) ?? 0;
   }
 
+  /** The agents with a connection held by the server node. */
+  agentsOn(nodeId: string): string[] {
+    return [...this.agents.values()].filter((a) => a.connectionsByNode.has(nodeId)).map((a) => a.id);
+  }
+
+  /** Whether any agent holds a connection, on any node. */
+  anyAgentConnected(): boolean {
+    for (const a of this.agents.values()) if (a.connections > 0) return true;
+    return false;
+  }
+
   listItems(): ItemView[] {
     return [...this.items.values()].map((it) => this.itemView(it));
   }

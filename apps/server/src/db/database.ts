@@ -26,6 +26,8 @@ export interface OpenedDatabase {
   engine: 'pglite' | 'postgres';
   /** Called once the schema is migrated: from then on repeated statements are prepared (PostgreSQL). */
   migrated(): void;
+  /** The server's address, for connections of their own (LISTEN); absent for the embedded engine, which one process holds. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export function postgresDatabase(url: string, poolSize = 10, prepare = true): Op
   const preparing = { on: false };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing } as unknown as pg.PoolConfig);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
+  return { db, engine: 'postgres', url, migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
 }
 
 export function pgliteDatabase(lite: PGlite): OpenedDatabase {

@@ -15,16 +15,21 @@ export interface RealtimeEvent {
 
 export type PendingEvent = Omit<RealtimeEvent, 'seq' | 'tenantId'>;
 
+/** The channel on which a node announces, at each commit, the last seq of the tenant's events it stored (`<node> <tenant> <seq>`). */
+export const EVENTS_CHANNEL = 'parley_events';
+
 /**
  * Appends events inside the caller's transaction and numbers them, in one round trip with the
- * writes given `alongside` (data-modifying CTEs on other tables: routing's state).
+ * writes given `alongside` (data-modifying CTEs on other tables: routing's state). With
+ * `announceAs` (a node id), the statement also NOTIFYs the other nodes, which PostgreSQL
+ * delivers at the commit and only if it commits.
  *
  * The counter row stays locked until the transaction commits, so a tenant's transactions
  * commit in the order of their numbers and a number is never skipped (an aborted transaction
  * gives its numbers back). A client that saw seq N and asks for everything after N therefore
  * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
  */
-export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = []): Promise<RealtimeEvent[]> {
+export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = [], announceAs?: string): Promise<RealtimeEvent[]> {
   if (events.length === 0) {
     await runWrites(trx, alongside);
     return [];
@@ -32,12 +37,15 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
   const ctes = asCtes(alongside);
   const rows = JSON.stringify(events.map((e, i) => ({ i, conversation_id: e.conversationId, audience: e.audience, type: e.type, payload: e.payload })));
   // Take the numbers and store the events while holding the counter row.
+  const announced = announceAs
+    ? [sql`announced AS (SELECT pg_notify(${EVENTS_CHANNEL}, ${`${announceAs} ${tenantId} `} || counter.seq) FROM counter)`]
+    : [];
   const inserted = await sql<{ seq: number }>`
     WITH ${sql.join([...ctes, sql`counter AS (
-      UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)`])}
+      UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)`, ...announced])}
     INSERT INTO realtime_events (tenant_id, seq, conversation_id, audience, type, payload)
     SELECT ${tenantId}, counter.seq - ${events.length} + 1 + e.i, e.conversation_id, e.audience, e.type, e.payload
-    FROM counter, jsonb_to_recordset(${rows}::jsonb) AS e(i int, conversation_id text, audience text, type text, payload jsonb)
+    FROM counter${announceAs ? sql`, announced` : sql``}, jsonb_to_recordset(${rows}::jsonb) AS e(i int, conversation_id text, audience text, type text, payload jsonb)
     RETURNING seq`.execute(trx);
   if (inserted.rows.length !== events.length) throw new Error(`tenant ${tenantId} has no event counter`);
   const first = Math.min(...inserted.rows.map((r) => Number(r.seq)));

@@ -22,6 +22,11 @@ interface TenantChannel {
   pending: Map<number, RealtimeEvent>;
   listeners: Set<HubListener>;
   gapTimer: NodeJS.Timeout | null;
+  /** Highest seq another node announced as committed. */
+  heard: number;
+  /** A read of the event log is under way; `again` asks for one more after it. */
+  fetching: boolean;
+  again: boolean;
 }
 
 /**
@@ -29,7 +34,8 @@ interface TenantChannel {
  *
  * Transactions commit in seq order but their publish calls may arrive out of order (or, after a
  * crash between commit and publish, not at all): the hub holds back an event until every lower
- * seq was delivered, and fills a gap that lasts from the event log.
+ * seq was delivered, and fills a gap that lasts from the event log. Events committed by other
+ * nodes are announced (heardOf) and read from the event log too.
  */
 export class RealtimeHub {
   private channels = new Map<string, TenantChannel>();
@@ -65,27 +71,34 @@ export class RealtimeHub {
     this.drain(tenantId, channel);
   }
 
+  /** Sends a typing or presence signal to this node's listeners (but `except`) and, through `relay`, to the other nodes'. */
   ephemeral(tenantId: string, e: Ephemeral, except?: HubListener): void {
+    this.ephemeralHere(tenantId, e, except);
+    this.relay?.(tenantId, e);
+  }
+
+  /** A signal another node relayed. */
+  ephemeralHere(tenantId: string, e: Ephemeral, except?: HubListener): void {
     const channel = this.channels.get(tenantId);
     if (!channel) return;
     for (const l of channel.listeners) if (l !== except) l.ephemeral(e);
   }
 
-  /** Agents' connection counts, for "is anyone online" (widget offline form) and presence. */
-  agentConnected(tenantId: string, userId: string): boolean {
+  /** Set when other nodes may serve the same tenants: passes this node's signals on to them. */
+  relay: ((tenantId: string, e: Ephemeral) => void) | null = null;
+
+  /** Agents' sockets open on this node, counted for routing (which knows them on every node). */
+  agentConnected(tenantId: string, userId: string): void {
     const users = this.agentsOnline.get(tenantId) ?? new Map<string, number>();
     this.agentsOnline.set(tenantId, users);
-    const n = (users.get(userId) ?? 0) + 1;
-    users.set(userId, n);
-    return n === 1;
+    users.set(userId, (users.get(userId) ?? 0) + 1);
   }
 
-  agentDisconnected(tenantId: string, userId: string): boolean {
+  agentDisconnected(tenantId: string, userId: string): void {
     const users = this.agentsOnline.get(tenantId);
     const n = (users?.get(userId) ?? 1) - 1;
     if (n > 0) users!.set(userId, n);
     else users?.delete(userId);
-    return n <= 0;
   }
 
   /** How many sockets of the agent are open on this node. */
@@ -98,10 +111,6 @@ export class RealtimeHub {
     for (const [tenantId, users] of this.agentsOnline) if (users.size > 0) yield [tenantId, [...users.keys()]];
   }
 
-  onlineAgents(tenantId: string): string[] {
-    return [...(this.agentsOnline.get(tenantId)?.keys() ?? [])];
-  }
-
   private channelFor(tenantId: string): TenantChannel {
     let channel = this.channels.get(tenantId);
     if (channel) return channel;
@@ -111,6 +120,9 @@ export class RealtimeHub {
       pending: new Map(),
       listeners: new Set(),
       gapTimer: null,
+      heard: 0,
+      fetching: false,
+      again: false,
     };
     created.ready = currentSeq(this.db, tenantId).then((seq) => {
       created.delivered = seq;
@@ -134,16 +146,50 @@ export class RealtimeHub {
     }
   }
 
-  private async fillGap(tenantId: string, channel: TenantChannel): Promise<void> {
+  /** Another node committed the tenant's events up to `seq`: listeners here get them from the event log. */
+  heardOf(tenantId: string, seq: number): void {
+    const channel = this.channels.get(tenantId);
+    if (!channel || seq <= channel.heard) return; // nobody listening on this node, or already known
+    channel.heard = seq;
+    void this.catchUp(tenantId, channel);
+  }
+
+  /** Announcements may have been missed (the listening connection was lost): every stream here reads what it has not seen. */
+  async catchUpAll(): Promise<void> {
+    await Promise.all(
+      [...this.channels].map(async ([tenantId, channel]) => {
+        try {
+          this.heardOf(tenantId, await currentSeq(this.db, tenantId));
+        } catch (err) {
+          this.log.error({ err, tenantId }, 'realtime catch-up failed');
+        }
+      }),
+    );
+  }
+
+  private fillGap(tenantId: string, channel: TenantChannel): Promise<void> {
     channel.gapTimer = null;
-    if (channel.pending.size === 0) return;
-    const upto = Math.min(...channel.pending.keys());
+    return this.catchUp(tenantId, channel);
+  }
+
+  /** Reads from the event log what lies between the delivered seq and the highest one known to exist (one read at a time per tenant). */
+  private async catchUp(tenantId: string, channel: TenantChannel): Promise<void> {
+    if (channel.fetching) return void (channel.again = true);
+    channel.fetching = true;
     try {
-      const missing = await eventsBetween(this.db, tenantId, channel.delivered, upto);
-      for (const e of missing) if (e.seq > channel.delivered) channel.pending.set(e.seq, e);
+      await channel.ready;
+      do {
+        channel.again = false;
+        const upto = Math.max(channel.heard, channel.pending.size > 0 ? Math.min(...channel.pending.keys()) : 0);
+        if (upto <= channel.delivered) break;
+        const missing = await eventsBetween(this.db, tenantId, channel.delivered, upto);
+        for (const e of missing) if (e.seq > channel.delivered) channel.pending.set(e.seq, e);
+        this.drain(tenantId, channel);
+      } while (channel.again);
     } catch (err) {
       this.log.error({ err, tenantId }, 'realtime gap fill failed');
+    } finally {
+      channel.fetching = false;
     }
-    this.drain(tenantId, channel);
   }
 }

@@ -170,10 +170,8 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
       connection = new RealtimeConnection(ws, scope, deps.hub, deps.db, deps.log);
       await connection.start(frame.lastSeq);
       if (userId) {
-        // Counted by the hub first: routing reads the node's count when its transaction runs.
-        if (deps.hub.agentConnected(principal.tenantId, userId)) {
-          deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: true }, agentsOnly: true });
-        }
+        // Counted by the hub first: routing reads the node's count when its transaction runs (and tells agents who is online).
+        deps.hub.agentConnected(principal.tenantId, userId);
         deps.routing.background('agent connected', deps.routing.agentConnectionsChanged(principal.tenantId, userId));
       }
       return;
@@ -189,9 +187,7 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
     if (!connection) return;
     connection.close();
     if (!userId) return;
-    if (deps.hub.agentDisconnected(principal.tenantId, userId)) {
-      deps.hub.ephemeral(principal.tenantId, { type: 'presence', data: { userId, online: false }, agentsOnly: true });
-    }
+    deps.hub.agentDisconnected(principal.tenantId, userId);
     deps.routing.background('agent disconnected', deps.routing.agentConnectionsChanged(principal.tenantId, userId));
   });
 }

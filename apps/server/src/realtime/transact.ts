@@ -61,6 +61,8 @@ export class GroupCommitter {
     private readonly db: Kysely<Database>,
     private readonly hub: RealtimeHub,
     private readonly log: Logger,
+    /** This node's id, when other nodes on the database must hear of its commits (PostgreSQL server). */
+    private readonly announceAs?: string,
   ) {}
 
   run<T>(tenantId: string, work: Work<T>): Promise<T> {
@@ -167,7 +169,7 @@ export class GroupCommitter {
       const alongside: FinalWrite[] = [...deferred];
       for (const prepare of finalWrites.values()) alongside.push(...(await prepare()));
       await enqueueWebhookDeliveries(trx, tenantId, pending);
-      const events = await appendEvents(trx, tenantId, pending, alongside);
+      const events = await appendEvents(trx, tenantId, pending, alongside, this.announceAs);
       return { results, events };
     });
   }

@@ -34,8 +34,8 @@ export interface RoutingServiceDeps {
   db: Db;
   committer: GroupCommitter;
   log: Logger;
-  /** Counts the agents' sockets open on this node. */
-  hub: Pick<RealtimeHub, 'agentConnections' | 'connectedAgents'>;
+  /** Counts the agents' sockets open on this node; tells agent apps who came online or went offline. */
+  hub: Pick<RealtimeHub, 'agentConnections' | 'connectedAgents' | 'ephemeral'>;
 }
 
 export interface RoutingOptions {
@@ -44,6 +44,8 @@ export interface RoutingOptions {
   disconnectGraceSeconds?: number;
   /** How long this node's lease lasts without renewal (renewed every third of it); past it, other nodes drop the agent connections it held. Default 30. */
   nodeLeaseSeconds?: number;
+  /** This server process's id among the nodes sharing the database (default: a new random one). */
+  nodeId?: string;
 }
 
 /** Journal rows (routing transactions) after which the next transaction writes a snapshot instead: bounds the replay on load. */
@@ -280,14 +282,16 @@ export class RoutingService {
   private poller: NodeJS.Timeout | null = null;
   private closed = false;
   /** This process among the nodes sharing the database: agent connections are counted per node, so a node that dies takes its own. */
-  readonly nodeId = randomUUID();
+  readonly nodeId: string;
   private lease: { ready: Promise<void>; timer: NodeJS.Timeout } | null = null;
   private leaseTaken = false;
 
   constructor(
     private readonly deps: RoutingServiceDeps,
     private readonly options: RoutingOptions = {},
-  ) {}
+  ) {
+    this.nodeId = options.nodeId ?? randomUUID();
+  }
 
   /** Starts looking for due timers of every tenant (offer timeouts, rings, SLA, wrap-up). */
   start(): void {
@@ -480,26 +484,41 @@ export class RoutingService {
   /** An agent's socket opened or closed on this node (the hub has counted it already). */
   async agentConnectionsChanged(tenantId: string, userId: string): Promise<void> {
     await this.holdLease();
-    return this.run(tenantId, (tx) => this.recountAgent(tx, userId));
+    const online = await this.run(tenantId, (tx) => this.recountAgent(tx, userId));
+    if (online !== null) this.announcePresence(tenantId, [[userId, online]]);
+  }
+
+  /** Whether any agent of the tenant holds the agent app open, on any node (the widget's offline form). */
+  async anyAgentConnected(tenantId: string): Promise<boolean> {
+    return (await this.read(tenantId)).anyAgentConnected();
+  }
+
+  /** Agents whose connections on all nodes went from none to some, or back: agent apps show them online or offline. */
+  private announcePresence(tenantId: string, changes: [string, boolean][]): void {
+    for (const [userId, online] of changes) this.deps.hub.ephemeral(tenantId, { type: 'presence', data: { userId, online }, agentsOnly: true });
   }
 
   /**
    * Tells the engine how many of the agent's connections this node holds, as the hub counts them
    * when the transaction runs: a count, not a +1 or -1, so however the transactions of sockets
    * opening and closing (or of a recount after a lapsed lease) interleave, the last one leaves
-   * the engine with the node's true count.
+   * the engine with the node's true count. Answers whether the agent is online now, when that
+   * changed (null when not).
    */
-  private async recountAgent(tx: RoutingTx, userId: string): Promise<void> {
+  private async recountAgent(tx: RoutingTx, userId: string): Promise<boolean | null> {
     const count = this.deps.hub.agentConnections(tx.tenantId, userId);
-    if (count === 0 && !tx.engine.getAgent(userId)) return;
+    if (count === 0 && !tx.engine.getAgent(userId)) return null;
     // Whoever sees this node's lease run out knows to drop its connections in this tenant.
     if (count > 0) await tx.trx.insertInto('routing_node_tenants').values({ node_id: this.nodeId, tenant_id: tx.tenantId }).onConflict((oc) => oc.doNothing()).execute();
     await tx.ensureAgent(userId);
     const held = tx.engine.connectionsOn(userId, this.nodeId);
-    if (count === held) return;
+    if (count === held) return null;
+    const before = tx.engine.getAgent(userId)!.connections;
     await tx.apply({ type: 'agentConnections', agentId: userId, nodeId: this.nodeId, count });
+    const agent = tx.engine.getAgent(userId)!;
     // Opening the agent app is how an offline agent comes back to work.
-    if (count > held && tx.engine.getAgent(userId)!.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
+    if (count > held && agent.presence === 'offline') await tx.apply({ type: 'agentStateChange', agentId: userId, presence: 'available' });
+    return (before > 0) === (agent.connections > 0) ? null : agent.connections > 0;
   }
 
   /** A person answered the customer (inside the transaction that stored the reply): the SLA response clocks stop. */
@@ -645,11 +664,17 @@ export class RoutingService {
     if (!lapsed) return false;
     this.deps.log.warn({ nodeId: this.nodeId }, 'routing: this node\'s lease had run out; counting its agent connections again');
     await Promise.all(
-      [...this.deps.hub.connectedAgents()].map(([tenantId, userIds]) =>
-        this.run(tenantId, async (tx) => {
-          for (const userId of userIds) await this.recountAgent(tx, userId);
-        }),
-      ),
+      [...this.deps.hub.connectedAgents()].map(async ([tenantId, userIds]) => {
+        const changes = await this.run(tenantId, async (tx) => {
+          const online: [string, boolean][] = [];
+          for (const userId of userIds) {
+            const now = await this.recountAgent(tx, userId);
+            if (now !== null) online.push([userId, now]);
+          }
+          return online;
+        });
+        this.announcePresence(tenantId, changes);
+      }),
     );
     return true;
   }
@@ -685,7 +710,8 @@ export class RoutingService {
           .where((eb) => eb.not(eb.exists(eb.selectFrom('routing_nodes as n').select('n.node_id').where('n.node_id', '=', node_id).where('n.alive_until', '>=', new Date()))))
           .returning('t.node_id')
           .executeTakeFirst();
-        if (!held) return;
+        if (!held) return [];
+        const agents = tx.engine.agentsOn(node_id);
         await tx.apply({ type: 'nodeLost', nodeId: node_id });
         // Its last tenant dropped, the dead node's lease goes too.
         await tx.trx
@@ -693,8 +719,9 @@ export class RoutingService {
           .where('node_id', '=', node_id)
           .where((eb) => eb.not(eb.exists(eb.selectFrom('routing_node_tenants').select('node_id').where('node_id', '=', node_id))))
           .execute();
+        return agents.filter((id) => tx.engine.getAgent(id)?.connections === 0).map((id): [string, boolean] => [id, false]);
       });
-      this.background('dropping a lost node', dropped);
+      this.background('dropping a lost node', dropped.then((offline) => this.announcePresence(tenant_id, offline)));
     }
   }
 }

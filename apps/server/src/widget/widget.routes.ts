@@ -62,7 +62,7 @@ export function widgetRoutes(app: App, deps: Deps) {
     async (request) => {
       const inbox = await getInboxByPublicIdOrThrow(db, request.params.publicId);
       const s = inbox.settings;
-      return { name: inbox.name, color: s.color, greeting: s.greeting, prechat: s.prechat, online: deps.hub.onlineAgents(inbox.tenant_id).length > 0 };
+      return { name: inbox.name, color: s.color, greeting: s.greeting, prechat: s.prechat, online: await deps.routing.anyAgentConnected(inbox.tenant_id) };
     },
   );
 
