@@ -28,13 +28,21 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh browser context (1440×900, English) and page for one person, collecting the page's uncaught errors. */
+/** The page's uncaught errors and what its Content-Security-Policy refused (a page working only because nothing is refused is what the policy must allow). */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) errors.push(m.text());
+  });
+  return errors;
+}
+
+/** A fresh browser context (1440×900, English) and page for one person, collecting the page's errors. */
 export async function newAgentPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  return { context, page, errors };
+  return { context, page, errors: pageErrors(page) };
 }
 
 /** Signs in to the agent app and waits for the conversation list. */

@@ -30,6 +30,18 @@ describe('operations endpoints', () => {
     expect(text).toContain('parley_websocket_connections');
   });
 
+  it('serves the agent app under a policy that runs only its own scripts and cannot be framed', async () => {
+    const res = await fetch(`${t.baseUrl}/app/`);
+    expect(res.status).toBe(200); // built by the test command before the tests run
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('publishes an OpenAPI document with every /api/v1 route and a browsable docs page', async () => {
     const doc = (await (await fetch(`${t.baseUrl}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.openapi).toMatch(/^3\./);
