@@ -95,6 +95,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     log,
     storage: new AttachmentStorage(join(config.dataDir, 'attachments')),
     secret,
+    nodeId,
   };
 
   const app = Fastify({

@@ -20,4 +20,6 @@ export interface Deps {
   storage: AttachmentStorage;
   /** Signs visitor tokens. */
   secret: string;
+  /** This server process among the nodes sharing the database. */
+  nodeId: string;
 }

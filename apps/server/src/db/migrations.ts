@@ -453,6 +453,18 @@ CREATE TABLE login_failures (
 )
 `,
   },
+  {
+    // 13 was taken for a while in session 7 and withdrawn: a database that ran it must still get this one.
+    version: 14,
+    name: 'leases',
+    sql: `
+CREATE TABLE leases (
+  resource text PRIMARY KEY,
+  node_id text NOT NULL,
+  until timestamptz NOT NULL
+)
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -378,8 +378,16 @@ export interface LoginFailuresTable {
   count: number;
 }
 
+/** A resource one node at a time works on (an IMAP mailbox), held until `until` unless renewed. */
+export interface LeasesTable {
+  resource: string;
+  node_id: string;
+  until: Timestamp;
+}
+
 export interface Database {
   login_failures: LoginFailuresTable;
+  leases: LeasesTable;
   routing_nodes: RoutingNodesTable;
   routing_node_tenants: RoutingNodeTenantsTable;
   routing_queues: RoutingQueuesTable;

@@ -246,4 +246,29 @@ describe.skipIf(missing.length > 0)('IMAP polling of a real Dovecot', () => {
     expect(await test()).toEqual({ ok: false, message: `IMAP 127.0.0.1:${port}: sign-in refused` });
     await patch('imap-secret');
   });
+
+  it('is read by one node at a time: another node takes the mailbox over when the first stops', async () => {
+    const options = { pollMs: 300, maxBytes: 5 * 1024 * 1024 };
+    const nodeA = new ImapPoller({ ...t.parley.deps, nodeId: 'node-a' }, options);
+    const nodeB = new ImapPoller({ ...t.parley.deps, nodeId: 'node-b' }, options);
+    const before = await storedCount();
+    nodeA.start();
+    await new Promise((r) => setTimeout(r, 200));
+    nodeB.start();
+    deliver(mail('imap-lease-1', 'read by the node holding the mailbox'));
+    await waitForCount(before + 1);
+    // Several refreshes of both: B never opened the mailbox.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(nodeA.fetched).toBe(1);
+    expect(nodeB.fetched).toBe(0);
+    expect(await t.db.selectFrom('leases').select('node_id').where('resource', '=', `imap:${inbox.id}`).executeTakeFirstOrThrow()).toEqual({ node_id: 'node-a' });
+
+    await nodeA.stop();
+    deliver(mail('imap-lease-2', 'read by the node that took over'));
+    await waitForCount(before + 2);
+    expect(nodeB.fetched).toBe(1);
+    await nodeB.stop();
+    expect(await storedCount()).toBe(before + 2);
+    expect(await t.db.selectFrom('leases').selectAll().where('resource', '=', `imap:${inbox.id}`).execute()).toEqual([]);
+  });
 });

@@ -7,6 +7,13 @@ import { emailSettingsOf, type EmailSettings } from './settings.ts';
 import { trustedAuthenticationResults } from './parse-email.ts';
 import { recordChannelError } from '../channel-errors.ts';
 import { allowedAddress } from '../../net/private-targets.ts';
+import { holdLeases, releaseLeases } from '../../db/leases.ts';
+import type { Deps } from '../../deps.ts';
+
+type PollerDeps = IngestDeps & Pick<Deps, 'nodeId'>;
+/** A mailbox is read by one node at a time: its lease, renewed at each refresh, lasts this many refreshes. */
+const LEASE_REFRESHES = 3;
+const leaseOf = (inboxId: string) => `imap:${inboxId}`;
 
 export interface ImapPollerOptions {
   /** How often the mailbox is checked when no IDLE notification came (and inboxes re-read). */
@@ -37,17 +44,21 @@ export function imapClient(imap: NonNullable<EmailSettings['imap']>, address: st
  * Reads each email inbox's IMAP mailbox (settings.email.imap): new messages by UID order, each
  * stored once (Message-ID + inbox), the last UID and UIDVALIDITY kept in imap_cursors so a
  * restart continues where it stopped. IDLE (when offered) wakes it as soon as mail arrives;
- * otherwise it looks every pollMs.
+ * otherwise it looks every pollMs. With several nodes, one reads a mailbox (it holds the
+ * mailbox's lease; the others take over when it stops or stops renewing): one IMAP session per
+ * mailbox, as mail providers limit them.
  */
 export class ImapPoller {
   private readonly mailboxes = new Map<string, MailboxSync>();
+  /** The leases this node took at its last refresh. */
+  private held = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   /** Messages downloaded by this poller, for tests and metrics. */
   fetched = 0;
 
   constructor(
-    private readonly deps: IngestDeps,
+    private readonly deps: PollerDeps,
     private readonly options: ImapPollerOptions,
   ) {}
 
@@ -65,9 +76,10 @@ export class ImapPoller {
     if (this.timer) clearTimeout(this.timer);
     await Promise.all([...this.mailboxes.values()].map((m) => m.stop()));
     this.mailboxes.clear();
+    await releaseLeases(this.deps.db, this.deps.nodeId, [...this.held]).catch((err: unknown) => this.deps.log.warn({ err }, 'imap leases not released'));
   }
 
-  /** Starts syncs for new email inboxes with IMAP, stops removed or changed ones, pokes the rest. */
+  /** Starts syncs for the email inboxes with IMAP whose lease this node holds, stops removed, changed or lost ones, pokes the rest. */
   async refresh(): Promise<void> {
     const rows = await this.deps.db.selectFrom('inboxes').selectAll().where('channel_type', '=', 'email').execute();
     if (this.stopped) return;
@@ -76,6 +88,10 @@ export class ImapPoller {
       const settings = emailSettingsOf(inbox.settings);
       if (settings?.imap) wanted.set(inbox.id, { inbox, settings, key: JSON.stringify(settings.imap) });
     }
+    const held = await holdLeases(this.deps.db, this.deps.nodeId, [...wanted.keys()].map(leaseOf), LEASE_REFRESHES * this.options.pollMs);
+    this.held = held;
+    if (this.stopped) return;
+    for (const id of wanted.keys()) if (!held.has(leaseOf(id))) wanted.delete(id);
     for (const [id, sync] of this.mailboxes) {
       if (wanted.get(id)?.key !== sync.key) {
         this.mailboxes.delete(id);
@@ -106,7 +122,7 @@ class MailboxSync {
   private reported: string | null = null;
 
   constructor(
-    private readonly deps: IngestDeps,
+    private readonly deps: PollerDeps,
     private readonly options: ImapPollerOptions,
     private readonly inbox: InboxRow,
     private readonly settings: EmailSettings,
