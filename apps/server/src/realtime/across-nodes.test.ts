@@ -119,6 +119,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('events across nodes (PostgreSQL
     expect(online.event!.data).toEqual({ userId: tenant.adminUserId, online: true });
     expect(await widgetOnline(b)).toBe(true);
     expect(await widgetOnline(a)).toBe(true);
+    // Node B loaded the routing state node A changed once, and keeps it for the next page view.
+    const stored = await database.db.selectFrom('routing_state').select('token').where('tenant_id', '=', tenant.tenantId).executeTakeFirstOrThrow();
+    expect(b.parley.deps.routing['tenants'].get(tenant.tenantId)?.token).toBe(stored.token);
 
     // A visitor typing on node B is seen by the agent on node A.
     const chat = await chatOn(b, 'typing next');

@@ -433,6 +433,10 @@ export class RoutingService {
       await this.run(tenantId, async () => undefined);
       return this.read(tenantId);
     }
+    // Kept, so that the next read (the widget asks on every page view) costs one indexed lookup,
+    // unless a transaction holds the tenant's engine right now (its token is then null).
+    const now = this.tenants.get(tenantId);
+    if (!now || now.token !== null) this.remember(tenantId, stored.engine).token = stored.token;
     return stored.engine;
   }
 
@@ -731,9 +735,9 @@ export class RoutingService {
  * order (the engine is deterministic given its events, each of which carries its time). One
  * statement, so a snapshot written meanwhile cannot pair with a journal it already ended.
  */
-async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engine: RoutingEngine } | null> {
-  const { rows } = await sql<{ snapshot: EngineSnapshot; journal: RoutingEvent[][] }>`
-    SELECT s.snapshot,
+async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engine: RoutingEngine; token: string } | null> {
+  const { rows } = await sql<{ snapshot: EngineSnapshot; journal: RoutingEvent[][]; token: string }>`
+    SELECT s.snapshot, s.token,
       (SELECT coalesce(jsonb_agg(j.events ORDER BY j.version), '[]'::jsonb) FROM routing_journal j
         WHERE j.tenant_id = s.tenant_id AND j.version > s.snapshot_version) AS journal
     FROM routing_state s WHERE s.tenant_id = ${tenantId}`.execute(db);
@@ -750,7 +754,7 @@ async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engin
       }
     }
   }
-  return { engine };
+  return { engine, token: row.token };
 }
 
 /** What an arrival needs of a conversation: its row's routing columns and the queues it may go to. */
