@@ -3,6 +3,7 @@ import pg from 'pg';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { TestSocket } from '../../test/sockets.ts';
+import { offerFrame } from '../../test/routing-kit.ts';
 import type { OpenedDatabase } from '../db/database.ts';
 
 // Two server processes on one PostgreSQL: an agent connected to one sees, live and in seq order,
@@ -102,7 +103,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('events across nodes (PostgreSQL
     socket.close();
   });
 
-  it('typing and presence reach the other node, and the widget on either node sees an agent connected to one', async () => {
+  it('offers, typing and presence reach the other node, and the widget on either node sees an agent connected to one', async () => {
+    // The earlier tests' chats are closed: the only work routing will offer is this test's.
+    const auth = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
+    const { items } = (await (await fetch(`${b.baseUrl}/api/v1/conversations?assignee=all&status=open`, { headers: auth })).json()) as { items: { id: string }[] };
+    for (const c of items) await fetch(`${b.baseUrl}/api/v1/conversations/${c.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ status: 'resolved' }) });
     const widgetOnline = async (node: TestParley) => ((await (await fetch(`${node.baseUrl}/api/v1/widget/inboxes/${publicId}`)).json()) as { online: boolean }).online;
     expect(await widgetOnline(a)).toBe(false);
     const watcher = await agentOn(b);
@@ -123,8 +128,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('events across nodes (PostgreSQL
     const stored = await database.db.selectFrom('routing_state').select('token').where('tenant_id', '=', tenant.tenantId).executeTakeFirstOrThrow();
     expect(b.parley.deps.routing['tenants'].get(tenant.tenantId)?.token).toBe(stored.token);
 
-    // A visitor typing on node B is seen by the agent on node A.
+    // A chat started on node B is routed there; its offer reaches the agent's app on node A.
     const chat = await chatOn(b, 'typing next');
+    await app.next(offerFrame(chat.conversation.id, tenant.adminUserId));
+    // A visitor typing on node B is seen by the agent on node A.
     const visitor = await TestSocket.open(`${b.baseUrl.replace(/^http/, 'ws')}/api/v1/widget/realtime?inbox=${publicId}`, {});
     await visitor.hello(null, chat.token);
     visitor.send({ type: 'typing', on: true });
