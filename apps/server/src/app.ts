@@ -44,6 +44,7 @@ import { channelAdminRoutes } from './channels/channel-admin.routes.ts';
 import { complianceRoutes } from './compliance/compliance.routes.ts';
 import { webhookScope } from './channels/webhook-scope.ts';
 import { smsRoutes } from './channels/sms/sms.routes.ts';
+import { FLUSH_PARTS_JOB, flushPartsJob } from './channels/sms/long-sms.ts';
 import { EmailChannel } from './channels/email/email-channel.ts';
 import { SmppChannel } from './channels/sms/smpp/smpp-channel.ts';
 import { metaRoutes } from './channels/meta/meta.routes.ts';
@@ -171,6 +172,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db, config.privateTargets));
   worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
   worker.register(CLOSING_MESSAGE_JOB, closingMessageJob(deps));
+  worker.register(FLUSH_PARTS_JOB, flushPartsJob(deps));
   const email = new EmailChannel(deps);
   const smpp = new SmppChannel(deps);
   const pruneTimer = setInterval(() => {

@@ -465,6 +465,15 @@ CREATE TABLE leases (
 )
 `,
   },
+  {
+    version: 15,
+    name: 'sms-inbound-parts',
+    // Long texts arrive in parts over HTTP too (Vonage), not only over SMPP.
+    sql: `
+ALTER TABLE smpp_inbound_parts RENAME TO sms_inbound_parts;
+ALTER INDEX smpp_inbound_parts_age_idx RENAME TO sms_inbound_parts_age_idx
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

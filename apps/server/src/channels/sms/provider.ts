@@ -1,3 +1,4 @@
+import type { PartNumbering } from './long-sms.ts';
 import type { PrivateTargets } from '../../net/private-targets.ts';
 import type { MessageStatus } from '../../db/schema.ts';
 import type { SendResult } from '../channel.ts';
@@ -23,6 +24,8 @@ export interface InboundSms {
   /** MMS / media the provider hosts (fetched by the shared path). */
   media: { url: string; contentType: string | null }[];
   details: Record<string, unknown>;
+  /** One part of a long text the provider delivers part by part (Vonage): stored until the whole text is there. */
+  part?: PartNumbering;
 }
 
 /** A provider's word about a message Parley sent, correlated by the provider's id of that message. */

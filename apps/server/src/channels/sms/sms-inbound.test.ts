@@ -3,6 +3,7 @@ import { call } from '../../../test/http.ts';
 import type { InboxRow } from '../../db/schema.ts';
 import { ACCOUNTS, NUMBERS, VONAGE_SIGNATURE_SECRET, startSmsKit, type SmsKit } from './testing/sms-test-kit.ts';
 import { signLikeVonage } from './testing/fake-sms-provider.ts';
+import { flushStaleParts } from './long-sms.ts';
 
 // Provider webhooks into SMS inboxes: each provider's inbound shape becomes a routed
 // conversation, retries store nothing new, and every refused request says why, stores nothing
@@ -127,6 +128,42 @@ describe('inbound SMS by provider webhooks', () => {
     const res = await kit.vonageWebhook(kit.inboxes.vonage, { msisdn: '5511988880004', to: NUMBERS.vonage.slice(1), messageId: '1700000000000AB1', text: 'Olá, quero falar com alguém', type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, 'message-timestamp': '2026-11-22 10:00:00' });
     expect(res.status, res.text).toBe(200);
     await expectRoutedConversation(kit.inboxes.vonage, '+5511988880004', 'Olá, quero falar com alguém');
+  });
+
+  it('Vonage: a long text delivered part by part, out of order and with a part sent twice, is stored once, whole', async () => {
+    const base = { msisdn: '5511988880008', to: NUMBERS.vonage.slice(1), type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, concat: 'true', 'concat-ref': '108', 'concat-total': '3' };
+    const parts = ['Bom dia! Comprei o modelo azul na semana passada e ', 'ele chegou com a tampa quebrada. Posso trocar ', 'na loja do centro?'];
+    const send = (n: number, id: string) => kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: id, 'concat-part': String(n), text: parts[n - 1]! });
+    expect((await send(3, '1700000000000C03')).status).toBe(200);
+    expect((await send(1, '1700000000000C01')).status).toBe(200);
+    // Nothing is stored while a part is missing.
+    expect((await messagesOf(kit.inboxes.vonage)).filter((m) => m.sender_name === '+5511988880008' || m.content.includes('modelo azul'))).toEqual([]);
+    expect((await send(1, '1700000000000C01')).status).toBe(200);
+    expect((await send(2, '1700000000000C02')).status).toBe(200);
+    const message = await expectRoutedConversation(kit.inboxes.vonage, '+5511988880008', parts.join(''));
+    // The part sent again after the text was stored is recognized, not kept as a new text.
+    expect((await send(2, '1700000000000C02')).status).toBe(200);
+    expect((await messagesOf(kit.inboxes.vonage)).filter((m) => m.conversation_id === message.conversation_id)).toHaveLength(1);
+    // Each part left a job that, once the wait is over, stores whatever never completed.
+    const jobs = await kit.t.db.selectFrom('jobs').select(['run_at', 'payload']).where('kind', '=', 'sms.flush-parts').where('tenant_id', '=', kit.inboxes.vonage.tenant_id).execute();
+    expect(jobs.length).toBeGreaterThanOrEqual(4);
+    for (const job of jobs) {
+      expect(job.payload).toEqual({ inboxId: kit.inboxes.vonage.id });
+      expect(new Date(job.run_at).getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
+    }
+  });
+
+  it('Vonage: a long text whose last part never comes is stored with a mark where it is missing once the wait is over', async () => {
+    const base = { msisdn: '5511988880009', to: NUMBERS.vonage.slice(1), type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, concat: 'true', 'concat-ref': '7', 'concat-total': '2' };
+    expect((await kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: '1700000000000D01', 'concat-part': '1', text: 'Preciso da segunda via do boleto, ' })).status).toBe(200);
+    // The wait is over (the job that does this runs PARTS_WAIT_MS later).
+    expect(await flushStaleParts(kit.t.parley.deps, kit.inboxes.vonage, 0)).toBe(1);
+    const stored = await expectRoutedConversation(kit.inboxes.vonage, '+5511988880009', 'Preciso da segunda via do boleto,  […]');
+    expect((await kit.api('GET', `/messages/${stored.id}/channel`)).body.details).toMatchObject({ parts: 2, missingParts: [2] });
+    // A part numbered beyond the total is refused.
+    const bad = await kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: '1700000000000D03', 'concat-part': '3', text: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/concat-part between 1 and concat-total/);
   });
 
   it('a provider retrying the same message, one after the other or at once, stores it once', async () => {

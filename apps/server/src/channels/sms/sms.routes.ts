@@ -13,6 +13,7 @@ import { fetchSmsMedia } from './media.ts';
 import { SmsWebhookRejected, type SmsWebhookRequest } from './provider.ts';
 import { smsProviderFor } from './providers/index.ts';
 import { smsSettingsOf } from './settings.ts';
+import { scheduleFlush, storePart } from './long-sms.ts';
 
 const Params = Type.Object({ publicId: Type.String({ minLength: 1, maxLength: 100 }) });
 
@@ -57,6 +58,12 @@ export function smsRoutes(app: App, deps: Deps) {
     }
 
     for (const sms of result.inbound) {
+      if (sms.part && sms.part.total > 1) {
+        // One part of a long text: kept until the rest comes (then stored whole), or until the wait is over.
+        await storePart(deps, inbox, { from: sms.from, to: sms.to, part: sms.part, text: sms.text, details: sms.details, idPrefix: `${provider.name}-c` });
+        await scheduleFlush(deps.db, inbox);
+        continue;
+      }
       const media = sms.media.length ? await fetchSmsMedia(provider, settings, sms, deps.config.maxAttachmentBytes, deps.config.privateTargets) : { attachments: [], problems: [] };
       if (media.problems.length) {
         await recordChannelError(deps.db, { tenantId: inbox.tenant_id, inboxId: inbox.id, kind: 'media', message: `${provider.name} ${sms.providerId}: ${media.problems.join('; ')}` });

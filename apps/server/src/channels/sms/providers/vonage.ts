@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { MessageStatus } from '../../../db/schema.ts';
 import { SmsWebhookRejected, type SmsProvider, type SmsWebhookRequest, type SmsWebhookResult } from '../provider.ts';
+import type { PartNumbering } from '../long-sms.ts';
 import type { SmsSettings, VonageSignatureMethod } from '../settings.ts';
 import { firstValues, isFailure, parseForm, providerRequest, refusal, sameSecret, toE164 } from '../provider-http.ts';
 
@@ -67,6 +68,16 @@ function checkSignature(vonage: Vonage, p: Record<string, string>, now: number):
   if (!sameSecret(p.sig.toLowerCase(), expected.toLowerCase())) throw new SmsWebhookRejected(401, 'bad sig: not signed with this inbox\'s Vonage signature secret');
 }
 
+/** A part of a long text (`concat=true`): its reference, count and number, which must make sense. */
+function partOf(p: Record<string, string>): PartNumbering {
+  const total = Number(p['concat-total']);
+  const sequence = Number(p['concat-part']);
+  if (!p['concat-ref'] || !Number.isInteger(total) || !Number.isInteger(sequence) || total < 1 || total > 255 || sequence < 1 || sequence > total) {
+    throw new SmsWebhookRejected(400, 'concat=true needs concat-ref, and concat-part between 1 and concat-total (at most 255)');
+  }
+  return { reference: p['concat-ref'], total, sequence };
+}
+
 function readWebhook(settings: SmsSettings, request: SmsWebhookRequest): SmsWebhookResult {
   const vonage = settings.vonage;
   if (!vonage) throw new SmsWebhookRejected(401, 'the inbox has no Vonage settings');
@@ -82,7 +93,7 @@ function readWebhook(settings: SmsSettings, request: SmsWebhookRequest): SmsWebh
     return { inbound: [], reports: status ? [{ providerId: p.messageId, status, reason: status === 'failed' ? `Vonage ${state}${errCode}` : null }] : [] };
   }
   if (!p.msisdn || !p.to) throw new SmsWebhookRejected(400, 'msisdn or to missing');
-  const concat = p.concat === 'true' ? { concatRef: p['concat-ref'], concatPart: Number(p['concat-part']), concatTotal: Number(p['concat-total']) } : {};
+  const part = p.concat === 'true' ? partOf(p) : undefined;
   return {
     inbound: [
       {
@@ -91,7 +102,8 @@ function readWebhook(settings: SmsSettings, request: SmsWebhookRequest): SmsWebh
         to: toE164(p.to),
         text: p.text ?? '',
         media: [],
-        details: { provider: 'vonage', ...(p.type ? { type: p.type } : {}), ...(p['message-timestamp'] ? { sentAt: p['message-timestamp'] } : {}), ...(p.keyword ? { keyword: p.keyword } : {}), ...concat },
+        details: { provider: 'vonage', ...(p.type ? { type: p.type } : {}), ...(p['message-timestamp'] ? { sentAt: p['message-timestamp'] } : {}), ...(p.keyword ? { keyword: p.keyword } : {}) },
+        ...(part ? { part } : {}),
       },
     ],
     reports: [],

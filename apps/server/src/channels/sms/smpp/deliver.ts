@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import type { InboxRow } from '../../../db/schema.ts';
-import { ingestInbound, type IngestDeps } from '../../ingest.ts';
+import type { IngestDeps } from '../../ingest.ts';
 import { applyDeliveryReport } from '../../outbound.ts';
-import { adapter as smsAdapter } from '../adapter.ts';
+import { ingestSmsText, storePart } from '../long-sms.ts';
 import { toE164 } from '../provider-http.ts';
 import { decodeSms, type ConcatenationInfo } from './encoding.ts';
 import { Status, Tag, tlvString, tlvValue, type ShortMessageBody, type Tlv } from './pdu.ts';
@@ -32,10 +31,10 @@ export async function handleDeliverSm(deps: IngestDeps, inbox: InboxRow, body: S
   const to = toE164(body.destinationAddr);
   const details = { smpp: { dataCoding: body.dataCoding, esmClass: body.esmClass, serviceType: body.serviceType } };
   if (!concat || concat.total === 1) {
-    await ingestText(deps, inbox, { providerId: inboundProviderId(body, bytes), from, to, text: decoded.text, details });
+    await ingestSmsText(deps, inbox, { providerId: inboundProviderId(body, bytes), from, to, text: decoded.text, details });
     return Status.ESME_ROK;
   }
-  await storePart(deps, inbox, { from, to, concat, text: decoded.text, details });
+  await storePart(deps, inbox, { from, to, part: concat, text: decoded.text, details, idPrefix: 'smpp-c' });
   return Status.ESME_ROK;
 }
 
@@ -62,100 +61,6 @@ function sarConcatenation(tlvs: Tlv[]): ConcatenationInfo | null {
   if (ref?.length !== 2 || total?.length !== 1 || seq?.length !== 1) return null;
   if (seq[0]! < 1 || seq[0]! > total[0]!) return null;
   return { reference: ref.readUInt16BE(0), total: total[0]!, sequence: seq[0]! };
-}
-
-async function ingestText(deps: IngestDeps, inbox: InboxRow, sms: { providerId: string; from: string; to: string; text: string; details: Record<string, unknown> }): Promise<void> {
-  const message = await smsAdapter.parseInbound({ ...sms, media: [] });
-  await ingestInbound(deps, inbox, message);
-}
-
-interface InboundPart {
-  from: string;
-  to: string;
-  concat: ConcatenationInfo;
-  text: string;
-  details: Record<string, unknown>;
-}
-
-const concatKey = (p: { from: string; to: string; concat: ConcatenationInfo }) => `${p.from}|${p.to}|${p.concat.reference}|${p.concat.total}`;
-
-/**
- * Keeps one part of a concatenated SMS in the database (so parts may arrive on any bind of any
- * node, and an acknowledged part survives a restart); the part that completes the set has the
- * whole text ingested. The parts stay, marked assembled, for inboundPartsTimeoutMs: a part the
- * SMSC delivers again after that is recognized and acknowledged, not kept as a new text.
- */
-async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): Promise<void> {
-  const db = smppDb(deps.db);
-  const key = concatKey(part);
-  await db
-    .insertInto('smpp_inbound_parts')
-    .values({ tenant_id: inbox.tenant_id, inbox_id: inbox.id, concat_key: key, part_no: part.concat.sequence, total: part.concat.total, text: part.text, details: JSON.stringify(part.details), assembled_at: null })
-    .onConflict((oc) => oc.columns(['tenant_id', 'inbox_id', 'concat_key', 'part_no']).doNothing())
-    .execute();
-  await assembleParts(deps, inbox, key, false);
-}
-
-/**
- * Ingests the parts of one concatenated SMS when all are there, or, when `timedOut`, what
- * arrived with a mark for each missing part; then marks them assembled. Ingest is keyed by the
- * parts' content, so two nodes assembling the same set at once store it once.
- */
-async function assembleParts(deps: IngestDeps, inbox: InboxRow, key: string, timedOut: boolean): Promise<boolean> {
-  const db = smppDb(deps.db);
-  const parts = await db
-    .selectFrom('smpp_inbound_parts')
-    .select(['part_no', 'total', 'text', 'details', 'assembled_at'])
-    .where('tenant_id', '=', inbox.tenant_id)
-    .where('inbox_id', '=', inbox.id)
-    .where('concat_key', '=', key)
-    .orderBy('part_no')
-    .execute();
-  const markAssembled = () =>
-    db.updateTable('smpp_inbound_parts').set({ assembled_at: new Date() }).where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('concat_key', '=', key).where('assembled_at', 'is', null).execute();
-  if (parts.some((p) => p.assembled_at)) {
-    // Stored already: this was a late copy of a part.
-    await markAssembled();
-    return false;
-  }
-  const total = parts[0]?.total ?? 0;
-  if (parts.length === 0 || (!timedOut && parts.length < total)) return false;
-  const byNo = new Map(parts.map((p) => [p.part_no, p.text]));
-  const missing: number[] = [];
-  let text = '';
-  for (let n = 1; n <= total; n++) {
-    const piece = byNo.get(n);
-    if (piece === undefined) missing.push(n);
-    text += piece ?? ' […] ';
-  }
-  const [from, to] = key.split('|') as [string, string];
-  const providerId = `smpp-c:${createHash('sha256').update(`${key}\u0000${parts.map((p) => `${p.part_no}:${p.text}`).join('\u0000')}`).digest('hex').slice(0, 40)}`;
-  const details = { ...parts[0]!.details, parts: total, ...(missing.length ? { missingParts: missing } : {}) };
-  await ingestText(deps, inbox, { providerId, from, to, text, details });
-  await markAssembled();
-  return true;
-}
-
-/**
- * Concatenated SMS of this inbox whose first part came longer than maxAgeMs ago and never
- * completed: stored with what arrived. Assembled parts older than that are forgotten.
- */
-export async function flushStaleParts(deps: IngestDeps, inbox: InboxRow, maxAgeMs: number): Promise<number> {
-  const db = smppDb(deps.db);
-  const cutoff = new Date(Date.now() - maxAgeMs);
-  const stale = await db
-    .selectFrom('smpp_inbound_parts')
-    .select('concat_key')
-    .where('tenant_id', '=', inbox.tenant_id)
-    .where('inbox_id', '=', inbox.id)
-    .groupBy('concat_key')
-    .having(sql<Date>`min(received_at)`, '<', cutoff)
-    .having(sql<number>`count(assembled_at)`, '=', 0)
-    .execute();
-  let flushed = 0;
-  for (const { concat_key } of stale) if (await assembleParts(deps, inbox, concat_key, true)) flushed++;
-  await db.deleteFrom('smpp_inbound_parts').where('tenant_id', '=', inbox.tenant_id).where('inbox_id', '=', inbox.id).where('assembled_at', '<', cutoff).execute();
-  return flushed;
 }
 
 /**

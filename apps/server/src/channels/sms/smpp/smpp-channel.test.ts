@@ -4,7 +4,7 @@ import { call } from '../../../../test/http.ts';
 import type { InboxRow } from '../../../db/schema.ts';
 import { encodeGsm7, encodeUcs2 } from './encoding.ts';
 import { SmppChannel } from './smpp-channel.ts';
-import { flushStaleParts } from './deliver.ts';
+import { flushStaleParts } from '../long-sms.ts';
 import { smsProviderFor } from '../providers/index.ts';
 import { smsSettingsOf } from '../settings.ts';
 import { PerlSmsc, perlSmscAvailable, type SmscEvent } from './testing/perl-smsc.ts';

@@ -8,7 +8,8 @@ import { smsSettingsOf, type SmsSettings } from '../settings.ts';
 import { smppBinds, type SmppSender } from './bind-registry.ts';
 import { encodeSms } from './encoding.ts';
 import { EsmeSession, SmppUnavailableError, type EsmeConfig } from './esme.ts';
-import { flushStaleParts, handleDeliverSm } from './deliver.ts';
+import { handleDeliverSm } from './deliver.ts';
+import { flushStaleParts } from '../long-sms.ts';
 import { shortMessageBody, Status, statusName } from './pdu.ts';
 import { smppDb } from './smpp-tables.ts';
 
