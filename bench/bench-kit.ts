@@ -136,13 +136,13 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
 async function printBusiestStatements(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ calls: string; ms: number; query: string }>(
+  const { rows } = await client.query<{ calls: string; ms: number; plan: number; query: string }>(
     `SELECT calls, round(total_exec_time::numeric, 1)::float AS ms, round(total_plan_time::numeric, 1)::float AS plan, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
-     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC LIMIT 40`,
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time + total_plan_time DESC LIMIT 40`,
   );
   await client.end();
-  console.error('calls\tms\tstatement');
-  for (const r of rows) console.error(`${r.calls}\t${r.ms}\t${(r as { plan?: number }).plan}\t${r.query}`);
+  console.error('calls\texec ms\tplan ms\tstatement');
+  for (const r of rows) console.error(`${r.calls}\t${r.ms}\t${r.plan}\t${r.query}`);
 }
 
 /**

@@ -8,6 +8,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 # The email channel's real peers: an SMTP client, an IMAP server, an MTA.
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+perl -MNet::SSLeay -MIO::Socket::SSL -e 1 2>/dev/null || need+=(libnet-ssleay-perl libio-socket-ssl-perl) # swaks's STARTTLS (only recommended by swaks)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

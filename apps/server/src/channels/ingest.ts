@@ -220,10 +220,7 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
   const results = new Map<string, IngestResult>();
   for (const [i, input] of fresh.entries()) results.set(input.sourceId, { messageId: posted[i]!.message.id, conversationId: posted[i]!.message.conversation_id, created: posted[i]!.created });
   for (const [sourceId, row] of stored) results.set(sourceId, { messageId: row.id, conversationId: row.conversation_id, created: false });
-  outbox.defer(trx
-    .insertInto('channel_messages')
-    .values(inputs.map((i) => channelMessageRow(i.inbox, results.get(i.sourceId)!.messageId, results.get(i.sourceId)!.conversationId, i.message)))
-    .onConflict((oc) => oc.column('message_id').doNothing()));
+  outbox.defer(insertChannelMessages(tenantId, inputs.map((i) => channelMessageOf(i.inbox, results.get(i.sourceId)!.messageId, results.get(i.sourceId)!.conversationId, i.message))));
   await deps.routing.customerMessagesInTx(trx, outbox, tenantId, conversationsAfter(posted));
   return inputs.map((i) => results.get(i.sourceId)!);
 }
@@ -234,6 +231,12 @@ const handleKey = (channelType: ChannelType, handle: string) => `${channelType}\
  * What a batch needs to know before it writes, in one round trip: messages stored already (by
  * provider id), contacts by handle, and each message's conversation as findConversation finds
  * it (references to our messages first, then thread roots, then a conversation token).
+ *
+ * One statement text for every batch size (lists travel as JSON), so it is prepared once. Each
+ * key is looked up on its own (LATERAL … LIMIT), an index probe per key: as a join, the planner
+ * read the tenant's every row whenever it sized the tenant small (a generic plan). Which index a
+ * probe takes still rests on statistics: tables never analyzed yet (a new database's first
+ * minute under load) can get a tenant-wide one until autovacuum has analyzed them.
  */
 async function lookUp(trx: Transaction<Database>, tenantId: string, inputs: TextIngest[]) {
   const handles = inputs.map((i) => ({ channel_type: i.inbox.channel_type, handle: i.message.from.handle }));
@@ -242,22 +245,28 @@ async function lookUp(trx: Transaction<Database>, tenantId: string, inputs: Text
   const { rows } = await sql<{ stored: [string, string, string][]; contacts: [ChannelType, string, string][]; conversations: [number, string][] }>`
     WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(i int, inbox_id text, key text)),
          t AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(tokens)}::jsonb) AS t(i int, n int, inbox_id text, token text)),
-         h AS (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(handles)}::jsonb) AS h(channel_type text, handle text))
+         h AS (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(handles)}::jsonb) AS h(channel_type text, handle text)),
+         s AS (SELECT DISTINCT unnest(${inputs.map((i) => i.sourceId)}::text[]) AS source_id)
     SELECT
-      (SELECT coalesce(jsonb_agg(jsonb_build_array(m.source_id, m.id, m.conversation_id)), '[]') FROM messages m
-        WHERE m.tenant_id = ${tenantId} AND m.source_id IN (${sql.join(inputs.map((i) => i.sourceId))})) AS stored,
-      (SELECT coalesce(jsonb_agg(jsonb_build_array(ch.channel_type, ch.handle, ch.contact_id)), '[]') FROM h
-        JOIN contact_handles ch ON ch.tenant_id = ${tenantId} AND ch.channel_type = h.channel_type AND ch.handle = h.handle) AS contacts,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(s.source_id, m.id, m.conversation_id)), '[]') FROM s
+        CROSS JOIN LATERAL (SELECT m.id, m.conversation_id FROM messages m WHERE m.tenant_id = ${tenantId} AND m.source_id = s.source_id LIMIT 1) m) AS stored,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(h.channel_type, h.handle, ch.contact_id)), '[]') FROM h
+        CROSS JOIN LATERAL (SELECT ch.contact_id FROM contact_handles ch
+          WHERE ch.tenant_id = ${tenantId} AND ch.channel_type = h.channel_type AND ch.handle = h.handle LIMIT 1) ch) AS contacts,
       (SELECT coalesce(jsonb_agg(jsonb_build_array(f.i, f.conversation_id)), '[]') FROM (
         SELECT DISTINCT ON (m.i) m.i, m.conversation_id FROM (
           SELECT k.i, 0 AS rank, cm.conversation_id, cm.created_at FROM k
-            JOIN channel_messages cm ON cm.tenant_id = ${tenantId} AND cm.inbox_id = k.inbox_id AND cm.external_id = k.key
+            CROSS JOIN LATERAL (SELECT cm.conversation_id, cm.created_at FROM channel_messages cm
+              WHERE cm.tenant_id = ${tenantId} AND cm.inbox_id = k.inbox_id AND cm.external_id = k.key ORDER BY cm.created_at DESC LIMIT 1) cm
           UNION ALL
           SELECT k.i, 1, c.id, c.created_at FROM k
-            JOIN conversations c ON c.tenant_id = ${tenantId} AND c.inbox_id = k.inbox_id AND c.external_thread_id = k.key
+            CROSS JOIN LATERAL (SELECT c.id, c.created_at FROM conversations c
+              WHERE c.tenant_id = ${tenantId} AND c.inbox_id = k.inbox_id AND c.external_thread_id = k.key ORDER BY c.created_at DESC LIMIT 1) c
           UNION ALL
           SELECT t.i, 2 + t.n, c.id, c.created_at FROM t
-            JOIN conversations c ON c.tenant_id = ${tenantId} AND c.inbox_id = t.inbox_id AND c.id = t.token
+            -- By primary key alone (no other index to mistake for it), then checked.
+            CROSS JOIN LATERAL (SELECT c.id, c.created_at, c.tenant_id, c.inbox_id FROM conversations c WHERE c.id = t.token LIMIT 1) c
+            WHERE c.tenant_id = ${tenantId} AND c.inbox_id = t.inbox_id
         ) m ORDER BY m.i, m.rank, m.created_at DESC) f) AS conversations`.execute(trx);
   const row = rows[0]!;
   return {
@@ -409,23 +418,32 @@ function decodeEntities(s: string): string {
 }
 
 async function recordChannelMessage(deps: IngestDeps, inbox: InboxRow, messageId: string, conversationId: string, message: InboundMessage): Promise<void> {
-  await deps.db.insertInto('channel_messages').values(channelMessageRow(inbox, messageId, conversationId, message)).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+  await insertChannelMessages(inbox.tenant_id, [channelMessageOf(inbox, messageId, conversationId, message)]).execute(deps.db);
 }
 
-function channelMessageRow(inbox: InboxRow, messageId: string, conversationId: string, message: InboundMessage) {
+type ChannelMessage = ReturnType<typeof channelMessageOf>;
+
+function channelMessageOf(inbox: InboxRow, messageId: string, conversationId: string, message: InboundMessage) {
   return {
     message_id: messageId,
-    tenant_id: inbox.tenant_id,
     inbox_id: inbox.id,
     conversation_id: conversationId,
     channel_type: inbox.channel_type,
-    direction: 'in' as const,
     external_id: message.externalId,
-    thread_keys: JSON.stringify(message.threadKeys),
+    thread_keys: message.threadKeys,
     from_handle: message.from.handle,
     to_address: message.to,
     subject: message.subject?.slice(0, 1000) ?? null,
     html: message.html,
-    details: JSON.stringify({ ...message.details, autoReply: message.autoReply, bounce: message.bounce }),
+    details: { ...message.details, autoReply: message.autoReply, bounce: message.bounce },
   };
+}
+
+/** The channel rows of a tenant's inbound messages (a message's row is written once): one statement text for any number of rows, so it is prepared once. */
+function insertChannelMessages(tenantId: string, rows: ChannelMessage[]) {
+  return sql`INSERT INTO channel_messages (message_id, tenant_id, inbox_id, conversation_id, channel_type, direction, external_id, thread_keys, from_handle, to_address, subject, html, details)
+    SELECT v.message_id, ${tenantId}, v.inbox_id, v.conversation_id, v.channel_type, 'in', v.external_id, v.thread_keys, v.from_handle, v.to_address, v.subject, v.html, v.details
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(message_id text, inbox_id text, conversation_id text, channel_type text, external_id text,
+      thread_keys jsonb, from_handle text, to_address text, subject text, html text, details jsonb)
+    ON CONFLICT (message_id) DO NOTHING`;
 }

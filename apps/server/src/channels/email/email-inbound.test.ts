@@ -190,6 +190,17 @@ describe('threading', () => {
     expect(unrelated.conversationId).not.toBe(first.conversationId);
   });
 
+  it("another tenant's conversation token finds nothing here", async () => {
+    const b = await t.createTenant('Mail B');
+    const theirInbox = await api('POST', '/inboxes', { name: 'Chat', channelType: 'webchat' }, b.apiKey);
+    const theirs = await api('POST', '/conversations', { inboxId: theirInbox.body.id, contact: { name: 'Bea' } }, b.apiKey);
+    expect(theirs.status).toBe(201);
+    const here = await ingestRaw(mail({ id: 'token-other@customer.test', to: `support+${theirs.body.id}@help.example.test`, subject: `Re: [#${theirs.body.id}]` }));
+    expect(here.conversationId).not.toBe(theirs.body.id);
+    expect((await conversationRow(here.conversationId)).tenant_id).toBe(inbox.tenant_id);
+    expect((await conversationRow(theirs.body.id)).last_message_id).not.toBe(here.messageId);
+  });
+
   it('the same message arriving several times at once is stored once, in one conversation', async () => {
     const raw = mail({ id: 'race-1@customer.test', subject: 'Race' });
     const results = await Promise.all([ingestRaw(raw), ingestRaw(raw), ingestRaw(raw)]);
