@@ -60,15 +60,23 @@ const concatKey = (p: InboundPart) => `${p.from}|${p.to}|${p.part.reference}|${p
  * acknowledged part survives a restart); the part that completes the set has the whole text
  * ingested. The parts stay, marked assembled, for PARTS_WAIT_MS: a part the provider delivers
  * again after that is recognized and acknowledged, not kept as a new text.
+ *
+ * Returns true when this part began a set (no other part of it was there): the caller then
+ * schedules the set's flush. Two first parts stored at once may both say so; never neither, as
+ * each sees every part committed before its statement began.
  */
-export async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): Promise<void> {
+export async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): Promise<boolean> {
   const key = concatKey(part);
-  await partsDb(deps.db)
+  const stored = await partsDb(deps.db)
     .insertInto('sms_inbound_parts')
     .values({ tenant_id: inbox.tenant_id, inbox_id: inbox.id, concat_key: key, part_no: part.part.sequence, total: part.part.total, text: part.text, details: JSON.stringify(part.details), assembled_at: null })
     .onConflict((oc) => oc.columns(['tenant_id', 'inbox_id', 'concat_key', 'part_no']).doNothing())
-    .execute();
+    .returning(
+      sql<boolean>`NOT EXISTS (SELECT 1 FROM sms_inbound_parts o WHERE o.tenant_id = ${inbox.tenant_id} AND o.inbox_id = ${inbox.id} AND o.concat_key = ${key} AND o.part_no <> ${part.part.sequence})`.as('first'),
+    )
+    .executeTakeFirst();
   await assembleParts(deps, inbox, key, false);
+  return stored?.first === true;
 }
 
 /**
@@ -138,7 +146,7 @@ export async function flushStaleParts(deps: IngestDeps, inbox: InboxRow, maxAgeM
 
 export const FLUSH_PARTS_JOB = 'sms.flush-parts';
 
-/** After a part came by HTTP (no bind runs a timer for those inboxes): the inbox's incomplete texts are flushed once their wait is over. */
+/** After the first part of a set came by HTTP (no bind runs a timer for those inboxes): the inbox's incomplete texts are flushed once their wait is over. */
 export function scheduleFlush(db: Db, inbox: InboxRow): Promise<void> {
   return enqueueJob(db, { tenantId: inbox.tenant_id, kind: FLUSH_PARTS_JOB, payload: { inboxId: inbox.id }, runAt: new Date(Date.now() + PARTS_WAIT_MS + 1_000) });
 }

@@ -60,8 +60,8 @@ export function smsRoutes(app: App, deps: Deps) {
     for (const sms of result.inbound) {
       if (sms.part && sms.part.total > 1) {
         // One part of a long text: kept until the rest comes (then stored whole), or until the wait is over.
-        await storePart(deps, inbox, { from: sms.from, to: sms.to, part: sms.part, text: sms.text, details: sms.details, idPrefix: `${provider.name}-c` });
-        await scheduleFlush(deps.db, inbox);
+        const began = await storePart(deps, inbox, { from: sms.from, to: sms.to, part: sms.part, text: sms.text, details: sms.details, idPrefix: `${provider.name}-c` });
+        if (began) await scheduleFlush(deps.db, inbox);
         continue;
       }
       const media = sms.media.length ? await fetchSmsMedia(provider, settings, sms, deps.config.maxAttachmentBytes, deps.config.privateTargets) : { attachments: [], problems: [] };
