@@ -151,12 +151,20 @@ export async function listMessages(db: Q, tenantId: string, conversationId: stri
 export type ConversationEventInput = { tenantId: string; conversationId: string; type: string; actorType: 'contact' | 'user' | 'system'; actorId: string | null; data?: Record<string, unknown> };
 
 export async function recordConversationEvent(db: Q, e: ConversationEventInput): Promise<void> {
-  await db.insertInto('conversation_events').values(conversationEventRow(e)).execute();
+  await insertConversationEvents([e]).execute(db);
 }
 
-/** The conversation_events row of a history event, for statements that insert it with other rows. */
-export function conversationEventRow(e: ConversationEventInput) {
-  return { tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: JSON.stringify(e.data ?? {}) };
+/**
+ * The insert of history events, in their order, for statements that write it with other rows:
+ * one statement text for any number of events (they travel as JSON), so it is prepared once
+ * instead of parsed and planned for each batch size.
+ */
+export function insertConversationEvents(events: ConversationEventInput[]) {
+  const rows = events.map((e, i) => ({ i, tenant_id: e.tenantId, conversation_id: e.conversationId, type: e.type, actor_type: e.actorType, actor_id: e.actorId, data: e.data ?? {} }));
+  return sql`INSERT INTO conversation_events (tenant_id, conversation_id, type, actor_type, actor_id, data)
+    SELECT v.tenant_id, v.conversation_id, v.type, v.actor_type, v.actor_id, v.data
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(i int, tenant_id text, conversation_id text, type text, actor_type text, actor_id text, data jsonb)
+    ORDER BY v.i`;
 }
 
 /** Columns of conversations that set-based updates write, with their SQL types. */

@@ -1,10 +1,10 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { ChannelType, ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { bindBatch, type Outbox } from '../realtime/transact.ts';
 import { resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
-import { conversationEventRow } from './conversations.repository.ts';
+import { insertConversationEvents } from './conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
 export interface OpenConversationInput {
@@ -27,7 +27,11 @@ export interface OpenConversationInput {
 
 type Actor = { type: 'contact' | 'user' | 'system'; id: string | null };
 
-/** The row of a new conversation, its id chosen here (callers that batch need it before the insert). */
+/**
+ * A new conversation's own columns, its id chosen here (callers that batch need it before the
+ * insert); the others start at the table's defaults (no assignee or queue, priority 0, no
+ * labels, nothing unread).
+ */
 export function newConversationRow(c: { tenantId: string; inboxId: string; channelType: ChannelType; contactId: string; status: ConversationStatus; subject: string | null; externalThreadId: string | null }) {
   return {
     id: newId('cnv'),
@@ -36,41 +40,34 @@ export function newConversationRow(c: { tenantId: string; inboxId: string; chann
     contact_id: c.contactId,
     channel_type: c.channelType,
     status: c.status,
-    assignee_id: null,
-    queue_id: null,
-    priority: 0,
-    labels: '[]',
-    custom_attributes: '{}',
     subject: c.subject,
     external_thread_id: c.externalThreadId,
-    snoozed_until: null,
-    unread_count: 0,
-    last_message_id: null,
   };
 }
 
 /**
  * New conversations and their `created` history events, in one statement. Returns the rows with
  * the queues routing may put them in (their inbox's, the tenant's default), read by the same
- * statement so that routing need not read them again.
+ * statement so that routing need not read them again. One statement text for any number of
+ * conversations (they travel as JSON), so it is prepared once.
  */
-export function insertConversations(
+export async function insertConversations(
   trx: Transaction<Database>,
   conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[],
 ): Promise<(ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null })[]> {
-  const created = conversations.map(({ row, actor }) =>
-    conversationEventRow({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }),
-  );
-  return trx
-    .with('created', (db) => db.insertInto('conversation_events').values(created))
-    .insertInto('conversations')
-    .values(conversations.map((c) => c.row))
-    .returningAll()
-    .returning((eb) => [
-      eb.selectFrom('inboxes').select('inboxes.queue_id').whereRef('inboxes.id', '=', 'conversations.inbox_id').as('inbox_queue_id'),
-      eb.selectFrom('routing_queues').select('routing_queues.id').whereRef('routing_queues.tenant_id', '=', 'conversations.tenant_id').where('routing_queues.is_default', '=', true).limit(1).as('default_queue_id'),
-    ])
-    .execute();
+  const created = conversations.map(({ row, actor }) => ({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }));
+  const rows = conversations.map(({ row }, i) => ({ i, ...row }));
+  const { rows: inserted } = await sql<ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null }>`
+    WITH created AS (${insertConversationEvents(created)})
+    INSERT INTO conversations (id, tenant_id, inbox_id, contact_id, channel_type, status, subject, external_thread_id)
+    SELECT v.id, v.tenant_id, v.inbox_id, v.contact_id, v.channel_type, v.status, v.subject, v.external_thread_id
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS v(i int, id text, tenant_id text, inbox_id text, contact_id text, channel_type text, status text, subject text, external_thread_id text)
+    ORDER BY v.i
+    RETURNING *,
+      (SELECT i.queue_id FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_queue_id,
+      (SELECT q.id FROM routing_queues q WHERE q.tenant_id = conversations.tenant_id AND q.is_default LIMIT 1) AS default_queue_id`.execute(trx);
+  return inserted;
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. Openings queued together are done together. */

@@ -5,7 +5,7 @@ import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { rowsById } from '../db/rows-by-id.ts';
-import { conversationEventRow, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
+import { insertConversationEvents, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
 import type { RoutedConversation } from '../routing/routing.service.ts';
@@ -237,9 +237,9 @@ export async function storeInboundTexts(
 
   const reopened = changes.filter((c) => c.reopen).map((change) => {
     const before = locked.get(change.id)!.conversation;
-    return conversationEventRow({ tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact', actorId: before.contact_id, data: { from: before.status, to: 'open' } });
+    return { tenantId, conversationId: change.id, type: 'status_changed', actorType: 'contact' as const, actorId: before.contact_id, data: { from: before.status, to: 'open' } };
   });
-  if (reopened.length > 0) outbox.defer(trx.insertInto('conversation_events').values(reopened));
+  if (reopened.length > 0) outbox.defer(insertConversationEvents(reopened));
   for (const messages of perConversation.values()) for (const m of messages) emitMessageEvents(outbox, m);
   for (const change of changes) {
     const messages = perConversation.get(change.id)!;

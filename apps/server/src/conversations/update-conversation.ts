@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts';
 import { notFound, ParleyError } from '../errors.ts';
 import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
-import { conversationEventRow, loadConversationDto, lockConversationsAsShown, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
+import { insertConversationEvents, loadConversationDto, lockConversationsAsShown, updateConversationsSql, type ConversationEventInput } from './conversations.repository.ts';
 
 export interface ConversationPatch {
   status?: ConversationStatus;
@@ -78,7 +78,7 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
       const r = current.get(id)!;
       return { id, status: r.status, snoozed_until: r.snoozed_until, assignee_id: r.assignee_id, priority: r.priority, labels: r.labels, custom_attributes: r.custom_attributes };
     });
-    const { rows } = await sql<ConversationRow>`WITH h AS (${trx.insertInto('conversation_events').values(history.map(conversationEventRow))}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
+    const { rows } = await sql<ConversationRow>`WITH h AS (${insertConversationEvents(history)}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
     for (const row of rows) current.set(row.id, row);
     const changes = rows.map((row) => {
       const { contact, lastMessage } = locked.get(row.id)!;

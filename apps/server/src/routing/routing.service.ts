@@ -7,7 +7,7 @@ import type { Db } from '../db/database.ts';
 import { rowsById } from '../db/rows-by-id.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
 import type { RealtimeHub } from '../realtime/hub.ts';
-import { conversationEventRow, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
+import { insertConversationEvents, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from '../conversations/conversation-dto.ts';
 import {
   CHANNEL_OF,
@@ -211,7 +211,7 @@ export class RoutingTx {
     const writes: unknown[] = [
       ...(this.newOffers.length > 0 ? [this.trx.insertInto('routing_offers').values(this.newOffers.splice(0))] : []),
       ...conversationUpdates(this.tenantId, this.changes),
-      ...(this.historyRows.length > 0 ? [this.trx.insertInto('conversation_events').values(this.historyRows.splice(0).map(conversationEventRow))] : []),
+      ...(this.historyRows.length > 0 ? [insertConversationEvents(this.historyRows.splice(0))] : []),
     ];
     this.changes.clear();
     // The closing of offers is the main statement (the others its WITH): its RETURNING fills their events.
