@@ -209,7 +209,7 @@ export class RoutingTx {
       return false;
     });
     const writes: unknown[] = [
-      ...(this.newOffers.length > 0 ? [this.trx.insertInto('routing_offers').values(this.newOffers.splice(0))] : []),
+      ...(this.newOffers.length > 0 ? [insertOffersSql(this.newOffers.splice(0))] : []),
       ...conversationUpdates(this.tenantId, this.changes),
       ...(this.historyRows.length > 0 ? [insertConversationEvents(this.historyRows.splice(0))] : []),
     ];
@@ -248,6 +248,14 @@ export class RoutingTx {
     }
     this.touched.clear();
   }
+}
+
+/** New offers, one statement text for any number (they travel as JSON), so it is prepared once. */
+function insertOffersSql(offers: OfferRow[]) {
+  return sql`INSERT INTO routing_offers (id, tenant_id, conversation_id, agent_id, queue_id, channel, status, created_at, expires_at, closed_at)
+    SELECT v.id, v.tenant_id, v.conversation_id, v.agent_id, v.queue_id, v.channel, v.status, v.created_at, v.expires_at, v.closed_at
+    FROM jsonb_to_recordset(${JSON.stringify(offers)}::jsonb) AS v(id text, tenant_id text, conversation_id text, agent_id text, queue_id text, channel text,
+      status text, created_at timestamptz, expires_at timestamptz, closed_at timestamptz)`;
 }
 
 /** Closes offers: one UPDATE returning their rows. */
