@@ -8,6 +8,7 @@ import { sanitizeFilename } from '../attachments/attachment-policy.ts';
 import { insertConversations, newConversationRow, openConversation } from '../conversations/open-conversation.ts';
 import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessage, isUniqueViolation, storeInboundTexts } from '../conversations/post-message.ts';
 import { recordConversationEvent } from '../conversations/conversations.repository.ts';
+import { storableStrings } from '../conversations/storable-text.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
 import { splitAddress } from './email/settings.ts';
 import { adapterFor } from './adapters.ts';
@@ -47,7 +48,9 @@ export async function findInboxByAddress(db: Deps['db'], channelType: ChannelTyp
  * (which neither reopen a resolved conversation nor count as unread), a conversation they
  * start is created resolved, and a conversation event marks them.
  */
-export async function ingestInbound(deps: IngestDeps, inbox: InboxRow, message: InboundMessage): Promise<IngestResult> {
+export async function ingestInbound(deps: IngestDeps, inbox: InboxRow, received: InboundMessage): Promise<IngestResult> {
+  // Whatever a provider sent (a NUL, half an emoji) is stored, not refused by the database at every retry.
+  const message = storableStrings(received);
   const sourceId = `${inbox.channel_type}:${inbox.id}:${message.sourceId}`.slice(0, 1000);
   // The same message arriving twice at once (SMTP and IMAP, a client retrying on a new
   // connection) runs one after the other here, so the second finds the first's message and

@@ -216,3 +216,14 @@ describe('bad input', () => {
     expect((await send('GET', `/conversations/${conversationId}`)).body.status).toBe('open');
   });
 });
+
+describe('text no database column can hold as sent', () => {
+  it('a NUL or half an emoji (lone surrogate) from a visitor or an agent is stored, the half as U+FFFD, not refused with a 500', async () => {
+    const fromVisitor = await send('POST', '/widget/conversation/messages', { ...visitor(), json: { content: 'hola\u0000 a\uD83D medias', clientMessageId: 'half-emoji-1' } });
+    expect(fromVisitor.status, fromVisitor.text).toBe(201);
+    const fromAgent = await send('POST', `/conversations/${conversationId}/messages`, { json: { content: 'respuesta\uDE00 ok' } });
+    expect(fromAgent.status, fromAgent.text).toBe(201);
+    const contents = (await t.db.selectFrom('messages').select('content').where('conversation_id', '=', conversationId).execute()).map((m) => m.content);
+    expect(contents).toEqual(expect.arrayContaining(['hola a\uFFFD medias', 'respuesta\uFFFD ok']));
+  });
+});

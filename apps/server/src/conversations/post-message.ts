@@ -5,6 +5,7 @@ import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { rowsById } from '../db/rows-by-id.ts';
+import { storableText } from './storable-text.ts';
 import { insertConversationEvents, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
@@ -48,7 +49,7 @@ export interface PostMessageResult {
  * and the webhook deliveries.
  */
 export async function postMessage(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: PostMessageInput): Promise<PostMessageResult> {
-  const content = input.content.trim();
+  const content = storableText(input.content).trim();
   const attachmentIds = [...new Set(input.attachmentIds ?? [])];
   if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
   if (content.length > MAX_MESSAGE_LENGTH) throw new ParleyError('PARLEY_ERR_VALIDATION', `a message has at most ${MAX_MESSAGE_LENGTH} characters`);

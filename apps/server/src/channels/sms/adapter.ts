@@ -4,6 +4,7 @@ import type { ChannelAdapter, InboundAttachment, InboundMessage } from '../chann
 import type { InboundSms } from './provider.ts';
 import { smsProviderFor, smsProviders } from './providers/index.ts';
 import { smsSettingsOf, type SmsSettings } from './settings.ts';
+import { storableText } from '../../conversations/storable-text.ts';
 
 /** The path of an SMS inbox's provider webhook (inbound messages and delivery reports). */
 export const smsWebhookPath = (inboxPublicId: string) => `/api/v1/channels/sms/${encodeURIComponent(inboxPublicId)}/webhook`;
@@ -16,8 +17,6 @@ const isInboundSms = (raw: unknown): raw is SmsInput => {
   return typeof r === 'object' && r !== null && typeof r.providerId === 'string' && r.providerId.length > 0 && typeof r.from === 'string' && r.from.length > 0 && typeof r.to === 'string';
 };
 
-// PostgreSQL text cannot hold NUL; other control characters are the customer's (or their phone's) business.
-const storable = (s: string) => s.replace(/\u0000/g, '');
 
 /**
  * SMS has no threads: one number texting an inbox is one running conversation. The shared
@@ -28,15 +27,15 @@ export const smsThreadKey = (from: string) => `sms-thread:${from}`;
 
 function normalize(sms: SmsInput): InboundMessage {
   const mediaNotFetched = sms.media.length - (sms.attachments?.length ?? 0);
-  const from = storable(sms.from).slice(0, 100);
+  const from = storableText(sms.from).slice(0, 100);
   return {
     sourceId: sms.providerId,
     externalId: sms.providerId,
     from: { handle: from, name: null },
-    to: storable(sms.to).slice(0, 100) || null,
+    to: storableText(sms.to).slice(0, 100) || null,
     threadKeys: [smsThreadKey(from)],
     subject: null,
-    text: storable(typeof sms.text === 'string' ? sms.text : String(sms.text ?? '')),
+    text: storableText(typeof sms.text === 'string' ? sms.text : String(sms.text ?? '')),
     html: null,
     attachments: sms.attachments ?? [],
     autoReply: false,
@@ -53,7 +52,7 @@ function keptRaw(raw: unknown): InboundMessage {
   } catch {
     text = String(raw);
   }
-  text = storable(text);
+  text = storableText(text);
   return {
     sourceId: `raw:${createHash('sha256').update(text).digest('hex')}`,
     externalId: null,

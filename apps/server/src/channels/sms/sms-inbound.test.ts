@@ -124,6 +124,17 @@ describe('inbound SMS by provider webhooks', () => {
     await expectRoutedConversation(kit.inboxes.sinch, '+5215512340003', 'Hola, ¿siguen abiertos?');
   });
 
+  it('Sinch: a text with a NUL and half an emoji (lone surrogate) is stored, with U+FFFD for the half, not refused at every retry', async () => {
+    const text = 'Hola\u0000 ¿sigue\uD83D en pie?';
+    const delivery = { type: 'mo_text', id: '01FC66621VHDBN119Z8PMV1QNUL', from: '5215512340010', to: NUMBERS.sinch.slice(1), body: text, received_at: '2026-11-22T10:00:00.000Z' };
+    const res = await kit.sinchWebhook(kit.inboxes.sinch, delivery);
+    expect(res.status, res.text).toBe(200);
+    await expectRoutedConversation(kit.inboxes.sinch, '+5215512340010', 'Hola ¿sigue\uFFFD en pie?');
+    // The provider retrying finds it stored.
+    expect((await kit.sinchWebhook(kit.inboxes.sinch, delivery)).status).toBe(200);
+    expect((await messagesOf(kit.inboxes.sinch)).filter((m) => m.content.startsWith('Hola ¿sigue'))).toHaveLength(1);
+  });
+
   it('Vonage: a signed GET inbound becomes a routed conversation', async () => {
     const res = await kit.vonageWebhook(kit.inboxes.vonage, { msisdn: '5511988880004', to: NUMBERS.vonage.slice(1), messageId: '1700000000000AB1', text: 'Olá, quero falar com alguém', type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, 'message-timestamp': '2026-11-22 10:00:00' });
     expect(res.status, res.text).toBe(200);
