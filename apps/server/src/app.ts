@@ -48,6 +48,7 @@ import { FLUSH_PARTS_JOB, flushPartsJob } from './channels/sms/long-sms.ts';
 import { EmailChannel } from './channels/email/email-channel.ts';
 import { SmppChannel } from './channels/sms/smpp/smpp-channel.ts';
 import { metaRoutes } from './channels/meta/meta.routes.ts';
+import { storableStrings } from './conversations/storable-text.ts';
 
 export interface Parley {
   app: App;
@@ -144,6 +145,13 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.addHook('onRequest', authenticate(deps));
+  // Text PostgreSQL cannot hold (NUL, half a surrogate pair) is made storable before any route sees it, instead of failing as a 500.
+  app.addHook('preValidation', async (request) => {
+    if ((request.routeOptions.config as { signedByProvider?: boolean }).signedByProvider) return; // the ingest path normalizes what it stores
+    request.body = storableStrings(request.body);
+    request.query = storableStrings(request.query);
+    request.params = storableStrings(request.params);
+  });
 
   await app.register(async (api) => {
     const scoped = api as unknown as App;

@@ -13,7 +13,8 @@ export function webhookScope(routes: (scope: App) => void) {
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     instance.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object), public: true } as typeof route.config;
+      // signedByProvider: the request is read as sent (no normalizing of its text, which would break the signature).
+      route.config = { ...(route.config as object), public: true, signedByProvider: true } as typeof route.config;
     });
     routes(instance as unknown as App);
   };

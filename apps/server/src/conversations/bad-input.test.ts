@@ -226,4 +226,15 @@ describe('text no database column can hold as sent', () => {
     const contents = (await t.db.selectFrom('messages').select('content').where('conversation_id', '=', conversationId).execute()).map((m) => m.content);
     expect(contents).toEqual(expect.arrayContaining(['hola a\uFFFD medias', 'respuesta\uFFFD ok']));
   });
+
+  it('elsewhere in the API too: names and canned replies with a NUL or half a surrogate pair are stored, not a 500', async () => {
+    const canned = await send('POST', '/canned-replies', { json: { shortCode: 'nul\u0000code', content: 'a\u0000b \uD800' } });
+    expect(canned.status, canned.text).toBe(201);
+    expect(canned.body).toMatchObject({ shortCode: 'nulcode', content: 'ab \uFFFD' });
+    const named = await send('POST', '/inboxes', { json: { name: 'Chat\u0000 two\uDFFF', channelType: 'webchat' } });
+    expect(named.status, named.text).toBe(201);
+    expect(named.body.name).toBe('Chat two\uFFFD');
+    const search = await send('GET', `/conversations?q=${encodeURIComponent('x\u0000')}`);
+    expect(search.status, search.text).toBeLessThan(500);
+  });
 });

@@ -7,11 +7,11 @@ export function storableText(s: string): string {
   return s.replace(/\u0000/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
-/** storableText applied to every string of a value (object keys too); Buffers and Dates are left as they are. */
+/** storableText applied to every string of a value, through arrays and plain objects (keys too); anything else (Buffers, Dates, streams) is left as it is. */
 export function storableStrings<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
   if (Array.isArray(value)) return value.map(storableStrings) as T;
-  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) && !(value instanceof Date)) {
+  if (value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableStrings(v)])) as T;
   }
   return value;
