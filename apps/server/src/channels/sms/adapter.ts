@@ -27,15 +27,15 @@ export const smsThreadKey = (from: string) => `sms-thread:${from}`;
 
 function normalize(sms: SmsInput): InboundMessage {
   const mediaNotFetched = sms.media.length - (sms.attachments?.length ?? 0);
-  const from = storableText(sms.from).slice(0, 100);
+  const from = sms.from.slice(0, 100);
   return {
     sourceId: sms.providerId,
     externalId: sms.providerId,
     from: { handle: from, name: null },
-    to: storableText(sms.to).slice(0, 100) || null,
+    to: sms.to.slice(0, 100) || null,
     threadKeys: [smsThreadKey(from)],
     subject: null,
-    text: storableText(typeof sms.text === 'string' ? sms.text : String(sms.text ?? '')),
+    text: typeof sms.text === 'string' ? sms.text : String(sms.text ?? ''),
     html: null,
     attachments: sms.attachments ?? [],
     autoReply: false,
@@ -52,6 +52,7 @@ function keptRaw(raw: unknown): InboundMessage {
   } catch {
     text = String(raw);
   }
+  // The key is the stored text's: what the shared path would store of it.
   text = storableText(text);
   return {
     sourceId: `raw:${createHash('sha256').update(text).digest('hex')}`,

@@ -5,6 +5,7 @@ import type { InboxRow } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
 import { enqueueJob, type JobHandler } from '../../jobs/job-queue.ts';
 import { ingestInbound, type IngestDeps } from '../ingest.ts';
+import { storableStrings } from '../../conversations/storable-text.ts';
 import { adapter as smsAdapter } from './adapter.ts';
 
 /** How long the parts of a long text wait for the rest before what arrived is stored with a mark for each missing part. */
@@ -65,7 +66,9 @@ const concatKey = (p: InboundPart) => `${p.from}|${p.to}|${p.part.reference}|${p
  * schedules the set's flush. Two first parts stored at once may both say so; never neither, as
  * each sees every part committed before its statement began.
  */
-export async function storePart(deps: IngestDeps, inbox: InboxRow, part: InboundPart): Promise<boolean> {
+export async function storePart(deps: IngestDeps, inbox: InboxRow, received: InboundPart): Promise<boolean> {
+  // Parts wait in the database before the shared ingest path sees their text: made storable here as it would be there.
+  const part = storableStrings(received);
   const key = concatKey(part);
   const stored = await partsDb(deps.db)
     .insertInto('sms_inbound_parts')

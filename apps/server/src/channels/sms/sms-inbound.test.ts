@@ -166,6 +166,15 @@ describe('inbound SMS by provider webhooks', () => {
     }
   });
 
+  it('Vonage: a long text whose parts hold a NUL and half an emoji is kept part by part and stored whole, not refused at every retry', async () => {
+    const base = { msisdn: '5511988880011', to: NUMBERS.vonage.slice(1), type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, concat: 'true', 'concat-ref': '11', 'concat-total': '2' };
+    const first = await kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: '1700000000000E01', 'concat-part': '1', text: 'Oi\u0000 tudo ' });
+    expect(first.status, first.text).toBe(200);
+    const second = await kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: '1700000000000E02', 'concat-part': '2', text: 'bem\uD83D?' });
+    expect(second.status, second.text).toBe(200);
+    await expectRoutedConversation(kit.inboxes.vonage, '+5511988880011', 'Oi tudo bem\uFFFD?');
+  });
+
   it('Vonage: a long text whose last part never comes is stored with a mark where it is missing once the wait is over', async () => {
     const base = { msisdn: '5511988880009', to: NUMBERS.vonage.slice(1), type: 'text', 'api-key': ACCOUNTS.vonage.apiKey, concat: 'true', 'concat-ref': '7', 'concat-total': '2' };
     expect((await kit.vonageWebhook(kit.inboxes.vonage, { ...base, messageId: '1700000000000D01', 'concat-part': '1', text: 'Preciso da segunda via do boleto, ' })).status).toBe(200);
