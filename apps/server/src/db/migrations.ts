@@ -474,6 +474,22 @@ ALTER TABLE smpp_inbound_parts RENAME TO sms_inbound_parts;
 ALTER INDEX smpp_inbound_parts_age_idx RENAME TO sms_inbound_parts_age_idx
 `,
   },
+  {
+    version: 16,
+    name: 'routing-snapshots',
+    // The snapshot leaves the row that is the tenant's routing lock, so that it can be written
+    // after the commit without that lock; as text, which PostgreSQL stores without parsing it.
+    sql: `
+CREATE TABLE routing_snapshots (
+  tenant_id text PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+  version bigint NOT NULL,
+  snapshot text NOT NULL
+);
+INSERT INTO routing_snapshots (tenant_id, version, snapshot) SELECT tenant_id, snapshot_version, snapshot::text FROM routing_state;
+ALTER TABLE routing_state DROP COLUMN snapshot;
+ALTER TABLE routing_state DROP COLUMN snapshot_version
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -335,9 +335,6 @@ export interface RoutingStateTable {
   tenant_id: string;
   version: ColumnType<number, number, number>;
   token: string;
-  /** The engine's state as of `snapshot_version`; the journal holds the events after it. */
-  snapshot: Json<unknown>;
-  snapshot_version: ColumnType<number, number | undefined, number>;
   next_wake_at: Timestamp | null;
   updated_at: Timestamp;
 }
@@ -350,6 +347,13 @@ export interface EarlyDeliveryReportsTable {
   status: MessageStatus;
   reason: string | null;
   received_at: Timestamp;
+}
+
+/** The engine's state (JSON text) as of `version`; routing_journal holds the events after it. */
+export interface RoutingSnapshotsTable {
+  tenant_id: string;
+  version: ColumnType<number, number, number>;
+  snapshot: string;
 }
 
 /** The routing events of one routing transaction (version), replayed on the snapshot before it. */
@@ -398,6 +402,7 @@ export interface Database {
   routing_offers: RoutingOffersTable;
   routing_state: RoutingStateTable;
   routing_journal: RoutingJournalTable;
+  routing_snapshots: RoutingSnapshotsTable;
   early_delivery_reports: EarlyDeliveryReportsTable;
   tenants: TenantsTable;
   tenant_event_seq: TenantEventSeqTable;

@@ -23,6 +23,8 @@ export interface Outbox {
   defer(write: FinalWrite): void;
   /** Runs the deferred writes now (nothing when there are none). */
   flush(): Promise<void>;
+  /** Runs `done` once the transaction has committed (never when it rolls back), after its events are published. */
+  afterCommit(done: () => void): void;
 }
 
 /** A data-modifying query (a Kysely builder or `sql` fragment) run as a CTE of the events' statement. */
@@ -98,32 +100,37 @@ export class GroupCommitter {
   }
 
   private async runBatch(tenantId: string, batch: Queued[]): Promise<void> {
-    let results: unknown[];
-    let events: RealtimeEvent[];
+    let committed: Awaited<ReturnType<GroupCommitter['commit']>>;
     try {
-      ({ results, events } = await this.commit(tenantId, batch));
+      committed = await this.commit(tenantId, batch);
     } catch (err) {
       this.log.warn({ err, size: batch.length }, 'batch failed; running its use cases one by one');
       for (const item of batch) await this.runAlone(tenantId, item);
       return;
     }
-    this.hub.publish(tenantId, events);
-    batch.forEach((item, i) => item.resolve(results[i]));
+    this.committed(tenantId, committed);
+    batch.forEach((item, i) => item.resolve(committed.results[i]));
   }
 
   private async runAlone(tenantId: string, item: Queued): Promise<void> {
     try {
-      const { results, events } = await this.commit(tenantId, [item]);
-      this.hub.publish(tenantId, events);
-      item.resolve(results[0]);
+      const committed = await this.commit(tenantId, [item]);
+      this.committed(tenantId, committed);
+      item.resolve(committed.results[0]);
     } catch (err) {
       item.reject(err);
     }
   }
 
+  private committed(tenantId: string, { events, after }: { events: RealtimeEvent[]; after: (() => void)[] }): void {
+    this.hub.publish(tenantId, events);
+    for (const done of after) done();
+  }
+
   private commit(tenantId: string, tasks: Task[]) {
     return this.db.transaction().execute(async (trx) => {
       const pending: PendingEvent[] = [];
+      const after: (() => void)[] = [];
       const finalWrites = new Map<string, () => Promise<FinalWrite[]>>();
       let deferred: FinalWrite[] = [];
       const outbox: Outbox = {
@@ -138,6 +145,7 @@ export class GroupCommitter {
           deferred = [];
           await runWrites(trx, writes);
         },
+        afterCommit: (done) => after.push(done),
       };
       const results: unknown[] = new Array(tasks.length);
       for (let i = 0; i < tasks.length; ) {
@@ -170,7 +178,7 @@ export class GroupCommitter {
       for (const prepare of finalWrites.values()) alongside.push(...(await prepare()));
       await enqueueWebhookDeliveries(trx, tenantId, pending);
       const events = await appendEvents(trx, tenantId, pending, alongside, this.announceAs);
-      return { results, events };
+      return { results, events, after };
     });
   }
 }

@@ -148,6 +148,34 @@ describe('stored state', () => {
     // Closed offers are answered from routing_offers and are not part of the stored state.
     expect({ ...rebuilt, closedOffers: [] }).toEqual({ ...live, closedOffers: [] });
   });
+
+  it('a snapshot written after the commit ends the journal, and the rows still rebuild the live engine', async () => {
+    const t = await startTestParley({ config: { workers: false }, routing: { snapshotEvery: 3 } });
+    cleanup.push(() => t.stop());
+    const kit = await RoutingKit.create(t);
+    await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });
+    const tenantId = kit.tenant.tenantId;
+    const stored = async () => ({
+      snapshot: await t.db.selectFrom('routing_snapshots').select('version').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
+      state: await t.db.selectFrom('routing_state').select('version').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
+      journal: (await t.db.selectFrom('routing_journal').select('version').where('tenant_id', '=', tenantId).orderBy('version').execute()).map((r) => Number(r.version)),
+    });
+    const before = await stored();
+    // Nobody is available: each arrival is one routing transaction that leaves its conversation waiting.
+    for (const name of ['Ana', 'Bea', 'Cai', 'Dev', 'Eli', 'Fay', 'Gus']) await kit.visitor(name);
+    await kit.until(async () => (await stored()).snapshot.version > before.snapshot.version, 'a snapshot after the commit');
+    const after = await stored();
+    // The journal holds only what came after the newest snapshot, and the snapshot never runs ahead of the state.
+    expect(after.journal.every((v) => v > Number(after.snapshot.version))).toBe(true);
+    expect(Number(after.snapshot.version)).toBeLessThanOrEqual(Number(after.state.version));
+    expect(after.journal.length).toBe(Number(after.state.version) - Number(after.snapshot.version));
+    const live = (await t.parley.deps.routing.read(tenantId)).snapshot();
+    expect(live.items.filter((i) => i.state === 'waiting')).toHaveLength(7);
+    const elsewhere = new RoutingService({ db: t.db, committer: t.parley.deps.committer, log: t.parley.deps.log, hub: t.parley.deps.hub });
+    const rebuilt = (await elsewhere.read(tenantId)).snapshot();
+    await elsewhere.close();
+    expect({ ...rebuilt, closedOffers: [] }).toEqual({ ...live, closedOffers: [] });
+  });
 });
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two servers on one PostgreSQL', () => {

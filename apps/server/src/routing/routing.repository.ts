@@ -145,7 +145,7 @@ export async function loadRoutableConversations(db: Q, tenantId: string) {
  * other, and then looks again under that lock (the first may have stored it meanwhile).
  */
 export async function lockTenantRouting(trx: Transaction<Database>, tenantId: string) {
-  const lockRow = () => trx.selectFrom('routing_state').select(['version', 'token', 'snapshot_version']).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
+  const lockRow = () => trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
   const row = await lockRow();
   if (row) return row;
   await sql`SELECT pg_advisory_xact_lock(hashtext(${'parley-routing:' + tenantId}))`.execute(trx);

@@ -24,8 +24,6 @@ import { enqueueClosingMessage } from './closing-message.ts';
 type Trx = Transaction<Database>;
 type OfferRow = Selectable<RoutingOffersTable>;
 
-/** Closed offers are answered from routing_offers (see routing.routes.ts), not from stored state. */
-const STORED_CLOSED_OFFERS = 0;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type EventInput = DistributiveOmit<RoutingEvent, 'now'>;
 export type Actor = { type: 'user' | 'system' | 'contact'; id: string | null };
@@ -46,9 +44,11 @@ export interface RoutingOptions {
   nodeLeaseSeconds?: number;
   /** This server process's id among the nodes sharing the database (default: a new random one). */
   nodeId?: string;
+  /** Journal rows (routing transactions) after which a snapshot ends the journal (default 500). */
+  snapshotEvery?: number;
 }
 
-/** Journal rows (routing transactions) after which the next transaction writes a snapshot instead: bounds the replay on load. */
+/** Journal rows (routing transactions) after which a snapshot ends the journal: bounds the replay on load. */
 const SNAPSHOT_EVERY_TRANSACTIONS = 500;
 
 interface TenantEngine {
@@ -323,7 +323,11 @@ export class RoutingService {
   /** Runs `work` with the tenant's engine in its own transaction (group-committed with others). */
   run<T>(tenantId: string, work: (tx: RoutingTx) => Promise<T>, actor: Actor = { type: 'system', id: null }): Promise<T> {
     if (this.closed) return Promise.reject(new Error('routing is shut down'));
-    const p = transact(this.deps, tenantId, (trx, outbox) => this.inTx(trx, outbox, tenantId, work, actor));
+    return this.track(transact(this.deps, tenantId, (trx, outbox) => this.inTx(trx, outbox, tenantId, work, actor)));
+  }
+
+  /** Work that close() waits for. */
+  private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
     void p.then(
       () => this.inflight.delete(p),
@@ -350,7 +354,7 @@ export class RoutingService {
       ({ te, fresh, firstHere } = await this.take(trx, tenantId));
       const taken = te;
       held.set(tenantId, taken);
-      outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, tenantId, taken));
+      outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, outbox, tenantId, taken));
     }
     const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor, te.pending);
     if (fresh) await this.routeOpenConversations(tx);
@@ -372,22 +376,25 @@ export class RoutingService {
       te = this.remember(tenantId, await this.buildFromTables(trx, tenantId));
       fresh = true;
     } else if (!te || te.token !== row.token) {
-      te = this.remember(tenantId, (await loadStoredEngine(trx, tenantId))!.engine);
+      const stored = (await loadStoredEngine(trx, tenantId))!;
+      te = this.remember(tenantId, stored.engine, stored.journaled);
     }
     te.token = null; // until this transaction's state is stored
     te.version = Number(row?.version ?? 0);
-    te.journaled = te.version - Number(row?.snapshot_version ?? 0);
     te.pending = { events: [], snapshot: fresh, from: row?.token ?? null };
     return { te, fresh, firstHere };
   }
 
   /**
    * Stores the engine's state at the end of the transaction that changed it: the transaction's
-   * events as one journal row (small, whatever the tenant's live work), or, every few thousand
-   * events and after changes without an event, a whole snapshot that ends the journal. Returns
-   * the writes, which go in the statement that stores the transaction's realtime events.
+   * events as one journal row (small, whatever the tenant's live work). A whole snapshot ends the
+   * journal every few hundred transactions, written after the commit by a statement of its own,
+   * so that no transaction holding the tenant's lock waits for it (megabytes with thousands
+   * waiting); a change without an event (a new engine, a deleted queue) has no journal row to
+   * stand for it, so its snapshot goes in the transaction. Returns the writes, which go in the
+   * statement that stores the transaction's realtime events.
    */
-  private async store(trx: Trx, tenantId: string, te: TenantEngine): Promise<FinalWrite[]> {
+  private async store(trx: Trx, outbox: Outbox, tenantId: string, te: TenantEngine): Promise<FinalWrite[]> {
     const { events, snapshot: mustSnapshot, from } = te.pending;
     if (events.length === 0 && !mustSnapshot) {
       // Nothing happened to the engine (a batch that only looked): the stored state still matches it.
@@ -399,16 +406,16 @@ export class RoutingService {
     const wake = te.engine.nextWakeAt();
     const state = { version, token, next_wake_at: wake === null ? null : new Date(wake), updated_at: new Date() };
     let writes: FinalWrite[];
-    if (mustSnapshot || te.journaled >= SNAPSHOT_EVERY_TRANSACTIONS) {
-      const snapshot = te.engine.snapshot();
-      // Closed offers are answered from routing_offers; the stored state need not carry them.
-      snapshot.closedOffers = STORED_CLOSED_OFFERS ? snapshot.closedOffers.slice(-STORED_CLOSED_OFFERS) : [];
-      const values = { ...state, snapshot: JSON.stringify(snapshot), snapshot_version: version };
+    if (mustSnapshot) {
       writes = [
         trx
           .insertInto('routing_state')
-          .values({ tenant_id: tenantId, ...values })
-          .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values)),
+          .values({ tenant_id: tenantId, ...state })
+          .onConflict((oc) => oc.column('tenant_id').doUpdateSet(state)),
+        trx
+          .insertInto('routing_snapshots')
+          .values({ tenant_id: tenantId, version, snapshot: storedSnapshot(te.engine) })
+          .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ version: eb.ref('excluded.version'), snapshot: eb.ref('excluded.snapshot') }))),
         trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version),
       ];
       te.journaled = 0;
@@ -418,6 +425,12 @@ export class RoutingService {
         trx.updateTable('routing_state').set(state).where('tenant_id', '=', tenantId),
       ];
       te.journaled += 1;
+      if (te.journaled >= (this.options.snapshotEvery ?? SNAPSHOT_EVERY_TRANSACTIONS)) {
+        // Copied now: the next transaction changes the engine in place.
+        const snapshot = te.engine.snapshot();
+        outbox.afterCommit(() => this.background('writing a routing snapshot', this.track(writeSnapshot(this.deps.db, tenantId, version, snapshot))));
+        te.journaled = 0;
+      }
     }
     // Taken as stored: if the commit fails, the next transaction finds another token and reloads.
     te.pending = { events: [], snapshot: false, from: token };
@@ -444,7 +457,7 @@ export class RoutingService {
     // Kept, so that the next read (the widget asks on every page view) costs one indexed lookup,
     // unless a transaction holds the tenant's engine right now (its token is then null).
     const now = this.tenants.get(tenantId);
-    if (!now || now.token !== null) this.remember(tenantId, stored.engine).token = stored.token;
+    if (!now || now.token !== null) this.remember(tenantId, stored.engine, stored.journaled).token = stored.token;
     return stored.engine;
   }
 
@@ -574,9 +587,9 @@ export class RoutingService {
 
   // ------------------------------------------------------------ internals
 
-  private remember(tenantId: string, engine: RoutingEngine): TenantEngine {
+  private remember(tenantId: string, engine: RoutingEngine, journaled = 0): TenantEngine {
     const old = this.tenants.get(tenantId);
-    const te: TenantEngine = { engine, token: null, version: 0, journaled: 0, pending: { events: [], snapshot: false, from: null }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    const te: TenantEngine = { engine, token: null, version: 0, journaled, pending: { events: [], snapshot: false, from: null }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
     this.tenants.set(tenantId, te);
     return te;
   }
@@ -740,18 +753,19 @@ export class RoutingService {
 
 /**
  * The tenant's engine as stored: the snapshot with the journal's events after it replayed in
- * order (the engine is deterministic given its events, each of which carries its time). One
- * statement, so a snapshot written meanwhile cannot pair with a journal it already ended.
+ * order (the engine is deterministic given its events, each of which carries its time), and how
+ * many journal rows that took. One statement, so a snapshot written meanwhile cannot pair with a
+ * journal it already ended.
  */
-async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engine: RoutingEngine; token: string } | null> {
-  const { rows } = await sql<{ snapshot: EngineSnapshot; journal: RoutingEvent[][]; token: string }>`
-    SELECT s.snapshot, s.token,
+async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engine: RoutingEngine; token: string; journaled: number } | null> {
+  const { rows } = await sql<{ snapshot: string; journal: RoutingEvent[][]; token: string }>`
+    SELECT sn.snapshot, s.token,
       (SELECT coalesce(jsonb_agg(j.events ORDER BY j.version), '[]'::jsonb) FROM routing_journal j
-        WHERE j.tenant_id = s.tenant_id AND j.version > s.snapshot_version) AS journal
-    FROM routing_state s WHERE s.tenant_id = ${tenantId}`.execute(db);
+        WHERE j.tenant_id = sn.tenant_id AND j.version > sn.version) AS journal
+    FROM routing_state s JOIN routing_snapshots sn ON sn.tenant_id = s.tenant_id WHERE s.tenant_id = ${tenantId}`.execute(db);
   const row = rows[0];
   if (!row) return null;
-  const engine = RoutingEngine.restore(row.snapshot);
+  const engine = RoutingEngine.restore(JSON.parse(row.snapshot) as EngineSnapshot);
   for (const events of row.journal) {
     for (const event of events) {
       try {
@@ -762,7 +776,27 @@ async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engin
       }
     }
   }
-  return { engine, token: row.token };
+  return { engine, token: row.token, journaled: row.journal.length };
+}
+
+/** The engine's state as routing_snapshots keeps it. Closed offers are answered from routing_offers: the stored state need not carry them. */
+function storedSnapshot(engine: RoutingEngine | EngineSnapshot): string {
+  const snapshot = engine instanceof RoutingEngine ? engine.snapshot() : engine;
+  return JSON.stringify({ ...snapshot, closedOffers: [] });
+}
+
+/**
+ * Writes a snapshot taken at `version` and ends the journal up to it, unless a newer snapshot
+ * is there already. Needs no lock: transactions meanwhile only add journal rows after it.
+ */
+async function writeSnapshot(db: Db, tenantId: string, version: number, snapshot: EngineSnapshot): Promise<void> {
+  await sql`
+    WITH written AS (
+      INSERT INTO routing_snapshots (tenant_id, version, snapshot) VALUES (${tenantId}, ${version}, ${storedSnapshot(snapshot)})
+      ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot
+      WHERE routing_snapshots.version < excluded.version
+      RETURNING version)
+    DELETE FROM routing_journal WHERE tenant_id = ${tenantId} AND version <= (SELECT version FROM written)`.execute(db);
 }
 
 /** What an arrival needs of a conversation: its row's routing columns and the queues it may go to. */

@@ -27,7 +27,7 @@ async function snapshotOf(tenantId: string) {
   const tables = [
     'users', 'sessions', 'api_keys', 'invitations', 'inboxes', 'contacts', 'contact_handles', 'conversations', 'messages',
     'attachments', 'conversation_events', 'realtime_events', 'canned_replies', 'webhook_endpoints', 'webhook_deliveries', 'jobs', 'tenant_event_seq',
-    'routing_queues', 'routing_queue_members', 'agent_routing_profiles', 'agent_states', 'agent_state_events', 'routing_offers', 'routing_state', 'routing_journal',
+    'routing_queues', 'routing_queue_members', 'agent_routing_profiles', 'agent_states', 'agent_state_events', 'routing_offers', 'routing_state', 'routing_snapshots', 'routing_journal',
     'channel_messages', 'imap_cursors', 'channel_consents', 'channel_errors', 'early_delivery_reports',
   ];
   const rows: Record<string, unknown> = {};
