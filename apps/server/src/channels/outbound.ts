@@ -5,6 +5,7 @@ import { enqueueJob, PermanentJobError, RetryJobAt, type JobHandler } from '../j
 import { gateSend } from '../compliance/gate-send.ts';
 import { transact } from '../realtime/transact.ts';
 import { toMessageDto } from '../conversations/conversation-dto.ts';
+import { storableStrings, storableText } from '../conversations/storable-text.ts';
 import { adapterFor } from './adapters.ts';
 import type { ChannelAdapter, OutboundMessage } from './channel.ts';
 
@@ -166,8 +167,10 @@ export async function applyDeliveryReport(
   deps: Pick<Deps, 'db' | 'committer'>,
   tenantId: string,
   inboxId: string,
-  report: { providerIds: string[]; status: MessageStatus; reason: string | null },
+  reported: { providerIds: string[]; status: MessageStatus; reason: string | null },
 ): Promise<string[]> {
+  // A provider's ids and reason are its text (a NUL would be refused by every statement below, at every retry).
+  const report = storableStrings(reported);
   const from = REPORTABLE_FROM[report.status];
   if (report.providerIds.length === 0 || !from) return [];
   const rows = await deps.db
@@ -232,7 +235,9 @@ async function applyEarlyReports(deps: Pick<Deps, 'db' | 'committer'>, tenantId:
 const STATUS_ORDER: MessageStatus[] = ['sent', 'delivered', 'read', 'failed'];
 
 /** Sets the message's status and error and tells agents; with `onlyFrom`, only a message still in one of those statuses (two reports racing). */
-async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, error: string | null, onlyFrom?: MessageStatus[]): Promise<boolean> {
+async function finish(deps: Pick<Deps, 'db' | 'committer'>, message: MessageRow, status: MessageStatus, reason: string | null, onlyFrom?: MessageStatus[]): Promise<boolean> {
+  // Often a provider's words (an error body, a report): stored as PostgreSQL can keep them.
+  const error = reason === null ? null : storableText(reason);
   return transact(deps, message.tenant_id, async (trx, outbox) => {
     let update = trx.updateTable('messages').set({ status, error }).where('tenant_id', '=', message.tenant_id).where('id', '=', message.id);
     if (onlyFrom) update = update.where('status', 'in', onlyFrom);

@@ -6,6 +6,7 @@ import { adapter as emailAdapter } from './adapter.ts';
 import { emailSettingsOf, type EmailSettings } from './settings.ts';
 import { trustedAuthenticationResults } from './parse-email.ts';
 import { recordChannelError } from '../channel-errors.ts';
+import { storableText } from '../../conversations/storable-text.ts';
 import { allowedAddress } from '../../net/private-targets.ts';
 import { holdLeases, releaseLeases } from '../../db/leases.ts';
 import type { Deps } from '../../deps.ts';
@@ -200,7 +201,8 @@ class MailboxSync {
   }
 
   private failed(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    // Often the IMAP server's own words: kept as PostgreSQL can store them.
+    const message = storableText(err instanceof Error ? err.message : String(err));
     this.deps.log.warn({ inboxId: this.inbox.id, err: message }, 'imap sync failed');
     void this.deps.db.updateTable('imap_cursors').set({ last_error: message.slice(0, 1000), updated_at: new Date() }).where('inbox_id', '=', this.inbox.id).execute().catch(() => undefined);
     // Shown to admins with the inbox (a changed password, a server gone): otherwise mail just stops arriving.

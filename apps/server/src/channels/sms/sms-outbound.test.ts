@@ -104,6 +104,23 @@ describe('agent replies by SMS', () => {
     expect(await kit.t.db.selectFrom('messages').select(['status', 'error']).where('id', '=', replyId).executeTakeFirstOrThrow()).toEqual({ status: 'failed', error: 'Sinch failed (code 402)' });
   });
 
+  it("a report or an error body with a NUL and half an emoji (the provider's text) is stored, with U+FFFD for the half, not refused at every retry", async () => {
+    const { replyId, customer } = await customerThenReply(kit.inboxes.sinch, 'Mañana abrimos.');
+    await waitForStatus(kit.t, replyId, ['sent']);
+    const [sent] = kit.fake.sendsTo(customer);
+    const report = await kit.sinchWebhook(kit.inboxes.sinch, { type: 'recipient_delivery_report_sms', batch_id: sent!.providerId, recipient: customer.slice(1), code: '40\u00002\uD83D', status: 'Failed', at: '2026-11-22T10:00:00Z' });
+    expect(report.status, report.text).toBe(200);
+    expect(await kit.t.db.selectFrom('messages').select(['status', 'error']).where('id', '=', replyId).executeTakeFirstOrThrow()).toEqual({ status: 'failed', error: 'Sinch failed (code 402\uFFFD)' });
+    // A report about a send not recorded yet is kept for it, under the id as it can be stored.
+    const early = await kit.sinchWebhook(kit.inboxes.sinch, { type: 'recipient_delivery_report_sms', batch_id: '01NUL\u0000BATCH', recipient: customer.slice(1), code: 0, status: 'Delivered', at: '2026-11-22T10:00:00Z' });
+    expect(early.status, early.text).toBe(200);
+    expect(await kit.t.db.selectFrom('early_delivery_reports').select('provider_id').where('tenant_id', '=', kit.a.tenantId).execute()).toEqual([{ provider_id: '01NULBATCH' }]);
+
+    kit.fake.failNext({ httpStatus: 400, body: { code: 21211, message: 'Número\u0000 inválido \uDE00', status: 400 } });
+    const refused = await customerThenReply(kit.inboxes.twilio, 'Esto tampoco sale.');
+    expect(await waitForStatus(kit.t, refused.replyId, ['failed', 'sent'])).toMatchObject({ status: 'failed', error: 'Twilio HTTP 400: Número inválido \uFFFD (Twilio error 21211)' });
+  });
+
   it('Vonage: sent by sms/json (unicode for text outside GSM-7) with the callback; a signed receipt marks it delivered', async () => {
     const { replyId, customer } = await customerThenReply(kit.inboxes.vonage, 'Olá! Já estamos vendo isso, obrigado pela atenção.');
     await waitForStatus(kit.t, replyId, ['sent']);
