@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { sql, type Transaction } from 'kysely';
 import type { ChannelType, Database, InboxRow, SenderType } from '../db/schema.ts';
-import { bindBatch, type Outbox } from '../realtime/transact.ts';
+import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
-import { insertConversations, newConversationRow, openConversation } from '../conversations/open-conversation.ts';
-import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessage, isUniqueViolation, storeInboundTexts } from '../conversations/post-message.ts';
+import { insertConversations, newConversationRow, openConversationsInTx } from '../conversations/open-conversation.ts';
+import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessageInTx, isUniqueViolation, storeInboundTexts, type PostMessageResult } from '../conversations/post-message.ts';
 import { recordConversationEvent } from '../conversations/conversations.repository.ts';
 import { storableStrings } from '../conversations/storable-text.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
@@ -41,7 +41,7 @@ export async function findInboxByAddress(db: Deps['db'], channelType: ChannelTyp
 
 /**
  * The shared inbound path of every channel: contact by handle, conversation by thread keys,
- * attachments stored, then postMessage with the provider's id, so a provider (or our own
+ * attachments stored, then the message with the provider's id, so a provider (or our own
  * retry after a crash) sending the same message again stores it once.
  *
  * Auto-replies and bounces are kept but are never work: they go in as private system notes
@@ -52,9 +52,12 @@ export async function ingestInbound(deps: IngestDeps, inbox: InboxRow, received:
   // Whatever a provider sent (a NUL, half an emoji) is stored, not refused by the database at every retry.
   const message = storableStrings(received);
   const sourceId = `${inbox.channel_type}:${inbox.id}:${message.sourceId}`.slice(0, 1000);
-  // The same message arriving twice at once (SMTP and IMAP, a client retrying on a new
-  // connection) runs one after the other here, so the second finds the first's message and
-  // conversation instead of opening an empty twin. postMessage's unique source id covers nodes.
+  // The same message arriving twice at once at this server (SMTP and IMAP, a client retrying on
+  // a new connection) runs one after the other here, so the second finds the first's message.
+  // Across servers the message's unique source id decides, and the loser's transaction rolls back
+  // whole (see ingestOnce and ingestTexts), leaving no empty twin conversation.
+  let inFlight = inFlightBy.get(deps.committer);
+  if (!inFlight) inFlightBy.set(deps.committer, (inFlight = new Map()));
   const key = `${inbox.tenant_id}\u0000${sourceId}`;
   const previous = inFlight.get(key);
   const run = (previous ?? Promise.resolve()).catch(() => undefined).then(() => ingestOnce(deps, inbox, message, sourceId));
@@ -66,7 +69,15 @@ export async function ingestInbound(deps: IngestDeps, inbox: InboxRow, received:
   }
 }
 
-const inFlight = new Map<string, Promise<IngestResult>>();
+/** Per server (its committer): two servers in one process behave as two nodes. */
+const inFlightBy = new WeakMap<IngestDeps['committer'], Map<string, Promise<IngestResult>>>();
+
+/** Thrown to roll back a transaction that opened a conversation for a message another node stored meanwhile. */
+class StoredElsewhere extends Error {
+  constructor(readonly stored: PostMessageResult) {
+    super('the message was stored meanwhile by another node');
+  }
+}
 
 async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMessage, sourceId: string): Promise<IngestResult> {
   const tenantId = inbox.tenant_id;
@@ -86,21 +97,7 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
 
   const automatic = message.autoReply || message.bounce;
   const contactId = await contactForHandle(deps, tenantId, channelType, message.from.handle, message.from.name);
-  let conversationId = await findConversation(deps, inbox, message);
-  if (!conversationId) {
-    const opened = await openConversation(deps, {
-      tenantId,
-      inboxId: inbox.id,
-      channelType,
-      contact: { id: contactId },
-      status: automatic || !compliance.isWork ? 'resolved' : 'open',
-      subject: message.subject?.slice(0, 500) ?? null,
-      externalThreadId: message.threadKeys.at(-1) ?? message.externalId,
-      routeWithFirstMessage: true,
-      actor: { type: 'contact', id: contactId },
-    });
-    conversationId = opened.id;
-  }
+  const found = await findConversation(deps, inbox, message);
 
   const senderType: SenderType = automatic ? 'system' : 'contact';
   let text = message.text.replace(/\r\n/g, '\n').trim();
@@ -114,19 +111,45 @@ async function ingestOnce(deps: IngestDeps, inbox: InboxRow, message: InboundMes
   const stored = await storeAttachments(deps, tenantId, senderType, attachments);
   const html = message.html ? pointCidImages(message.html, stored) : null;
 
-  const posted = await postMessage(deps, {
-    tenantId,
-    conversationId,
-    direction: automatic ? 'out' : 'in',
-    private: automatic,
-    senderType,
-    senderId: automatic ? null : contactId,
-    senderName: automatic ? `${message.bounce ? 'Bounce' : 'Auto-reply'} from ${message.from.handle}` : message.from.name,
-    content: automatic ? `${message.bounce ? 'Delivery failure report' : 'Automatic reply'}: ${message.subject ?? ''}\n\n${text}`.slice(0, MAX_MESSAGE_LENGTH) : text,
-    attachmentIds: stored.map((s) => s.id),
-    sourceId,
-    reopens: compliance.isWork,
+  // The conversation it opens and the message commit together: never a conversation without its
+  // first message (a crash in between, another node storing the message first).
+  const post = (trx: Transaction<Database>, outbox: Outbox, conversationId: string) =>
+    postMessageInTx(deps, trx, outbox, {
+      tenantId,
+      conversationId,
+      direction: automatic ? 'out' : 'in',
+      private: automatic,
+      senderType,
+      senderId: automatic ? null : contactId,
+      senderName: automatic ? `${message.bounce ? 'Bounce' : 'Auto-reply'} from ${message.from.handle}` : message.from.name,
+      content: automatic ? `${message.bounce ? 'Delivery failure report' : 'Automatic reply'}: ${message.subject ?? ''}\n\n${text}`.slice(0, MAX_MESSAGE_LENGTH) : text,
+      attachmentIds: stored.map((s) => s.id),
+      sourceId,
+      reopens: compliance.isWork,
+    });
+  const posted = await transact(deps, tenantId, async (trx, outbox) => {
+    if (found) return post(trx, outbox, found);
+    const [opened] = await openConversationsInTx(deps, trx, outbox, [
+      {
+        tenantId,
+        inboxId: inbox.id,
+        channelType,
+        contact: { id: contactId },
+        status: automatic || !compliance.isWork ? 'resolved' : 'open',
+        subject: message.subject?.slice(0, 500) ?? null,
+        externalThreadId: message.threadKeys.at(-1) ?? message.externalId,
+        routeWithFirstMessage: true,
+        actor: { type: 'contact', id: contactId },
+      },
+    ]);
+    const result = await post(trx, outbox, opened!.id);
+    if (!result.created) throw new StoredElsewhere(result);
+    return result;
+  }).catch((err: unknown) => {
+    if (err instanceof StoredElsewhere) return err.stored;
+    throw err;
   });
+  const conversationId = posted.message.conversation_id;
   await recordChannelMessage(deps, inbox, posted.message.id, posted.message.conversation_id, { ...message, html });
   if (!compliance.isWork) {
     const stored = { messageId: posted.message.id, conversationId: posted.message.conversation_id, contactId, receivedAt: posted.message.created_at, created: posted.created };
@@ -219,6 +242,11 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
     })),
     new Set(opened.map((r) => r.id)),
   );
+  // Another node stored one of these messages meanwhile (its insert won the unique source id):
+  // a conversation opened for it here would stay empty. The committer runs each message of the
+  // batch again alone, which finds the stored one.
+  const openedIds = new Set(opened.map((r) => r.id));
+  if (posted.some((p, i) => !p.created && openedIds.has(conversationOf.get(fresh[i]!)!))) throw new Error('a message of this batch was stored meanwhile by another node');
 
   const results = new Map<string, IngestResult>();
   for (const [i, input] of fresh.entries()) results.set(input.sourceId, { messageId: posted[i]!.message.id, conversationId: posted[i]!.message.conversation_id, created: posted[i]!.created });

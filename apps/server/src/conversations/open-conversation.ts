@@ -75,10 +75,10 @@ export function openConversation(deps: Pick<Deps, 'db' | 'committer' | 'routing'
   return deps.committer.runBatched(input.tenantId, openBatchOf(deps), input);
 }
 
-const openBatchOf = bindBatch(openConversations);
+const openBatchOf = bindBatch(openConversationsInTx);
 
-/** Opens a batch of conversations of one tenant: contacts, conversations (with their `created` events), then routing once for all. */
-async function openConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: OpenConversationInput[]): Promise<ConversationDto[]> {
+/** Opens a batch of conversations of one tenant in the caller's transaction: contacts, conversations (with their `created` events), then routing once for all. */
+export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: OpenConversationInput[]): Promise<ConversationDto[]> {
   const tenantId = inputs[0]!.tenantId;
   // A contact named by an id that is not the tenant's fails the batch; its inputs then run alone.
   const contacts = await resolveContacts(trx, tenantId, inputs.map((input) => input.contact));

@@ -49,77 +49,13 @@ export interface PostMessageResult {
  * and the webhook deliveries.
  */
 export async function postMessage(deps: Pick<Deps, 'db' | 'committer' | 'routing'>, input: PostMessageInput): Promise<PostMessageResult> {
-  const content = storableText(input.content).trim();
-  const attachmentIds = [...new Set(input.attachmentIds ?? [])];
-  if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
-  if (content.length > MAX_MESSAGE_LENGTH) throw new ParleyError('PARLEY_ERR_VALIDATION', `a message has at most ${MAX_MESSAGE_LENGTH} characters`);
-  const isPrivate = input.private === true;
-
+  const checked = checkedInput(input);
   try {
     // The common case — a customer's text message — takes the set-based path (see inboundTextsOf).
-    if (input.direction === 'in' && !isPrivate && attachmentIds.length === 0 && input.reopens !== false) {
-      return await deps.committer.runBatched(input.tenantId, inboundTextsOf(deps.routing), { ...input, content });
+    if (input.direction === 'in' && input.private !== true && checked.attachmentIds.length === 0 && input.reopens !== false) {
+      return await deps.committer.runBatched(input.tenantId, inboundTextsOf(deps.routing), checked);
     }
-    return await transact(deps, input.tenantId, async (trx, outbox) => {
-      const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
-      // Consent, countries, the channel's window: refused before anything is stored.
-      if (input.direction === 'out' && !isPrivate) await assertMaySend(trx, conversation, { template: input.template !== undefined, exemptConsent: isKeywordReply(input) });
-      const attachments = await claimAttachments(trx, input, attachmentIds);
-      const mentions = isPrivate ? await findMentions(trx, input.tenantId, content) : [];
-      const now = new Date();
-      const message = await trx
-        .insertInto('messages')
-        .values({
-          id: newId('msg'),
-          tenant_id: input.tenantId,
-          conversation_id: conversation.id,
-          direction: input.direction,
-          private: isPrivate,
-          sender_type: input.senderType,
-          sender_id: input.senderId,
-          sender_name: input.senderName === undefined ? (input.senderType === 'contact' ? contact.name : null) : input.senderName,
-          content,
-          content_type: 'text/plain',
-          attachments: JSON.stringify(attachments),
-          mentions: JSON.stringify(mentions),
-          status: input.direction === 'in' ? 'received' : 'sent',
-          client_message_id: input.clientMessageId ?? null,
-          source_id: input.sourceId ?? null,
-          created_at: now,
-        })
-        // A retry (same clientMessageId or provider id) finds its message stored: nothing more to do.
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!message) return { message: (await findExisting(trx, input))!, created: false };
-      await enqueueOutbound(trx, message, conversation, input.template);
-
-      const reopen = input.direction === 'in' && input.reopens !== false && reopensOnCustomerMessage(conversation);
-      const updated = await trx
-        .updateTable('conversations')
-        .set((eb) => ({
-          last_message_id: isPrivate ? conversation.last_message_id : message.id,
-          last_activity_at: now,
-          updated_at: now,
-          unread_count: input.direction === 'in' ? eb('unread_count', '+', 1) : eb.val(conversation.unread_count),
-          ...(reopen ? { status: 'open' as const, snoozed_until: null } : {}),
-        }))
-        .where('tenant_id', '=', input.tenantId)
-        .where('id', '=', conversation.id)
-        .returningAll()
-        .returning(sql<boolean>`${queueKeepsSla(sql.ref('conversations.queue_id'))}`.as('queue_has_sla'))
-        .executeTakeFirstOrThrow();
-
-      if (reopen) {
-        await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: conversation.id, type: 'status_changed', actorType: input.senderType, actorId: input.senderId, data: { from: conversation.status, to: 'open' } });
-      }
-      emitMessageEvents(outbox, message);
-      const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
-      emitConversationUpdated(outbox, updated, contact, lastMessage, reopen);
-      if (input.direction === 'in' && !isPrivate && input.reopens !== false) await deps.routing.customerMessagesInTx(trx, outbox, input.tenantId, [updated]);
-      if (input.direction === 'out' && !isPrivate && input.senderType === 'user' && input.senderId) await deps.routing.agentRepliedInTx(trx, outbox, input.tenantId, updated);
-      return { message, created: true };
-    });
+    return await transact(deps, input.tenantId, (trx, outbox) => postCheckedInTx(deps, trx, outbox, checked));
   } catch (err) {
     // Two retries racing in different transactions: the loser answers with the winner's row.
     if (isUniqueViolation(err)) {
@@ -128,6 +64,86 @@ export async function postMessage(deps: Pick<Deps, 'db' | 'committer' | 'routing
     }
     throw err;
   }
+}
+
+/** The input with its content made storable and trimmed, and its attachment ids deduplicated; refused when it holds nothing or too much. */
+function checkedInput(input: PostMessageInput): PostMessageInput & { attachmentIds: string[] } {
+  const content = storableText(input.content).trim();
+  const attachmentIds = [...new Set(input.attachmentIds ?? [])];
+  if (!content && attachmentIds.length === 0) throw new ParleyError('PARLEY_ERR_VALIDATION', 'a message needs content or an attachment');
+  if (content.length > MAX_MESSAGE_LENGTH) throw new ParleyError('PARLEY_ERR_VALIDATION', `a message has at most ${MAX_MESSAGE_LENGTH} characters`);
+  return { ...input, content, attachmentIds };
+}
+
+/**
+ * postMessage inside the caller's transaction, one message at a time (whatever its kind): for
+ * work that must commit with other writes (a conversation opened for this message).
+ */
+export function postMessageInTx(deps: Pick<Deps, 'routing'>, trx: Transaction<Database>, outbox: Outbox, input: PostMessageInput): Promise<PostMessageResult> {
+  return postCheckedInTx(deps, trx, outbox, checkedInput(input));
+}
+
+async function postCheckedInTx(deps: Pick<Deps, 'routing'>, trx: Transaction<Database>, outbox: Outbox, input: PostMessageInput & { attachmentIds: string[] }): Promise<PostMessageResult> {
+  const { content, attachmentIds } = input;
+  const isPrivate = input.private === true;
+  const { conversation, contact } = await lockConversationWithContact(trx, input.tenantId, input.conversationId);
+  // Consent, countries, the channel's window: refused before anything is stored.
+  if (input.direction === 'out' && !isPrivate) await assertMaySend(trx, conversation, { template: input.template !== undefined, exemptConsent: isKeywordReply(input) });
+  const attachments = await claimAttachments(trx, input, attachmentIds);
+  const mentions = isPrivate ? await findMentions(trx, input.tenantId, content) : [];
+  const now = new Date();
+  const message = await trx
+    .insertInto('messages')
+    .values({
+      id: newId('msg'),
+      tenant_id: input.tenantId,
+      conversation_id: conversation.id,
+      direction: input.direction,
+      private: isPrivate,
+      sender_type: input.senderType,
+      sender_id: input.senderId,
+      sender_name: input.senderName === undefined ? (input.senderType === 'contact' ? contact.name : null) : input.senderName,
+      content,
+      content_type: 'text/plain',
+      attachments: JSON.stringify(attachments),
+      mentions: JSON.stringify(mentions),
+      status: input.direction === 'in' ? 'received' : 'sent',
+      client_message_id: input.clientMessageId ?? null,
+      source_id: input.sourceId ?? null,
+      created_at: now,
+    })
+    // A retry (same clientMessageId or provider id) finds its message stored: nothing more to do.
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!message) return { message: (await findExisting(trx, input))!, created: false };
+  await enqueueOutbound(trx, message, conversation, input.template);
+
+  const reopen = input.direction === 'in' && input.reopens !== false && reopensOnCustomerMessage(conversation);
+  const updated = await trx
+    .updateTable('conversations')
+    .set((eb) => ({
+      last_message_id: isPrivate ? conversation.last_message_id : message.id,
+      last_activity_at: now,
+      updated_at: now,
+      unread_count: input.direction === 'in' ? eb('unread_count', '+', 1) : eb.val(conversation.unread_count),
+      ...(reopen ? { status: 'open' as const, snoozed_until: null } : {}),
+    }))
+    .where('tenant_id', '=', input.tenantId)
+    .where('id', '=', conversation.id)
+    .returningAll()
+    .returning(sql<boolean>`${queueKeepsSla(sql.ref('conversations.queue_id'))}`.as('queue_has_sla'))
+    .executeTakeFirstOrThrow();
+
+  if (reopen) {
+    await recordConversationEvent(trx, { tenantId: input.tenantId, conversationId: conversation.id, type: 'status_changed', actorType: input.senderType, actorId: input.senderId, data: { from: conversation.status, to: 'open' } });
+  }
+  emitMessageEvents(outbox, message);
+  const lastMessage = isPrivate ? await lastPublicMessage(trx, updated) : message;
+  emitConversationUpdated(outbox, updated, contact, lastMessage, reopen);
+  if (input.direction === 'in' && !isPrivate && input.reopens !== false) await deps.routing.customerMessagesInTx(trx, outbox, input.tenantId, [updated]);
+  if (input.direction === 'out' && !isPrivate && input.senderType === 'user' && input.senderId) await deps.routing.agentRepliedInTx(trx, outbox, input.tenantId, updated);
+  return { message, created: true };
 }
 
 const inboundTexts = new WeakMap<Deps['routing'], BatchWork<PostMessageInput, PostMessageResult>>();
