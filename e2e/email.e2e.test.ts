@@ -202,6 +202,17 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
       expect(await result.textContent()).toContain(`SMTP relay 127.0.0.1:${relayPort}: signed in as soporte`);
       expect(mails).toBe(0);
       await shot(page, '4-test-connection');
+
+      // Replies unsigned so far: the admin makes a DKIM key and is shown the record to publish.
+      const dkim = page.locator('[data-testid=dkim]');
+      expect(await dkim.textContent()).toContain('Replies are not signed');
+      await page.locator('[data-testid=dkim-make]').click();
+      const record = page.locator('[data-testid=dkim-record]');
+      await record.waitFor();
+      expect(await record.textContent()).toContain('parley._domainkey.ayuda.example.test');
+      expect(await record.textContent()).toMatch(/v=DKIM1; k=rsa; p=[A-Za-z0-9+/]{300,}/);
+      expect(await page.locator('[data-testid=dkim-make]').textContent()).toBe('Replace key');
+      await shot(page, '5-dkim-record');
       expect(errors).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => relay.close(() => resolve()));

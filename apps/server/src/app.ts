@@ -44,6 +44,7 @@ import { channelAdminRoutes } from './channels/channel-admin.routes.ts';
 import { complianceRoutes } from './compliance/compliance.routes.ts';
 import { webhookScope } from './channels/webhook-scope.ts';
 import { smsRoutes } from './channels/sms/sms.routes.ts';
+import { emailRoutes } from './channels/email/email.routes.ts';
 import { FLUSH_PARTS_JOB, flushPartsJob } from './channels/sms/long-sms.ts';
 import { EmailChannel } from './channels/email/email-channel.ts';
 import { SmppChannel } from './channels/sms/smpp/smpp-channel.ts';
@@ -167,6 +168,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
     routingRoutes(scoped, deps);
     channelMessageRoutes(scoped, deps);
     channelAdminRoutes(scoped, deps);
+    emailRoutes(scoped, deps);
     complianceRoutes(scoped, deps);
   }, { prefix: '/api/v1' });
   await app.register(webhookScope((scope) => smsRoutes(scope, deps)), { prefix: '/api/v1' });

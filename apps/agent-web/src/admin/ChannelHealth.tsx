@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '../api/client';
-import type { ChannelError, ConnectionTest, Inbox, WebhookUrl } from '../api/types';
+import type { ChannelError, ConnectionTest, DkimRecord, Inbox, WebhookUrl } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { useNow } from '../routing/use-now';
 import { CopyButton } from '../ui/CopyButton';
@@ -9,14 +9,63 @@ import { formatRelative } from '../ui/relative-time';
 
 /**
  * What an admin needs to see a channel inbox is working: the URLs to paste into the provider's
- * console (`webhooks`: channels a provider calls back; not email), a live test, the last errors.
+ * console (`webhooks`: channels a provider calls back; not email), the DKIM record of an email
+ * inbox, a live test, the last errors.
  */
 export function ChannelHealth({ inbox, webhooks }: { inbox: Inbox; webhooks: boolean }) {
   return (
     <>
       {webhooks && <WebhookUrls inboxId={inbox.id} />}
+      {inbox.channelType === 'email' && <DkimKey inboxId={inbox.id} />}
       <ConnectionCheck inboxId={inbox.id} />
     </>
+  );
+}
+
+function DkimKey({ inboxId }: { inboxId: string }) {
+  const { t } = useI18n();
+  const [record, setRecord] = useState<DkimRecord | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [making, setMaking] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    api.dkimRecord(inboxId).then((r) => !cancelled && setRecord(r), (err) => !cancelled && setError(errorMessage(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [inboxId]);
+  const make = async () => {
+    // A new key fails DKIM until its record is published: asked first when one is in use.
+    if (record && !window.confirm(t('channel.dkimReplaceConfirm'))) return;
+    setMaking(true);
+    setError(null);
+    try {
+      setRecord(await api.makeDkimKey(inboxId));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setMaking(false);
+    }
+  };
+  return (
+    <section className="card" data-testid="dkim">
+      <div className="card-title-row">
+        <h3>{t('channel.dkim')}</h3>
+        <button type="button" className="btn btn-sm" onClick={() => void make()} disabled={making || record === undefined} data-testid="dkim-make">
+          {record ? t('channel.dkimReplace') : t('channel.dkimMake')}
+        </button>
+      </div>
+      <p className="muted small">{record ? t('channel.dkimPublish') : t('channel.dkimNone')}</p>
+      {error && <p className="form-error">{error}</p>}
+      {record && (
+        <dl className="webhook-urls" data-testid="dkim-record">
+          <dt>{t('channel.dkimName')}</dt>
+          <dd><code className="mono">{record.name}</code> <CopyButton text={record.name} /></dd>
+          <dt>{t('channel.dkimValue')}</dt>
+          <dd><code className="mono">{record.value}</code> <CopyButton text={record.value} /></dd>
+        </dl>
+      )}
+    </section>
   );
 }
 

@@ -2,7 +2,7 @@ import type {
   AgentRouting, ApiKey, Attachment, CannedReply, Contact, Conversation, ConversationPage, ConversationRouting, Inbox,
   Invitation, Locale, Message, Offer, PerChannel, Queue, QueueInput, Role, Session, SettableAgentState, User, Wallboard,
   Webhook, WebhookDelivery, InboxSettings, ChannelType, ConnectionTest, ChannelError, WebhookUrl, TenantSettings, SendPolicy,
-  Consent, ConsentStatus, ChannelMessage,
+  Consent, ConsentStatus, ChannelMessage, DkimRecord,
 } from './types';
 
 /** An error answered by the API: `{ error: { code, message, details? } }` with its HTTP status. */
@@ -163,6 +163,9 @@ export const api = {
   testConnection: (id: string) => request<ConnectionTest>(`/inboxes/${id}/test-connection`, { method: 'POST', body: {} }),
   channelErrors: (id: string) => request<{ items: ChannelError[] }>(`/inboxes/${id}/errors`),
   webhookUrls: async (id: string) => webhookUrlList(await request<unknown>(`/inboxes/${id}/webhook-urls`)),
+  /** The inbox's DKIM record, or null when it does not sign yet. */
+  dkimRecord: (id: string) => request<DkimRecord>(`/inboxes/${id}/email/dkim`).catch((err: unknown) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err))),
+  makeDkimKey: (id: string) => request<DkimRecord>(`/inboxes/${id}/email/dkim`, { method: 'POST', body: {} }),
 
   tenantSettings: () => request<TenantSettings>('/tenant/settings'),
   updateTenantSettings: (body: Partial<TenantSettings>) => request<TenantSettings>('/tenant/settings', { method: 'PATCH', body }),

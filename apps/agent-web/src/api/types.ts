@@ -241,6 +241,14 @@ export interface ChannelError {
   createdAt: string;
 }
 
+/** The TXT record that publishes an email inbox's DKIM public key. */
+export interface DkimRecord {
+  selector: string;
+  domain: string;
+  name: string;
+  value: string;
+}
+
 export interface WebhookUrl {
   /** What the URL is for (inbound messages, delivery reports …), as the server names it. */
   name: string;

@@ -17,7 +17,7 @@ export const CHANNEL_SETTINGS_KEYS: ChannelSettingsKey[] = ['email', 'sms', 'met
  * Write-only fields of channel settings, at any depth: accepted on create and update, never
  * returned. The API shows `<name>Set: true` instead (`passwordSet`, `authTokenSet` …).
  */
-const SECRET_FIELDS = new Set(['password', 'authToken', 'apiToken', 'apiSecret', 'signatureSecret', 'callbackSecret', 'appSecret', 'accessToken', 'verifyToken', 'webhookToken']);
+const SECRET_FIELDS = new Set(['password', 'authToken', 'apiToken', 'apiSecret', 'signatureSecret', 'callbackSecret', 'appSecret', 'accessToken', 'verifyToken', 'webhookToken', 'privateKey']);
 
 /** Fields of channel settings that name where Parley connects (see net/private-targets.ts): provider URLs, and mail and SMPP servers. */
 const PROVIDER_URL_FIELDS = new Set(['baseUrl', 'sendUrl', 'graphBaseUrl']);

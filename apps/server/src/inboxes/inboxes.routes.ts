@@ -9,6 +9,7 @@ import { requireAllowedTarget } from '../net/private-targets.ts';
 import type { ChannelType, InboxSettings } from '../db/schema.ts';
 import { ParleyError } from '../errors.ts';
 import { isUniqueViolation } from '../conversations/post-message.ts';
+import { checkDkimSettings } from '../channels/email/dkim.ts';
 
 const ChannelTypeSchema = Type.Union(['webchat', 'api', 'email', 'sms', 'whatsapp', 'messenger', 'instagram'].map((t) => Type.Literal(t)));
 
@@ -28,7 +29,8 @@ function mergeSettings(current: Partial<InboxSettings>, update: object | undefin
 export function inboxRoutes(app: App, deps: Deps) {
   const db = deps.db;
   // Where the inbox makes Parley connect is checked when saved too, so an admin hears of a refused address at once (each connection checks again).
-  const checkProviderHosts = async (settings: unknown) => {
+  const checkSettings = async (settings: unknown) => {
+    checkDkimSettings(settings);
     for (const host of providerHostsOf(settings)) await requireAllowedTarget(host, deps.config.privateTargets, 'provider address');
   };
 
@@ -61,7 +63,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       const channelType = request.body.channelType as ChannelType;
       const key = channelSettingsKey[channelType];
       if (key && !(request.body.settings as Record<string, unknown> | undefined)?.[key]) throw new ParleyError('PARLEY_ERR_VALIDATION', `a ${channelType} inbox needs settings.${key}`);
-      await checkProviderHosts(request.body.settings);
+      await checkSettings(request.body.settings);
       const row = await db
         .insertInto('inboxes')
         .values({
@@ -94,7 +96,7 @@ export function inboxRoutes(app: App, deps: Deps) {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       const current = await getInboxOrThrow(db, principal.tenantId, request.params.id);
-      await checkProviderHosts(request.body.settings);
+      await checkSettings(request.body.settings);
       const row = await db
         .updateTable('inboxes')
         .set({

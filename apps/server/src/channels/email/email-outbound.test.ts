@@ -3,6 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { createServer, type AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { startTestParley, type TestParley, type TestTenant } from '../../../test
 import type { InboxRow } from '../../db/schema.ts';
 import { ingestInbound } from '../ingest.ts';
 import { adapter, createEmailAdapter } from './adapter.ts';
+import { verifySender } from './verify-sender.ts';
+import { createDnsResolver } from '../../net/dns-resolver.ts';
+import { hasDnsmasq, startDnsServer } from '../../../test/dns-server.ts';
 
 // Agents' replies leave by the inbox's SMTP relay through the durable job queue. Two receiving
 // MTAs, neither of them Parley's code: a real Postfix (Debian package `postfix`) started here on
@@ -340,6 +344,47 @@ describe.skipIf(postfixMissing.length > 0 || !isRoot)('agent replies through a r
     // Postfix added its own trace: the message really went through it.
     expect(mail.headers.get('received')).toBeDefined();
   });
+  it.skipIf(!hasDnsmasq)('signs the reply with the DKIM key Parley made: the message Postfix delivers verifies against the published record', async () => {
+    const made = await api('POST', `/inboxes/${pfInbox.id}/email/dkim`, { selector: 'p2026' });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body).toMatchObject({ selector: 'p2026', domain: 'shop.example.test', name: 'p2026._domainkey.shop.example.test' });
+    expect(made.body.value).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+=*$/);
+    expect((await api('GET', `/inboxes/${pfInbox.id}/email/dkim`)).body).toEqual(made.body);
+    // The key never leaves the server.
+    expect((await api('GET', `/inboxes/${pfInbox.id}`)).body.settings.email.dkim).toEqual({ selector: 'p2026', privateKeySet: true });
+    const dns = await startDnsServer({ [made.body.name]: made.body.value });
+    try {
+      const raw = ['From: Pat <pat@customer.test>', 'To: sales@shop.example.test', 'Subject: Signed?', 'Message-ID: <pf-dkim-1@customer.test>', '', 'Is this really you?', ''].join('\r\n');
+      const first = await ingestInbound(t.parley.deps, pfInbox, await adapter.parseInbound(Buffer.from(raw)));
+      const reply = await api('POST', `/conversations/${first.conversationId}/messages`, { content: 'Yes, signed and sealed.' });
+      expect(reply.status).toBe(201);
+      expect(await waitForStatus(reply.body.id, ['sent', 'failed'])).toMatchObject({ status: 'sent' });
+      const delivered = await deliveredWith(`<${reply.body.id}@shop.example.test>`);
+      expect(delivered.toString()).toMatch(/^DKIM-Signature: .*d=shop\.example\.test;.*s=p2026;/ms);
+      const resolver = createDnsResolver([dns.server]);
+      const checked = await verifySender(delivered, { remoteAddress: '127.0.0.1', helo: 'mta.parley.test', mailFrom: 'sales@shop.example.test' }, 'mx.customer.test', resolver);
+      expect(checked).toMatchObject({ dkim: 'pass', dkimDomain: 'shop.example.test' });
+      // Altered on the way, it no longer verifies.
+      const altered = Buffer.from(delivered.toString().replace('Yes, signed and sealed.', 'Yes, send the money.'));
+      expect(await verifySender(altered, { remoteAddress: '127.0.0.1', helo: 'mta.parley.test', mailFrom: 'sales@shop.example.test' }, 'mx.customer.test', resolver)).toMatchObject({ dkim: 'fail' });
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  /** The delivered file holding the message with this Message-ID, raw. */
+  async function deliveredWith(messageId: string): Promise<Buffer> {
+    const box = join(dir, 'mail', 'delivered', 'new');
+    const until = Date.now() + 15_000;
+    for (;;) {
+      for (const f of await readdir(box).catch(() => [] as string[])) {
+        const raw = await readFile(join(box, f));
+        if (raw.toString().includes(`Message-ID: ${messageId}`) || raw.toString().includes(`Message-Id: ${messageId}`)) return raw;
+      }
+      if (Date.now() > until) throw new Error(`no delivered message ${messageId}: ${await readFile(join(dir, 'postfix.log'), 'utf8').catch(() => 'no log')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 });
 
 describe("SMTP relays inside the server's network", () => {
@@ -383,5 +428,29 @@ describe('testing an email inbox connection', () => {
     const created = await api('POST', '/inboxes', { name: 'Listener only', channelType: 'email', settings: { email: { address: 'listen@help.example.test' } } });
     const r = await api('POST', `/inboxes/${created.body.id}/test-connection`);
     expect(r.body).toEqual({ ok: false, message: expect.stringContaining('nothing to test') });
+  });
+});
+
+describe('DKIM keys: bad input', () => {
+  it('refuses a key that cannot sign, another channel, and another tenant', async () => {
+    const badPem = await api('PATCH', `/inboxes/${inbox.id}`, { settings: { email: { address: 'support@help.example.test', dkim: { selector: 's1', privateKey: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----' } } } });
+    expect(badPem.status).toBe(400);
+    expect(badPem.body.error.message).toMatch(/not a PEM private key/);
+    const { privateKey: ecKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ec = await api('PATCH', `/inboxes/${inbox.id}`, { settings: { email: { address: 'support@help.example.test', dkim: { selector: 's1', privateKey: ecKey.export({ type: 'pkcs8', format: 'pem' }).toString() } } } });
+    expect(ec.status).toBe(400);
+    expect(ec.body.error.message).toMatch(/RSA key of at least 1024 bits/);
+    // Nothing was stored by the refused updates.
+    expect((await api('GET', `/inboxes/${inbox.id}`)).body.settings.email.smtp.passwordSet).toBe(true);
+    expect((await api('GET', `/inboxes/${inbox.id}/email/dkim`)).status).toBe(404);
+
+    const chat = await api('POST', '/inboxes', { name: 'Chat', channelType: 'webchat' });
+    expect(chat.status).toBe(201);
+    expect((await api('POST', `/inboxes/${chat.body.id}/email/dkim`, {})).status).toBe(422);
+
+    const other = await t.createTenant('Outbound B');
+    const theirs = await fetch(`${t.baseUrl}/api/v1/inboxes/${inbox.id}/email/dkim`, { method: 'POST', headers: { authorization: `Bearer ${other.apiKey}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(theirs.status).toBe(404);
+    expect((await api('GET', `/inboxes/${inbox.id}/email/dkim`)).status).toBe(404);
   });
 });

@@ -2,6 +2,7 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { OutboundMessage, SendResult } from '../channel.ts';
 import type { EmailSettings } from './settings.ts';
 import { allowedAddress, TargetRefusedError, type PrivateTargets } from '../../net/private-targets.ts';
+import { dkimSigningOf } from './dkim.ts';
 
 /** The slice of nodemailer's transport Parley uses, so sending tests without a relay. */
 export interface MailTransport {
@@ -35,7 +36,7 @@ export function outboundMessageId(messageId: string, inboxAddress: string): stri
 /**
  * One outbound email through the inbox's SMTP relay: threaded on the customer's message
  * (In-Reply-To, References), replies steered back by a `+conversation` Reply-To address, and
- * the customer's text quoted below the agent's reply.
+ * the customer's text quoted below the agent's reply; DKIM-signed when the inbox has a key.
  */
 export async function sendEmail(settings: EmailSettings, message: OutboundMessage, privateTargets: PrivateTargets, factory: TransportFactory = nodemailerTransport): Promise<SendResult> {
   if (!settings.smtp) return { ok: false, retryable: false, error: 'the inbox has no SMTP relay configured' };
@@ -63,6 +64,7 @@ export async function sendEmail(settings: EmailSettings, message: OutboundMessag
       ...(references.length > 0 ? { references: references.slice(-20).map((r) => `<${r}>`) } : {}),
       text: parent ? `${message.text}\n\n${quote(parent)}` : message.text,
       attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.open() as never })),
+      ...dkimSigningOf(settings),
     });
     return { ok: true, providerId: id };
   } catch (err) {

@@ -41,6 +41,18 @@ export const ImapSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Outbound mail signed with DKIM (RFC 6376) for the address's domain; the key is write-only (the DTO says `privateKeySet`). */
+export const DkimSchema = Type.Object(
+  {
+    /** The DNS label the public key is published under: `<selector>._domainkey.<domain>`. */
+    selector: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$' }),
+    /** PEM RSA private key (≥ 1024 bits; 2048 when Parley makes it). */
+    privateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
+    privateKeySet: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const EmailSettingsSchema = Type.Object(
   {
     /** The inbox's address: mail to it (or to `local+token@domain`) lands in this inbox. */
@@ -48,6 +60,7 @@ export const EmailSettingsSchema = Type.Object(
     fromName: Type.Optional(Type.String({ maxLength: 100 })),
     smtp: Type.Optional(SmtpRelaySchema),
     imap: Type.Optional(ImapSchema),
+    dkim: Type.Optional(DkimSchema),
   },
   { additionalProperties: false },
 );

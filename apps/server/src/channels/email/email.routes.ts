@@ -1,0 +1,70 @@
+import { Type } from 'typebox';
+import type { Deps } from '../../deps.ts';
+import { IdParams, principalOf, responses, type App } from '../../http.ts';
+import { requireRole } from '../../auth/principal.ts';
+import { ParleyError, notFound } from '../../errors.ts';
+import { forgetInbox, getInboxOrThrow } from '../../inboxes/inboxes.repository.ts';
+import { emailSettingsOf } from './settings.ts';
+import { DEFAULT_DKIM_SELECTOR, dkimRecordOf, newDkimKey } from './dkim.ts';
+
+const DkimRecordDto = Type.Object(
+  {
+    selector: Type.String(),
+    domain: Type.String(),
+    name: Type.String({ description: 'The DNS name to publish the TXT record under' }),
+    value: Type.String({ description: 'The TXT record: v=DKIM1; k=rsa; p=…' }),
+  },
+  { $id: 'DkimRecord' },
+);
+
+/**
+ * DKIM for an email inbox's replies: Parley makes the signing key (it never leaves the server)
+ * and shows the DNS record to publish. Admins only.
+ */
+export function emailRoutes(app: App, deps: Deps) {
+  const db = deps.db;
+  const emailInbox = async (tenantId: string, id: string) => {
+    const inbox = await getInboxOrThrow(db, tenantId, id);
+    const settings = inbox.channel_type === 'email' ? emailSettingsOf(inbox.settings) : null;
+    if (!settings) throw new ParleyError('PARLEY_ERR_NOT_SUPPORTED', 'only an email inbox signs with DKIM');
+    return { inbox, settings };
+  };
+
+  app.get('/inboxes/:id/email/dkim', { schema: { tags: ['channels'], params: IdParams, response: responses({ 200: DkimRecordDto }) } }, async (request) => {
+    const principal = principalOf(request);
+    requireRole(principal, 'admin');
+    const { settings } = await emailInbox(principal.tenantId, request.params.id);
+    const record = dkimRecordOf(settings);
+    if (!record) throw notFound('DKIM key');
+    return record;
+  });
+
+  app.post(
+    '/inboxes/:id/email/dkim',
+    {
+      schema: {
+        tags: ['channels'],
+        summary: 'Make a new DKIM signing key (replacing any) and return the DNS record to publish',
+        params: IdParams,
+        body: Type.Optional(Type.Object({ selector: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$' })) }, { additionalProperties: false })),
+        response: responses({ 201: DkimRecordDto }),
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const { inbox, settings } = await emailInbox(principal.tenantId, request.params.id);
+      // A new key under a new selector lets the old record stay published until mail signed with it has arrived.
+      const dkim = { selector: request.body?.selector ?? settings.dkim?.selector ?? DEFAULT_DKIM_SELECTOR, privateKey: newDkimKey() };
+      const row = await db
+        .updateTable('inboxes')
+        .set({ settings: JSON.stringify({ ...inbox.settings, email: { ...settings, dkim } }) })
+        .where('tenant_id', '=', principal.tenantId)
+        .where('id', '=', inbox.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      forgetInbox(db, row);
+      return reply.status(201).send(dkimRecordOf({ ...settings, dkim })!);
+    },
+  );
+}
