@@ -4,7 +4,7 @@ import { IdParams, principalOf, responses, type App } from '../../http.ts';
 import { requireRole } from '../../auth/principal.ts';
 import { ParleyError, notFound } from '../../errors.ts';
 import { forgetInbox, getInboxOrThrow } from '../../inboxes/inboxes.repository.ts';
-import { emailSettingsOf } from './settings.ts';
+import { DkimSelector, emailSettingsOf } from './settings.ts';
 import { DEFAULT_DKIM_SELECTOR, dkimRecordOf, newDkimKey } from './dkim.ts';
 
 const DkimRecordDto = Type.Object(
@@ -46,7 +46,7 @@ export function emailRoutes(app: App, deps: Deps) {
         tags: ['channels'],
         summary: 'Make a new DKIM signing key (replacing any) and return the DNS record to publish',
         params: IdParams,
-        body: Type.Optional(Type.Object({ selector: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$' })) }, { additionalProperties: false })),
+        body: Type.Optional(Type.Object({ selector: Type.Optional(DkimSelector) }, { additionalProperties: false })),
         response: responses({ 201: DkimRecordDto }),
       },
     },

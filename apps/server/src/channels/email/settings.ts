@@ -41,11 +41,13 @@ export const ImapSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The DNS label a DKIM public key is published under: `<selector>._domainkey.<domain>`. */
+export const DkimSelector = Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$' });
+
 /** Outbound mail signed with DKIM (RFC 6376) for the address's domain; the key is write-only (the DTO says `privateKeySet`). */
 export const DkimSchema = Type.Object(
   {
-    /** The DNS label the public key is published under: `<selector>._domainkey.<domain>`. */
-    selector: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$' }),
+    selector: DkimSelector,
     /** PEM RSA private key (≥ 1024 bits; 2048 when Parley makes it). */
     privateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
     privateKeySet: Type.Optional(Type.Boolean()),
