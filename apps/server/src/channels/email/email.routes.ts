@@ -14,7 +14,6 @@ const DkimRecordDto = Type.Object(
     name: Type.String({ description: 'The DNS name to publish the TXT record under' }),
     value: Type.String({ description: 'The TXT record: v=DKIM1; k=rsa; p=…' }),
   },
-  { $id: 'DkimRecord' },
 );
 
 /**
