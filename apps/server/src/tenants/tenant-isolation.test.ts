@@ -47,6 +47,8 @@ interface World {
   tenant: TestTenant;
   session: { cookie: string; csrf: string };
   inbox: { id: string; publicId: string };
+  /** An email inbox that signs with DKIM. */
+  emailInbox: string;
   conversationX: string;
   conversationY: string;
   apiConversation: string;
@@ -77,6 +79,9 @@ async function populate(name: string): Promise<World> {
   const apiConversation = expectOk(
     await api('POST', '/conversations', key, { inboxId: inbox.id, contact: { name: `${name} API contact`, identifier: `${name}-crm-1` }, message: { content: 'opened by API' } }),
   );
+  const slug = name.replace(/\W/g, '').toLowerCase();
+  const emailInbox = expectOk(await api('POST', '/inboxes', key, { name: `${name} mail`, channelType: 'email', settings: { email: { address: `support@${slug}.example.test` } } }));
+  expectOk(await api('POST', `/inboxes/${emailInbox.id}/email/dkim`, key, {}), 201);
   const session = await loginAs(tenant);
   const agentAttachment = expectOk(await upload('/attachments', session, { name: 'agent.png', type: 'image/png', bytes: PNG }));
   const message = expectOk(await api('POST', `/conversations/${x.conversation.id}/messages`, session, { content: 'agent reply', attachmentIds: [agentAttachment.id] }));
@@ -104,6 +109,7 @@ async function populate(name: string): Promise<World> {
     tenant,
     session,
     inbox: { id: inbox.id, publicId: inbox.publicId },
+    emailInbox: emailInbox.id,
     conversationX: x.conversation.id,
     conversationY: y.conversation.id,
     apiConversation: apiConversation.id,
@@ -141,6 +147,8 @@ afterAll(async () => {
 
 /** Tenant A's id for a path parameter, by the collection it follows; unknown kinds fail the test. */
 function idFor(path: string, param: string): string {
+  // Email settings of an inbox: A's email inbox.
+  if (path.startsWith('/api/v1/inboxes/{id}/email/')) return a.emailInbox;
   const collection = path.split('/').slice(0, path.split('/').indexOf(`{${param}}`)).pop();
   const byCollection: Record<string, string> = {
     inboxes: a.inbox.id,
@@ -168,6 +176,7 @@ function idFor(path: string, param: string): string {
 function bodyFor(method: string, path: string, takesBody: boolean): unknown {
   const bodies: Record<string, unknown> = {
     'PATCH /api/v1/inboxes/{id}': { name: 'Renamed by B', settings: { color: '#000000' } },
+    'POST /api/v1/inboxes/{id}/email/dkim': { selector: 'intruder' },
     'PATCH /api/v1/contacts/{id}': { name: 'Renamed by B', customAttributes: { owner: 'B' } },
     'PATCH /api/v1/conversations/{id}': { status: 'resolved', priority: 5, labels: ['b'], customAttributes: { owner: 'B' } },
     'POST /api/v1/conversations/{id}/messages': { content: 'hello from B', clientMessageId: 'x-1' },
