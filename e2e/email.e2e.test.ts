@@ -13,7 +13,8 @@ import { SMTPServer } from 'smtp-server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../apps/server/test/dns-server.ts';
-import { dkimKey } from '../apps/server/test/dkim-signer.ts';
+import { dkimKey, dkimSigned, listForwarded } from '../apps/server/test/dkim-signer.ts';
+import { createDnsResolver } from '../apps/server/src/net/dns-resolver.ts';
 import { launchBrowser, newAgentPage, signIn, startParley } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
@@ -22,6 +23,7 @@ type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const key = dkimKey();
+const listKey = dkimKey();
 
 let dns: TestDnsServer;
 let parley: Parley;
@@ -43,8 +45,10 @@ beforeAll(async () => {
     '_dmarc.tienda.test': 'v=DMARC1; p=quarantine',
     'banco.test': 'v=spf1 ip4:192.0.2.10 -all',
     '_dmarc.banco.test': 'v=DMARC1; p=reject',
+    'lists.test': 'v=spf1 ip4:127.0.0.1 -all',
+    'arc._domainkey.lists.test': listKey.record,
   });
-  parley = await startParley({ smtpPort: 0, smtpHost: '127.0.0.1', smtpHostname: 'mx.parley.test', dnsServers: [dns.server] });
+  parley = await startParley({ smtpPort: 0, smtpHost: '127.0.0.1', smtpHostname: 'mx.parley.test', dnsServers: [dns.server], arcTrustedSealers: ['lists.test'] });
   tenant = await parley.createTenant('Correo Acme');
   const res = await fetch(`${parley.baseUrl}/api/v1/inboxes`, {
     method: 'POST',
@@ -163,6 +167,25 @@ describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
     await shot(page, '3-suspicious-es-MX');
     await page.goto(`${parley.baseUrl}/app/#/settings`);
     await page.locator('select#locale').selectOption('en');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a message a trusted mailing list passed on (its footer broke DKIM, its ARC seal vouches) as verified, forwarded by the list', async () => {
+    const original = await dkimSigned(
+      { from: 'Gil Ortega <gil@tienda.test>', to: 'clientes@lists.test', subject: 'Pedido 3310 sin llegar', text: 'Mi pedido 3310 no ha llegado.', messageId: '<pedido-3310@tienda.test>' },
+      'tienda.test', 'mail', key.privateKey,
+    );
+    const forwarded = await listForwarded(original, { domain: 'lists.test', selector: 'arc', privateKey: listKey.privateKey, resolver: createDnsResolver([dns.server]) }, { ip: '127.0.0.1', helo: 'mail.tienda.test', sender: 'gil@tienda.test' });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: parley.smtpPort!, secure: false, ignoreTLS: true });
+    await transport.sendMail({ envelope: { from: 'clientes-bounces@lists.test', to: ['soporte@ayuda.example.test'] }, raw: forwarded });
+    transport.close();
+    const conversationId = await conversationWith('gil@tienda.test');
+    const { page, errors } = await signInAsAdmin();
+    await page.goto(`${parley.baseUrl}/app/#/conversations/${conversationId}`);
+    const email = page.locator('.msg[data-kind=in] [data-testid=email-content]');
+    await email.locator('.email-auth[data-verdict=forwarded]', { hasText: 'Verified sender, forwarded by lists.test' }).waitFor();
+    expect(await email.locator('.email-auth').textContent()).toContain('DMARC fail (checked by mx.parley.test) · ARC pass (lists.test)');
+    await shot(page, '3b-forwarded-by-list');
     expect(errors).toEqual([]);
   });
 

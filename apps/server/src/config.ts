@@ -43,6 +43,8 @@ export interface Config {
   emailMaxBytes: number;
   /** DNS servers (`host` or `host:port`) for the records Parley reads itself (SPF, DKIM, DMARC); unset = the system's. */
   dnsServers?: string[];
+  /** Forwarders (mailing lists, forwarding services) whose ARC seal is believed when DMARC fails after them; unset = mailauth's list of well-known sealers. */
+  arcTrustedSealers?: string[];
   /** Poll the IMAP mailboxes of email inboxes in this process. */
   imapPolling: boolean;
   imapPollMs: number;
@@ -71,6 +73,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     smtpHostname: env.PARLEY_SMTP_HOSTNAME || undefined,
     emailMaxBytes: Number(env.PARLEY_EMAIL_MAX_BYTES ?? 25 * 1024 * 1024),
     dnsServers: env.PARLEY_DNS_SERVERS ? env.PARLEY_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    arcTrustedSealers: env.PARLEY_ARC_TRUSTED_SEALERS !== undefined ? env.PARLEY_ARC_TRUSTED_SEALERS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : undefined,
     imapPolling: env.PARLEY_IMAP_POLLING !== 'off',
     imapPollMs: Number(env.PARLEY_IMAP_POLL_SECONDS ?? 60) * 1000,
   };

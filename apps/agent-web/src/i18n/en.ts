@@ -573,6 +573,7 @@ export const en = {
   'email.field.verifyCertificate': 'Verify the server certificate',
   'email.field.mailbox': 'Mailbox',
   'email.sender.verified': 'Verified sender',
+  'email.sender.forwarded': 'Verified sender, forwarded by {by}',
   'email.sender.unverified': 'Sender not verified',
   'email.sender.suspicious': 'Sender failed verification: this email may be forged',
   'email.sender.results': 'SPF {spf} · DKIM {dkim} · DMARC {dmarc} (checked by {by})',

@@ -575,6 +575,7 @@ export const esMX: Record<MessageKey, string> = {
   'email.field.verifyCertificate': 'Verificar el certificado del servidor',
   'email.field.mailbox': 'Buzón',
   'email.sender.verified': 'Remitente verificado',
+  'email.sender.forwarded': 'Remitente verificado, reenviado por {by}',
   'email.sender.unverified': 'Remitente sin verificar',
   'email.sender.suspicious': 'El remitente no pasó la verificación: este correo puede ser falso',
   'email.sender.results': 'SPF {spf} · DKIM {dkim} · DMARC {dmarc} (verificado por {by})',

@@ -575,6 +575,7 @@ export const ptBR: Record<MessageKey, string> = {
   'email.field.verifyCertificate': 'Verificar o certificado do servidor',
   'email.field.mailbox': 'Caixa postal',
   'email.sender.verified': 'Remetente verificado',
+  'email.sender.forwarded': 'Remetente verificado, encaminhado por {by}',
   'email.sender.unverified': 'Remetente não verificado',
   'email.sender.suspicious': 'O remetente falhou na verificação: este e-mail pode ser falso',
   'email.sender.results': 'SPF {spf} · DKIM {dkim} · DMARC {dmarc} (verificado por {by})',

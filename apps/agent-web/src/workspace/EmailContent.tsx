@@ -30,16 +30,18 @@ export function useChannelMessage(messageId: string, enabled: boolean): ChannelM
   return loaded;
 }
 
-export type SenderVerdict = 'verified' | 'suspicious' | 'unverified';
+export type SenderVerdict = 'verified' | 'forwarded' | 'suspicious' | 'unverified';
 
 /**
  * What the agent is told about who sent an email. DMARC decides: it passes only when SPF or
- * DKIM passed for the domain in From; a failure is what a forged From looks like. Without a
- * DMARC result (no policy published, DNS unreachable) the sender is unverified.
+ * DKIM passed for the domain in From; a failure is what a forged From looks like, unless a
+ * trusted mailing list or forwarder vouched by its ARC seal that it passed when the message
+ * reached it (its footer or its servers are what failed here). Without a DMARC result (no
+ * policy published, DNS unreachable) the sender is unverified.
  */
 export function senderVerdict(auth: Record<string, string>): SenderVerdict {
   if (auth.dmarc === 'pass') return 'verified';
-  if (auth.dmarc === 'fail') return 'suspicious';
+  if (auth.dmarc === 'fail') return auth.arcVouchedBy ? 'forwarded' : 'suspicious';
   return 'unverified';
 }
 
@@ -51,10 +53,10 @@ function SenderAuthentication({ auth }: { auth: Record<string, string> }) {
     dkim: auth.dkimDomain ? `${auth.dkim ?? 'none'} (${auth.dkimDomain})` : (auth.dkim ?? 'none'),
     dmarc: auth.dmarc ?? 'none',
     by: auth.checkedBy ?? '?',
-  });
+  }) + (auth.arc ? ` · ARC ${auth.arc}${auth.arcSealer ? ` (${auth.arcSealer})` : ''}` : '');
   return (
     <div className={`email-auth email-auth-${verdict}`} data-verdict={verdict} title={results} role={verdict === 'suspicious' ? 'alert' : undefined}>
-      <span className="email-auth-verdict"><Icon name={verdict === 'suspicious' ? 'alert' : 'shield'} size={12} />{t(`email.sender.${verdict}`)}</span>
+      <span className="email-auth-verdict"><Icon name={verdict === 'suspicious' ? 'alert' : 'shield'} size={12} />{t(`email.sender.${verdict}`, { by: auth.arcVouchedBy ?? '' })}</span>
       <span className="email-auth-results">{results}</span>
     </div>
   );

@@ -20,7 +20,7 @@ export class EmailChannel {
     if (config.smtpPort !== undefined) {
       const tls =
         config.smtpTlsKeyFile && config.smtpTlsCertFile ? { key: await readFile(config.smtpTlsKeyFile), cert: await readFile(config.smtpTlsCertFile) } : undefined;
-      this.smtp = new SmtpListener(this.deps, { port: config.smtpPort, host: config.smtpHost, tls, maxBytes: config.emailMaxBytes, hostname: config.smtpHostname, adapter, resolver: createDnsResolver(config.dnsServers) });
+      this.smtp = new SmtpListener(this.deps, { port: config.smtpPort, host: config.smtpHost, tls, maxBytes: config.emailMaxBytes, hostname: config.smtpHostname, adapter, resolver: createDnsResolver(config.dnsServers), arcTrustedSealers: config.arcTrustedSealers });
       this.smtpPort = await this.smtp.listen();
       this.deps.log.info({ port: this.smtpPort, starttls: Boolean(tls) }, 'smtp listener ready');
     }

@@ -20,6 +20,8 @@ export interface SmtpListenerOptions {
   adapter?: ChannelAdapter;
   /** For the SPF, DKIM and DMARC records of senders. */
   resolver: DnsResolver;
+  /** See Config.arcTrustedSealers. */
+  arcTrustedSealers?: readonly string[];
 }
 
 /** An SMTP error reply: smtp-server sends `responseCode` and the message. */
@@ -113,7 +115,7 @@ export class SmtpListener {
     const smtp = { remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs || null, tls: session.secure, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null };
     const [parsed, authentication] = await Promise.all([
       (this.options.adapter ?? emailAdapter).parseInbound(raw),
-      verifySender(raw, smtp, this.options.hostname ?? hostname(), this.options.resolver),
+      verifySender(raw, smtp, this.options.hostname ?? hostname(), this.options.resolver, this.options.arcTrustedSealers),
     ]);
     for (const { inbox, address } of targets) {
       await ingestInbound(this.deps, inbox, { ...parsed, to: address, details: { ...parsed.details, smtp, authentication } });

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDnsResolver, type DnsResolver } from '../../net/dns-resolver.ts';
 import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../../../test/dns-server.ts';
-import { dkimKey, dkimSigned } from '../../../test/dkim-signer.ts';
+import { dkimKey, dkimSigned, listForwarded } from '../../../test/dkim-signer.ts';
 import { SHARED_FIXTURES } from '../../../test/shared-fixtures.ts';
 import { adapter } from './adapter.ts';
 import { trustedAuthenticationResults } from './parse-email.ts';
@@ -14,6 +14,7 @@ if (!hasDnsmasq) console.warn('SKIPPED sender verification tests: dnsmasq not in
 
 const WORDS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'];
 const key = dkimKey();
+const listKey = dkimKey();
 let dns: TestDnsServer;
 let resolver: DnsResolver;
 let signed: Buffer;
@@ -26,6 +27,8 @@ describe.skipIf(!hasDnsmasq)('sender verification (SPF, DKIM, DMARC)', () => {
       '_dmarc.signed.test': 'v=DMARC1; p=reject',
       'bank.test': 'v=spf1 ip4:192.0.2.10 -all',
       '_dmarc.bank.test': 'v=DMARC1; p=reject',
+      'lists.test': 'v=spf1 ip4:203.0.113.9 -all',
+      'arc._domainkey.lists.test': listKey.record,
     });
     resolver = createDnsResolver([dns.server]);
     signed = await dkimSigned({ from: 'Alice <alice@signed.test>', to: 'support@help.test', subject: 'Order 1043', text: 'Where is my order?', messageId: '<order-1043@signed.test>' }, 'signed.test', 'sel', key.privateKey);
@@ -50,6 +53,31 @@ describe.skipIf(!hasDnsmasq)('sender verification (SPF, DKIM, DMARC)', () => {
     expect(await verifySender(spoofed, { remoteAddress: '203.0.113.7', helo: 'elsewhere.test', mailFrom: 'security@bank.test' }, 'mx.parley.test', resolver)).toMatchObject({ spf: 'fail', dkim: 'none', dmarc: 'fail' });
     // Parsing alone takes no authentication from the message's own headers.
     expect((await adapter.parseInbound(spoofed)).details?.authentication).toBeUndefined();
+  });
+
+  it('believes a trusted mailing list that sealed with ARC that DMARC passed when the message reached it (its footer broke DKIM), and no one else', async () => {
+    const list = { domain: 'lists.test', selector: 'arc', privateKey: listKey.privateKey, resolver };
+    const viaList = await listForwarded(signed, list, { ip: '127.0.0.1', helo: 'mail.signed.test', sender: 'alice@signed.test' });
+    const fromList = { remoteAddress: '203.0.113.9', helo: 'mx.lists.test', mailFrom: 'group-bounces@lists.test' };
+    expect(await verifySender(viaList, fromList, 'mx.parley.test', resolver, ['lists.test'])).toEqual({
+      spf: 'pass', dkim: 'fail', dmarc: 'fail', dkimDomain: 'signed.test', arc: 'pass', arcSealer: 'lists.test', arcVouchedBy: 'lists.test', checkedBy: 'mx.parley.test',
+    });
+    // The same seal from a forwarder nobody trusts (not on mailauth's list of well-known sealers either): DMARC's failure stands.
+    const untrusted = await verifySender(viaList, fromList, 'mx.parley.test', resolver);
+    expect(untrusted).toMatchObject({ dmarc: 'fail', arc: 'pass', arcSealer: 'lists.test' });
+    expect(untrusted.arcVouchedBy).toBeUndefined();
+    // Changed after the list sealed it: the seal no longer holds.
+    const tampered = Buffer.from(viaList.toString().replace('Where is my order?', 'Wire the refund to account 991'));
+    const broken = await verifySender(tampered, fromList, 'mx.parley.test', resolver, ['lists.test']);
+    expect(broken).toMatchObject({ dmarc: 'fail', arc: 'fail' });
+    expect(broken.arcVouchedBy).toBeUndefined();
+    // A forged author the list itself saw fail DMARC is not vouched for by its seal.
+    const unsigned = Buffer.from('From: Alice <alice@signed.test>\r\nTo: group@lists.test\r\nSubject: Refund\r\nMessage-ID: <forged-1@signed.test>\r\n\r\nWire the refund to account 991.\r\n');
+    const forged = await listForwarded(unsigned, list, { ip: '198.51.100.66', helo: 'elsewhere.test', sender: 'alice@signed.test' });
+    const forgedChecked = await verifySender(forged, fromList, 'mx.parley.test', resolver, ['lists.test']);
+    expect(forgedChecked).toMatchObject({ arc: 'pass', arcSealer: 'lists.test' });
+    expect(forgedChecked).toMatchObject({ dmarc: 'fail' });
+    expect(forgedChecked.arcVouchedBy).toBeUndefined();
   });
 
   it('records a temporary error, and does not throw, when DNS cannot answer', async () => {
