@@ -8,6 +8,7 @@ import { sanitizeFilename } from '../attachments/attachment-policy.ts';
 import { insertConversations, newConversationRow, openConversationsInTx } from '../conversations/open-conversation.ts';
 import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessageInTx, isUniqueViolation, storeInboundTexts, type PostMessageResult } from '../conversations/post-message.ts';
 import { recordConversationEvent } from '../conversations/conversations.repository.ts';
+import { insertContactsSql, newContactRow } from '../contacts/contacts.repository.ts';
 import { storableStrings } from '../conversations/storable-text.ts';
 import type { InboundAttachment, InboundMessage } from './channel.ts';
 import { splitAddress } from './email/settings.ts';
@@ -312,13 +313,13 @@ async function createContacts(trx: Transaction<Database>, tenantId: string, foun
   const missing = [...new Map(wanted.filter((w) => !found.has(handleKey(w.channelType, w.handle))).map((w) => [handleKey(w.channelType, w.handle), w])).values()];
   if (missing.length === 0) return found;
   const created = missing.map((w) => ({ ...w, id: newId('ctc') }));
-  const claimed = await trx
-    .with('created', (db) => db.insertInto('contacts').values(created.map((w) => newContactRow(tenantId, w.id, w.channelType, w.handle, w.name))))
-    .insertInto('contact_handles')
-    .values(created.map((w) => ({ tenant_id: tenantId, contact_id: w.id, channel_type: w.channelType, handle: w.handle })))
-    .onConflict((oc) => oc.doNothing())
-    .returning('contact_id')
-    .execute();
+  // One statement text for any number of new senders (they travel as JSON), so it is prepared once.
+  const { rows: claimed } = await sql`
+    WITH created AS (${insertContactsSql(created.map((w) => contactOfHandle(tenantId, w.id, w.channelType, w.handle, w.name)))})
+    INSERT INTO contact_handles (tenant_id, contact_id, channel_type, handle)
+    SELECT ${tenantId}, v.id, v."channelType", v.handle FROM jsonb_to_recordset(${JSON.stringify(created)}::jsonb) AS v(id text, "channelType" text, handle text)
+    ON CONFLICT DO NOTHING
+    RETURNING contact_id`.execute(trx);
   // Another node created one of them meanwhile: the committer runs each message of the batch again alone, which finds it.
   if (claimed.length !== created.length) throw new Error('a contact of this batch was created concurrently');
   return new Map([...found, ...created.map((w) => [handleKey(w.channelType, w.handle), w.id] as const)]);
@@ -351,7 +352,7 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const id = newId('ctc');
-      await trx.insertInto('contacts').values(newContactRow(tenantId, id, channelType, handle, name)).execute();
+      await insertContactsSql([contactOfHandle(tenantId, id, channelType, handle, name)]).execute(trx);
       await trx.insertInto('contact_handles').values({ tenant_id: tenantId, contact_id: id, channel_type: channelType, handle }).execute();
       return id;
     });
@@ -364,8 +365,9 @@ export async function contactForHandle(deps: Pick<IngestDeps, 'db'>, tenantId: s
   }
 }
 
-function newContactRow(tenantId: string, id: string, channelType: ChannelType, handle: string, name: string | null) {
-  return { id, tenant_id: tenantId, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: phoneOf(channelType, handle), identifier: null, verified: false, custom_attributes: '{}' };
+/** A new contact known by a channel handle: an email address is its email, a phone channel's handle its phone. */
+function contactOfHandle(tenantId: string, id: string, channelType: ChannelType, handle: string, name: string | null) {
+  return newContactRow(tenantId, { id, name: name?.trim().slice(0, 200) || null, email: channelType === 'email' ? handle : null, phone: phoneOf(channelType, handle) });
 }
 
 /** The number a phone channel's handle is (SMS: E.164; WhatsApp: its digits), so agents see who wrote. */

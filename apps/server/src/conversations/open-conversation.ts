@@ -3,7 +3,7 @@ import type { ChannelType, ConversationRow, ConversationStatus, Database } from 
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { bindBatch, type Outbox } from '../realtime/transact.ts';
-import { resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
+import { contactFields, insertContactsSql, newContactRow, onlyNewContacts, resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
 import { insertConversationEvents } from './conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
@@ -49,16 +49,19 @@ export function newConversationRow(c: { tenantId: string; inboxId: string; chann
  * New conversations and their `created` history events, in one statement. Returns the rows with
  * the queues routing may put them in (their inbox's, the tenant's default), read by the same
  * statement so that routing need not read them again. One statement text for any number of
- * conversations (they travel as JSON), so it is prepared once.
+ * conversations (they travel as JSON), so it is prepared once. `alongside`: other writes (data-
+ * modifying queries) done in the same statement, such as the conversations' new contacts (the
+ * foreign keys are checked at its end).
  */
 export async function insertConversations(
   trx: Transaction<Database>,
   conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[],
+  alongside: unknown[] = [],
 ): Promise<(ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null })[]> {
   const created = conversations.map(({ row, actor }) => ({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }));
   const rows = conversations.map(({ row }, i) => ({ i, ...row }));
   const { rows: inserted } = await sql<ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null }>`
-    WITH created AS (${insertConversationEvents(created)})
+    WITH ${sql.join(alongside.map((w, i) => sql`${sql.raw(`a${i}`)} AS (${w})`).concat(sql`created AS (${insertConversationEvents(created)})`))}
     INSERT INTO conversations (id, tenant_id, inbox_id, contact_id, channel_type, status, subject, external_thread_id)
     SELECT v.id, v.tenant_id, v.inbox_id, v.contact_id, v.channel_type, v.status, v.subject, v.external_thread_id
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -80,8 +83,12 @@ const openBatchOf = bindBatch(openConversationsInTx);
 /** Opens a batch of conversations of one tenant in the caller's transaction: contacts, conversations (with their `created` events), then routing once for all. */
 export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: OpenConversationInput[]): Promise<ConversationDto[]> {
   const tenantId = inputs[0]!.tenantId;
-  // A contact named by an id that is not the tenant's fails the batch; its inputs then run alone.
-  const contacts = await resolveContacts(trx, tenantId, inputs.map((input) => input.contact));
+  const wanted = inputs.map((input) => input.contact);
+  // New visitors only (the common case): their contacts are written with the conversations, in
+  // one round trip. Otherwise they are found or made first; a contact named by an id that is not
+  // the tenant's fails the batch, and its inputs then run alone.
+  const fresh = onlyNewContacts(wanted) ? wanted.map((c) => newContactRow(tenantId, contactFields(c))) : null;
+  const contacts = fresh ?? (await resolveContacts(trx, tenantId, wanted));
   const rows = inputs.map((input, i) =>
     newConversationRow({
       tenantId,
@@ -93,7 +100,7 @@ export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'rout
       externalThreadId: input.externalThreadId ?? null,
     }),
   );
-  const inserted = new Map((await insertConversations(trx, rows.map((row, i) => ({ row, actor: inputs[i]!.actor })))).map((r) => [r.id, r]));
+  const inserted = new Map((await insertConversations(trx, rows.map((row, i) => ({ row, actor: inputs[i]!.actor })), fresh ? [insertContactsSql(fresh)] : [])).map((r) => [r.id, r]));
   const dtos = rows.map((row, i) => {
     // A new conversation has no last message: its DTO needs only its contact.
     const dto = toConversationDto(inserted.get(row.id)!, contacts[i]!, null);
