@@ -42,6 +42,10 @@ type Queued = Task & {
   reject(err: unknown): void;
 };
 
+/** How often a use case runs when PostgreSQL aborts it to break a deadlock. */
+const DEADLOCK_ATTEMPTS = 3;
+const isDeadlock = (err: unknown) => (err as { code?: string } | null)?.code === '40P01';
+
 /** Most use cases a batch holds; beyond it, the next batch follows at once. */
 const MAX_BATCH = 250;
 
@@ -113,12 +117,22 @@ export class GroupCommitter {
   }
 
   private async runAlone(tenantId: string, item: Queued): Promise<void> {
-    try {
-      const committed = await this.commit(tenantId, [item]);
-      this.committed(tenantId, committed);
-      item.resolve(committed.results[0]);
-    } catch (err) {
-      item.reject(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = await this.commit(tenantId, [item]);
+        this.committed(tenantId, committed);
+        item.resolve(committed.results[0]);
+        return;
+      } catch (err) {
+        // Another node's transaction locked the same rows in the other order (PostgreSQL chose this
+        // one to abort): nothing was written, and the next try usually finds the other committed.
+        if (isDeadlock(err) && attempt < DEADLOCK_ATTEMPTS) {
+          this.log.warn({ err, attempt }, 'deadlock with another transaction; trying again');
+          continue;
+        }
+        item.reject(err);
+        return;
+      }
     }
   }
 
