@@ -30,7 +30,7 @@ export async function enqueueJob(db: Kysely<Database> | Transaction<Database>, j
 }
 
 /** The jobs row of a new job, for callers that insert several at once. */
-export function jobRow(job: NewJob) {
+function jobRow(job: NewJob) {
   return { tenant_id: job.tenantId, kind: job.kind, payload: JSON.stringify(job.payload), run_at: job.runAt ?? new Date(), attempts: 0, status: 'queued' as const, locked_until: null, last_error: null };
 }
 

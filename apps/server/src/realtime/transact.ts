@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { RealtimeHub } from './hub.ts';
 import { appendEvents, runWrites, type PendingEvent, type RealtimeEvent } from './event-log.ts';
-import { enqueueWebhookDeliveries } from '../webhooks/webhook-outbox.ts';
+import { webhookDeliveryWrites } from '../webhooks/webhook-outbox.ts';
 
 export interface Outbox {
   emit(event: PendingEvent): void;
@@ -190,7 +190,7 @@ export class GroupCommitter {
       }
       const alongside: FinalWrite[] = [...deferred];
       for (const prepare of finalWrites.values()) alongside.push(...(await prepare()));
-      await enqueueWebhookDeliveries(trx, tenantId, pending);
+      alongside.push(...(await webhookDeliveryWrites(trx, tenantId, pending)));
       const events = await appendEvents(trx, tenantId, pending, alongside, this.announceAs);
       return { results, events, after };
     });

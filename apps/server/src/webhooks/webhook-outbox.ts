@@ -1,17 +1,20 @@
-import type { Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PendingEvent } from '../realtime/event-log.ts';
 import { newId } from '../ids.ts';
-import { jobRow } from '../jobs/job-queue.ts';
 
 export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
 
 export const WEBHOOK_JOB = 'webhook.deliver';
 
-/** Records one delivery (and its job) per subscribed endpoint, in the transaction of the events. */
-export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<void> {
+/**
+ * One delivery (and its send job) per subscribed endpoint and event, as writes for the statement
+ * that stores the transaction's events: they commit with them, at no round trip of their own.
+ * One statement text for any number of deliveries (they travel as JSON), so it is prepared once.
+ */
+export async function webhookDeliveryWrites(trx: Transaction<Database>, tenantId: string, events: PendingEvent[]): Promise<RawBuilder<unknown>[]> {
   const relevant = events.filter((e) => (webhookEventTypes as readonly string[]).includes(e.type));
-  if (relevant.length === 0) return;
+  if (relevant.length === 0) return [];
   const endpoints = await subscribedEndpoints(trx, tenantId);
   const deliveries = endpoints.flatMap((endpoint) =>
     relevant
@@ -19,16 +22,18 @@ export async function enqueueWebhookDeliveries(trx: Transaction<Database>, tenan
       .map((event) => {
         const id = newId('whd');
         const body = JSON.stringify({ id, event: event.type, tenantId, createdAt: new Date().toISOString(), data: event.payload });
-        return { id, tenant_id: tenantId, endpoint_id: endpoint.id, event: event.type, body, status: 'pending' as const, attempts: 0, last_status_code: null, last_error: null, delivered_at: null };
+        return { id, endpoint_id: endpoint.id, event: event.type, body };
       }),
   );
-  if (deliveries.length === 0) return;
-  // The deliveries and their send jobs in one statement, however many events the transaction had.
-  await trx
-    .with('deliveries', (db) => db.insertInto('webhook_deliveries').values(deliveries))
-    .insertInto('jobs')
-    .values(deliveries.map((d) => jobRow({ tenantId, kind: WEBHOOK_JOB, payload: { deliveryId: d.id } })))
-    .execute();
+  if (deliveries.length === 0) return [];
+  return [
+    sql`INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event, body, status, attempts)
+      SELECT v.id, ${tenantId}, v.endpoint_id, v.event, v.body, 'pending', 0
+      FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) AS v(id text, endpoint_id text, event text, body text)`,
+    sql`INSERT INTO jobs (tenant_id, kind, payload, run_at, attempts, status)
+      SELECT ${tenantId}, ${WEBHOOK_JOB}, jsonb_build_object('deliveryId', k.id), now(), 0, 'queued'
+      FROM unnest(${deliveries.map((d) => d.id)}::text[]) AS k(id)`,
+  ];
 }
 
 /**
