@@ -6,7 +6,7 @@ import pino from 'pino';
 import { buildParley, type BuildOptions } from '../src/app.ts';
 import { createTenant } from '../src/tenants/create-tenant.ts';
 import type { Config } from '../src/config.ts';
-import type { OpenedDatabase } from '../src/db/database.ts';
+import { postgresDatabase, type OpenedDatabase } from '../src/db/database.ts';
 import { openTestDatabase } from './test-database.ts';
 
 export interface TestTenant {
@@ -49,3 +49,24 @@ export async function startTestParley(options: { config?: Partial<Config>; jobs?
 }
 
 export type TestParley = Awaited<ReturnType<typeof startTestParley>>;
+
+/**
+ * Two servers on one fresh PostgreSQL database, each with its own pool (two nodes): for tests of
+ * what several nodes do at once. `stop` stops both and closes the database.
+ */
+export async function startTwoNodes(config: Partial<Config> = {}): Promise<{ a: TestParley; b: TestParley; stop(): Promise<void> }> {
+  const database = await openTestDatabase();
+  const second = postgresDatabase(database.url!, 5);
+  second.migrated();
+  const a = await startTestParley({ config, database });
+  const b = await startTestParley({ config, database: second });
+  return {
+    a,
+    b,
+    async stop() {
+      await Promise.allSettled([a.stop(), b.stop()]);
+      await second.close();
+      await database.close();
+    },
+  };
+}

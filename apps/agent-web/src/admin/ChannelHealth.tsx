@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useLoad } from './use-load';
 import { api, errorMessage } from '../api/client';
-import type { ChannelError, ConnectionTest, DkimRecord, Inbox, WebhookUrl } from '../api/types';
+import type { ChannelError, ConnectionTest, DkimRecord, Inbox } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { useNow } from '../routing/use-now';
 import { CopyButton } from '../ui/CopyButton';
@@ -13,10 +14,11 @@ import { formatRelative } from '../ui/relative-time';
  * inbox, a live test, the last errors.
  */
 export function ChannelHealth({ inbox, webhooks }: { inbox: Inbox; webhooks: boolean }) {
+  // Keyed by inbox: each loads its inbox's data once, and another inbox is another component.
   return (
     <>
-      {webhooks && <WebhookUrls inboxId={inbox.id} />}
-      {inbox.channelType === 'email' && <DkimKey inboxId={inbox.id} />}
+      {webhooks && <WebhookUrls key={`w-${inbox.id}`} inboxId={inbox.id} />}
+      {inbox.channelType === 'email' && <DkimKey key={`d-${inbox.id}`} inboxId={inbox.id} />}
       <ConnectionCheck inboxId={inbox.id} />
     </>
   );
@@ -24,39 +26,36 @@ export function ChannelHealth({ inbox, webhooks }: { inbox: Inbox; webhooks: boo
 
 function DkimKey({ inboxId }: { inboxId: string }) {
   const { t } = useI18n();
-  const [record, setRecord] = useState<DkimRecord | null | undefined>(undefined);
+  // Wrapped, so that "no key yet" (null) is told apart from "not loaded yet".
+  const loaded = useLoad(async () => ({ record: await api.dkimRecord(inboxId) }));
+  const [made, setMade] = useState<DkimRecord | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [making, setMaking] = useState(false);
-  useEffect(() => {
-    let cancelled = false;
-    api.dkimRecord(inboxId).then((r) => !cancelled && setRecord(r), (err) => !cancelled && setError(errorMessage(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [inboxId]);
+  const record = made ?? loaded.data?.record ?? null;
   const make = async () => {
     // A new key fails DKIM until its record is published: asked first when one is in use.
     if (record && !window.confirm(t('channel.dkimReplaceConfirm'))) return;
     setMaking(true);
     setError(null);
     try {
-      setRecord(await api.makeDkimKey(inboxId));
+      setMade(await api.makeDkimKey(inboxId));
     } catch (err) {
       setError(errorMessage(err));
     } finally {
       setMaking(false);
     }
   };
+  const shownError = error ?? loaded.error;
   return (
     <section className="card" data-testid="dkim">
       <div className="card-title-row">
         <h3>{t('channel.dkim')}</h3>
-        <button type="button" className="btn btn-sm" onClick={() => void make()} disabled={making || record === undefined} data-testid="dkim-make">
+        <button type="button" className="btn btn-sm" onClick={() => void make()} disabled={making || loaded.data === null} data-testid="dkim-make">
           {record ? t('channel.dkimReplace') : t('channel.dkimMake')}
         </button>
       </div>
       <p className="muted small">{record ? t('channel.dkimPublish') : t('channel.dkimNone')}</p>
-      {error && <p className="form-error">{error}</p>}
+      {shownError && <p className="form-error">{shownError}</p>}
       {record && (
         <dl className="webhook-urls" data-testid="dkim-record">
           <dt>{t('channel.dkimName')}</dt>
@@ -71,15 +70,7 @@ function DkimKey({ inboxId }: { inboxId: string }) {
 
 function WebhookUrls({ inboxId }: { inboxId: string }) {
   const { t } = useI18n();
-  const [urls, setUrls] = useState<WebhookUrl[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    api.webhookUrls(inboxId).then((u) => !cancelled && setUrls(u), (err) => !cancelled && setError(errorMessage(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [inboxId]);
+  const { data: urls, error } = useLoad(() => api.webhookUrls(inboxId));
   return (
     <section className="card" data-testid="webhook-urls">
       <h3>{t('channel.webhookUrls')}</h3>

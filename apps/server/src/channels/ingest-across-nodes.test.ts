@@ -1,7 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestParley, type TestParley } from '../../test/test-parley.ts';
-import { openTestDatabase } from '../../test/test-database.ts';
-import { postgresDatabase } from '../db/database.ts';
+import { startTwoNodes } from '../../test/test-parley.ts';
 import type { InboxRow } from '../db/schema.ts';
 import type { InboundMessage } from './channel.ts';
 import { ingestInbound } from './ingest.ts';
@@ -34,15 +32,8 @@ const email = (i: number, withFile: boolean): InboundMessage => ({
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('one message at two nodes at once', () => {
   it('is stored once in one conversation, on the batched text path and on the one-by-one path, and leaves no empty conversation', async () => {
-    const database = await openTestDatabase();
-    cleanup.push(() => database.close());
-    const second = postgresDatabase(database.url!, 5);
-    second.migrated();
-    cleanup.push(() => second.close());
-    const a: TestParley = await startTestParley({ config: { workers: false, imapPolling: false }, database });
-    cleanup.push(() => a.stop());
-    const b: TestParley = await startTestParley({ config: { workers: false, imapPolling: false }, database: second });
-    cleanup.push(() => b.stop());
+    const { a, b, stop } = await startTwoNodes({ workers: false, imapPolling: false });
+    cleanup.push(stop);
     const tenant = await a.createTenant('Race');
     const res = await fetch(`${a.baseUrl}/api/v1/inboxes`, {
       method: 'POST',

@@ -47,16 +47,15 @@ export async function getContactOrThrow(db: Q, tenantId: string, id: string): Pr
  * a form proves nothing, so it never joins a known contact.
  */
 export async function resolveContacts(db: Q, tenantId: string, inputs: (ContactInput | { id: string })[]): Promise<ContactRow[]> {
-  const base = contactFields;
   // Each input finds its row by a key: its verified identifier, or its id — named, or chosen here
   // for a new contact (so the order RETURNING gives does not matter).
   const keyOf = inputs.map((input) => ('id' in input ? input.id : input.verifiedIdentifier ? `identifier:${input.verifiedIdentifier}` : newId('ctc')));
-  const fresh = inputs.flatMap((input, i) => ('id' in input || input.verifiedIdentifier ? [] : [newContactRow(tenantId, { id: keyOf[i]!, ...base(input) })]));
+  const fresh = inputs.flatMap((input, i) => ('id' in input || input.verifiedIdentifier ? [] : [newContactRow(tenantId, { id: keyOf[i]!, ...contactFields(input) })]));
   // Several inputs with one identifier act in order on one contact: the last name or email given wins.
-  const byIdentifier = new Map<string, ReturnType<typeof base>>();
+  const byIdentifier = new Map<string, ReturnType<typeof contactFields>>();
   for (const input of inputs) {
     if ('id' in input || !input.verifiedIdentifier) continue;
-    const b = base(input);
+    const b = contactFields(input);
     const seen = byIdentifier.get(input.verifiedIdentifier);
     byIdentifier.set(input.verifiedIdentifier, seen ? { name: b.name ?? seen.name, email: b.email ?? seen.email, phone: seen.phone } : b);
   }
@@ -73,10 +72,9 @@ export async function resolveContacts(db: Q, tenantId: string, inputs: (ContactI
     .returningAll()
     .execute();
   if (fresh.length > 0) await insertContactsSql(fresh).execute(db);
-  const created = fresh;
   const named = inputs.flatMap((input) => ('id' in input ? [input.id] : []));
   const known = named.length === 0 ? [] : await db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', named).execute();
-  const byKey = new Map([...created, ...known].map((c) => [c.id, c]));
+  const byKey = new Map([...fresh, ...known].map((c) => [c.id, c]));
   for (const c of verified) byKey.set(`identifier:${c.identifier}`, c);
   return keyOf.map((key) => {
     const contact = byKey.get(key);

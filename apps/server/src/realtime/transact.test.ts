@@ -1,9 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { startTestParley, type TestParley } from '../../test/test-parley.ts';
-import { openTestDatabase } from '../../test/test-database.ts';
-import { postgresDatabase } from '../db/database.ts';
+import { startTwoNodes } from '../../test/test-parley.ts';
 
 // Two servers on one PostgreSQL whose transactions lock the same rows in opposite orders: the
 // deadlock detector aborts one of them, and that use case runs again instead of failing.
@@ -15,15 +13,8 @@ afterAll(async () => {
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('a use case aborted by a deadlock', () => {
   it('runs again, and both use cases commit', async () => {
-    const database = await openTestDatabase();
-    cleanup.push(() => database.close());
-    const second = postgresDatabase(database.url!, 5);
-    second.migrated();
-    cleanup.push(() => second.close());
-    const a: TestParley = await startTestParley({ config: { workers: false }, database });
-    cleanup.push(() => a.stop());
-    const b: TestParley = await startTestParley({ config: { workers: false }, database: second });
-    cleanup.push(() => b.stop());
+    const { a, b, stop } = await startTwoNodes({ workers: false });
+    cleanup.push(stop);
     const one = await a.createTenant('One');
     const two = await a.createTenant('Two');
 

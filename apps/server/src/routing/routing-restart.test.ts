@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestParley, type TestParley } from '../../test/test-parley.ts';
+import { startTestParley, startTwoNodes } from '../../test/test-parley.ts';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { RoutingKit, offerFrame, offerOf } from '../../test/routing-kit.ts';
-import { postgresDatabase, type OpenedDatabase } from '../db/database.ts';
 import type { TestSocket } from '../../test/sockets.ts';
 import { RoutingService } from './routing.service.ts';
 
@@ -180,15 +179,8 @@ describe('stored state', () => {
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two servers on one PostgreSQL', () => {
   it('never offers one conversation twice nor exceeds an agent capacity when both route at once', async () => {
-    const database = await openTestDatabase();
-    cleanup.push(() => database.close());
-    const second: OpenedDatabase = postgresDatabase(database.url!, 5);
-    second.migrated();
-    cleanup.push(() => second.close());
-    const a: TestParley = await startTestParley({ config: { workers: false }, database });
-    cleanup.push(() => a.stop());
-    const b: TestParley = await startTestParley({ config: { workers: false }, database: second });
-    cleanup.push(() => b.stop());
+    const { a, b, stop } = await startTwoNodes({ workers: false });
+    cleanup.push(stop);
 
     const kit = await RoutingKit.create(a);
     await kit.ok('PATCH', '/routing/me/state', kit.admin.auth, { state: 'offline' });

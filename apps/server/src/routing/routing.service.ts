@@ -430,10 +430,7 @@ export class RoutingService {
           .insertInto('routing_state')
           .values({ tenant_id: tenantId, ...state })
           .onConflict((oc) => oc.column('tenant_id').doUpdateSet(state)),
-        trx
-          .insertInto('routing_snapshots')
-          .values({ tenant_id: tenantId, version, snapshot: storedSnapshot(te.engine) })
-          .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ version: eb.ref('excluded.version'), snapshot: eb.ref('excluded.snapshot') }))),
+        upsertSnapshotSql(tenantId, version, te.engine.snapshot()),
         trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version),
       ];
       te.journaled = 0;
@@ -797,24 +794,22 @@ async function loadStoredEngine(db: Db | Trx, tenantId: string): Promise<{ engin
   return { engine, token: row.token, journaled: row.journal.length };
 }
 
-/** The engine's state as routing_snapshots keeps it. Closed offers are answered from routing_offers: the stored state need not carry them. */
-function storedSnapshot(engine: RoutingEngine | EngineSnapshot): string {
-  const snapshot = engine instanceof RoutingEngine ? engine.snapshot() : engine;
-  return JSON.stringify({ ...snapshot, closedOffers: [] });
-}
-
 /**
  * Writes a snapshot taken at `version` and ends the journal up to it, unless a newer snapshot
  * is there already. Needs no lock: transactions meanwhile only add journal rows after it.
  */
 async function writeSnapshot(db: Db, tenantId: string, version: number, snapshot: EngineSnapshot): Promise<void> {
-  await sql`
-    WITH written AS (
-      INSERT INTO routing_snapshots (tenant_id, version, snapshot) VALUES (${tenantId}, ${version}, ${storedSnapshot(snapshot)})
-      ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot
-      WHERE routing_snapshots.version < excluded.version
-      RETURNING version)
+  await sql`WITH written AS (${upsertSnapshotSql(tenantId, version, snapshot)})
     DELETE FROM routing_journal WHERE tenant_id = ${tenantId} AND version <= (SELECT version FROM written)`.execute(db);
+}
+
+/** Stores a snapshot taken at `version` unless a newer one is there already; returns its version when it did. */
+function upsertSnapshotSql(tenantId: string, version: number, snapshot: EngineSnapshot) {
+  // Closed offers are answered from routing_offers: the stored state need not carry them.
+  return sql`INSERT INTO routing_snapshots (tenant_id, version, snapshot) VALUES (${tenantId}, ${version}, ${JSON.stringify({ ...snapshot, closedOffers: [] })})
+    ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot
+    WHERE routing_snapshots.version < excluded.version
+    RETURNING version`;
 }
 
 /** What an arrival needs of a conversation: its row's routing columns and the queues it may go to. */

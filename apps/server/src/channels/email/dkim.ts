@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { ParleyError } from '../../errors.ts';
 import type { EmailSettings } from './settings.ts';
 
@@ -15,8 +16,10 @@ export interface DkimRecord {
 export const DEFAULT_DKIM_SELECTOR = 'parley';
 
 /** A new 2048-bit RSA signing key (PEM): the size every receiver verifies (nodemailer signs with RSA only). */
-export function newDkimKey(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+export async function newDkimKey(): Promise<string> {
+  // Off the event loop: an RSA key takes tens to hundreds of milliseconds to find.
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** The key as Node reads it; a clear 400 for anything that is not an RSA private key of at least 1024 bits (RFC 8301). */
@@ -44,7 +47,7 @@ export function dkimRecordOf(settings: EmailSettings): DkimRecord | null {
   const dkim = settings.dkim;
   if (!dkim?.privateKey) return null;
   const key = readDkimKey(dkim.privateKey);
-  const domain = settings.address.split('@')[1]!.toLowerCase();
+  const domain = signingDomainOf(settings);
   const p = createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64');
   return { selector: dkim.selector, domain, name: `${dkim.selector}._domainkey.${domain}`, value: `v=DKIM1; k=rsa; p=${p}` };
 }
@@ -53,5 +56,8 @@ export function dkimRecordOf(settings: EmailSettings): DkimRecord | null {
 export function dkimSigningOf(settings: EmailSettings): { dkim: { domainName: string; keySelector: string; privateKey: string } } | Record<string, never> {
   const dkim = settings.dkim;
   if (!dkim?.privateKey) return {};
-  return { dkim: { domainName: settings.address.split('@')[1]!.toLowerCase(), keySelector: dkim.selector, privateKey: dkim.privateKey } };
+  return { dkim: { domainName: signingDomainOf(settings), keySelector: dkim.selector, privateKey: dkim.privateKey } };
 }
+
+/** An inbox signs for the domain of its address. */
+const signingDomainOf = (settings: EmailSettings) => settings.address.split('@')[1]!.toLowerCase();

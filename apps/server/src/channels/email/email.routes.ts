@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { IdParams, principalOf, responses, type App } from '../../http.ts';
 import { requireRole } from '../../auth/principal.ts';
@@ -22,17 +23,18 @@ const DkimRecordDto = Type.Object(
  */
 export function emailRoutes(app: App, deps: Deps) {
   const db = deps.db;
-  const emailInbox = async (tenantId: string, id: string) => {
-    const inbox = await getInboxOrThrow(db, tenantId, id);
+  /** Email inbox `id` of the tenant of the admin asking (else 403, 404 or 422). */
+  const emailInbox = async (request: FastifyRequest, id: string) => {
+    const principal = principalOf(request);
+    requireRole(principal, 'admin');
+    const inbox = await getInboxOrThrow(db, principal.tenantId, id);
     const settings = inbox.channel_type === 'email' ? emailSettingsOf(inbox.settings) : null;
     if (!settings) throw new ParleyError('PARLEY_ERR_NOT_SUPPORTED', 'only an email inbox signs with DKIM');
     return { inbox, settings };
   };
 
   app.get('/inboxes/:id/email/dkim', { schema: { tags: ['channels'], params: IdParams, response: responses({ 200: DkimRecordDto }) } }, async (request) => {
-    const principal = principalOf(request);
-    requireRole(principal, 'admin');
-    const { settings } = await emailInbox(principal.tenantId, request.params.id);
+    const { settings } = await emailInbox(request, request.params.id);
     const record = dkimRecordOf(settings);
     if (!record) throw notFound('DKIM key');
     return record;
@@ -50,15 +52,13 @@ export function emailRoutes(app: App, deps: Deps) {
       },
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      requireRole(principal, 'admin');
-      const { inbox, settings } = await emailInbox(principal.tenantId, request.params.id);
+      const { inbox, settings } = await emailInbox(request, request.params.id);
       // A new key under a new selector lets the old record stay published until mail signed with it has arrived.
-      const dkim = { selector: request.body?.selector ?? settings.dkim?.selector ?? DEFAULT_DKIM_SELECTOR, privateKey: newDkimKey() };
+      const dkim = { selector: request.body?.selector ?? settings.dkim?.selector ?? DEFAULT_DKIM_SELECTOR, privateKey: await newDkimKey() };
       const row = await db
         .updateTable('inboxes')
         .set({ settings: JSON.stringify({ ...inbox.settings, email: { ...settings, dkim } }) })
-        .where('tenant_id', '=', principal.tenantId)
+        .where('tenant_id', '=', inbox.tenant_id)
         .where('id', '=', inbox.id)
         .returningAll()
         .executeTakeFirstOrThrow();
