@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
+import { useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
 import { api, errorMessage } from '../api/client';
 import type { Attachment, CannedReply, Conversation, Message, User } from '../api/types';
 import { useSession } from '../app/session';
@@ -130,6 +130,18 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
     }
   };
 
+  // The caret is placed in the same commit that renders the completed text: a frame later, keys
+  // typed meanwhile would already be in the text and the caret would jump back before them.
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const ta = textarea.current;
+    const caret = pendingCaret.current;
+    if (!ta || caret === null) return;
+    pendingCaret.current = null;
+    ta.focus();
+    ta.setSelectionRange(caret, caret);
+  }, [text]);
+
   const insertAtTrigger = (trigger: Trigger | null, completion: string) => {
     const el = textarea.current;
     const caret = el ? el.selectionEnd : text.length;
@@ -140,14 +152,10 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
       const at = el ? el.selectionStart : text.length;
       next = { text: text.slice(0, at) + completion + text.slice(caret), caret: at + completion.length };
     }
+    if (next.text === text) el?.setSelectionRange(next.caret, next.caret);
+    else pendingCaret.current = next.caret;
     setText(next.text);
     setPopup(null);
-    requestAnimationFrame(() => {
-      const ta = textarea.current;
-      if (!ta) return;
-      ta.focus();
-      ta.setSelectionRange(next.caret, next.caret);
-    });
   };
 
   const pickCanned = async (reply: CannedReply, trigger: Trigger | null) => {
