@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { postgresDatabase, type OpenedDatabase } from './database.ts';
+import { COMMIT_ALONG, PreparingClient } from './prepared-client.ts';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreSQL', () => {
   let database: (OpenedDatabase & { url?: string }) | undefined;
@@ -40,5 +41,89 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
     unprepared.migrated();
     expect(await preparedAfterRepeats(unprepared.db, 'off')).toEqual([]);
     expect((await preparedAfterRepeats(database.db, 'on')).filter((s) => s.includes("'on'"))).toHaveLength(1);
+  });
+
+  describe('BEGIN and COMMIT in the same write as a statement', () => {
+    /** A client as the pool makes them, counting PostgreSQL's answers (one ReadyForQuery per round trip). */
+    const client = async () => {
+      database ??= await openTestDatabase();
+      const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true } });
+      await c.connect();
+      const counted = { roundTrips: 0 };
+      (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => counted.roundTrips++);
+      await c.query('CREATE TABLE IF NOT EXISTS fused (id int PRIMARY KEY, parent int REFERENCES fused DEFERRABLE INITIALLY DEFERRED)', []);
+      await c.query('TRUNCATE fused', []);
+      counted.roundTrips = 0;
+      const ids = async () => (await c.query('SELECT id FROM fused ORDER BY id', [])).rows.map((r: { id: number }) => r.id);
+      return Object.assign(c, { counted, ids });
+    };
+    const insert = (id: number, parent: number | null = null) => ['INSERT INTO fused VALUES ($1, $2) RETURNING id', [id, parent]] as const;
+    const insertLast = (id: number, parent: number | null = null) => [`${COMMIT_ALONG}INSERT INTO fused VALUES ($1, $2) RETURNING id`, [id, parent]] as const;
+
+    it('a transaction of three statements takes three round trips, not five, and commits them all', async () => {
+      const c = await client();
+      await c.query('begin', []);
+      expect((await c.query(...insert(1))).rows).toEqual([{ id: 1 }]);
+      await c.query(...insert(2, 1));
+      expect((await c.query(...insertLast(3, 2))).rows).toEqual([{ id: 3 }]);
+      expect((await c.query('commit', [])).command).toBe('COMMIT');
+      expect(c.counted.roundTrips).toBe(3);
+      expect(await c.ids()).toEqual([1, 2, 3]);
+      // A transaction whose one statement carries the COMMIT: one round trip; an empty one: none.
+      c.counted.roundTrips = 0;
+      await c.query('begin', []);
+      await c.query(...insertLast(4));
+      await c.query('commit', []);
+      await c.query('begin', []);
+      await c.query('commit', []);
+      expect(c.counted.roundTrips).toBe(1);
+      expect(await c.ids()).toEqual([1, 2, 3, 4]);
+      await c.end();
+    });
+
+    it('rolls back what ran after a BEGIN sent with the first statement, with or without parameters', async () => {
+      const c = await client();
+      await c.query('begin', []);
+      await c.query(...insert(1));
+      await c.query('rollback', []);
+      await c.query('begin', []);
+      await c.query('INSERT INTO fused VALUES (2)', []); // no parameters: BEGIN goes alone first
+      await c.query('rollback', []);
+      expect(await c.ids()).toEqual([]);
+      await c.end();
+    });
+
+    it('a failing statement, a failing COMMIT and a statement after the COMMIT are errors that leave nothing stored, and the connection keeps working', async () => {
+      const c = await client();
+      // Its first use, as a named prepared statement whose Parse fails: prepared next time neither.
+      for (let i = 0; i < 3; i++) {
+        await c.query('begin', []);
+        await expect(c.query('SELECT no_such_column FROM fused WHERE id = $1', [i])).rejects.toThrow(/no_such_column/);
+        await c.query('rollback', []);
+      }
+      // The statement fails (duplicate key): the COMMIT behind it is skipped, the rollback undoes the first insert.
+      await c.query(...insert(9));
+      await c.query('begin', []);
+      await c.query(...insert(1));
+      await expect(c.query(...insertLast(9))).rejects.toThrow(/duplicate key/);
+      await c.query('rollback', []);
+      // The COMMIT fails (a deferred foreign key): the statement's promise rejects, nothing is stored.
+      await c.query('begin', []);
+      await c.query(...insert(2));
+      await expect(c.query(...insertLast(3, 404))).rejects.toThrow(/foreign key/);
+      await c.query('rollback', []);
+      // Nothing may run after the statement that committed.
+      await c.query('begin', []);
+      await c.query(...insertLast(4));
+      await expect(c.query(...insert(5))).rejects.toThrow(/after a COMMIT_ALONG statement/);
+      await c.query('commit', []);
+      expect(await c.ids()).toEqual([4, 9]);
+      for (let i = 0; i < 3; i++) {
+        await c.query('begin', []);
+        expect((await c.query('SELECT id FROM fused WHERE id = $1', [4])).rows).toEqual([{ id: 4 }]);
+        await c.query('commit', []);
+      }
+      await c.end();
+    });
   });
 });

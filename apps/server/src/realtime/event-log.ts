@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
+import { COMMIT_ALONG } from '../db/prepared-client.ts';
 
 /** An event a client can see. `seq` is per tenant, gap-free and in commit order. */
 export interface RealtimeEvent {
@@ -27,11 +28,12 @@ export const EVENTS_CHANNEL = 'parley_events';
  * The counter row stays locked until the transaction commits, so a tenant's transactions
  * commit in the order of their numbers and a number is never skipped (an aborted transaction
  * gives its numbers back). A client that saw seq N and asks for everything after N therefore
- * misses nothing. Call it last in the transaction to hold the lock as briefly as possible.
+ * misses nothing. It is the transaction's last statement, which holds the lock as briefly as
+ * possible, and carries the transaction's COMMIT (COMMIT_ALONG): nothing may run after it.
  */
 export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = [], announceAs?: string): Promise<RealtimeEvent[]> {
   if (events.length === 0) {
-    await runWrites(trx, alongside);
+    await runWrites(trx, alongside, true);
     return [];
   }
   const ctes = asCtes(alongside);
@@ -40,7 +42,7 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
   const announced = announceAs
     ? [sql`announced AS (SELECT pg_notify(${EVENTS_CHANNEL}, ${`${announceAs} ${tenantId} `} || counter.seq) FROM counter)`]
     : [];
-  const inserted = await sql<{ seq: number }>`
+  const inserted = await sql<{ seq: number }>`${sql.raw(COMMIT_ALONG)}
     WITH ${sql.join([...ctes, sql`counter AS (
       UPDATE tenant_event_seq SET seq = seq + ${events.length} WHERE tenant_id = ${tenantId} RETURNING seq)`, ...announced])}
     INSERT INTO realtime_events (tenant_id, seq, conversation_id, audience, type, payload)
@@ -52,9 +54,9 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
   return events.map((e, i) => ({ ...e, tenantId, seq: first + i }));
 }
 
-/** Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs. */
-export async function runWrites(trx: Transaction<Database>, writes: unknown[]): Promise<void> {
-  if (writes.length > 0) await sql`WITH ${sql.join(asCtes(writes))} SELECT 1`.execute(trx);
+/** Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs; the `last` of its transaction carries the COMMIT. */
+export async function runWrites(trx: Transaction<Database>, writes: unknown[], last = false): Promise<void> {
+  if (writes.length > 0) await sql`${sql.raw(last ? COMMIT_ALONG : '')}WITH ${sql.join(asCtes(writes))} SELECT 1`.execute(trx);
 }
 
 const asCtes = (writes: unknown[]) => writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
