@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { postgresDatabase, type OpenedDatabase } from './database.ts';
@@ -49,33 +50,34 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
       database ??= await openTestDatabase();
       const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true } });
       await c.connect();
+      const q = (text: string, values: readonly unknown[]) => (c as unknown as pg.Client).query(text, [...values]);
       const counted = { roundTrips: 0 };
       (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => counted.roundTrips++);
-      await c.query('CREATE TABLE IF NOT EXISTS fused (id int PRIMARY KEY, parent int REFERENCES fused DEFERRABLE INITIALLY DEFERRED)', []);
-      await c.query('TRUNCATE fused', []);
+      await q('CREATE TABLE IF NOT EXISTS fused (id int PRIMARY KEY, parent int REFERENCES fused DEFERRABLE INITIALLY DEFERRED)', []);
+      await q('TRUNCATE fused', []);
       counted.roundTrips = 0;
-      const ids = async () => (await c.query('SELECT id FROM fused ORDER BY id', [])).rows.map((r: { id: number }) => r.id);
-      return Object.assign(c, { counted, ids });
+      const ids = async () => (await q('SELECT id FROM fused ORDER BY id', [])).rows.map((r: { id: number }) => r.id);
+      return { q, counted, ids, end: () => c.end() };
     };
     const insert = (id: number, parent: number | null = null) => ['INSERT INTO fused VALUES ($1, $2) RETURNING id', [id, parent]] as const;
     const insertLast = (id: number, parent: number | null = null) => [`${COMMIT_ALONG}INSERT INTO fused VALUES ($1, $2) RETURNING id`, [id, parent]] as const;
 
     it('a transaction of three statements takes three round trips, not five, and commits them all', async () => {
       const c = await client();
-      await c.query('begin', []);
-      expect((await c.query(...insert(1))).rows).toEqual([{ id: 1 }]);
-      await c.query(...insert(2, 1));
-      expect((await c.query(...insertLast(3, 2))).rows).toEqual([{ id: 3 }]);
-      expect((await c.query('commit', [])).command).toBe('COMMIT');
+      await c.q('begin', []);
+      expect((await c.q(...insert(1))).rows).toEqual([{ id: 1 }]);
+      await c.q(...insert(2, 1));
+      expect((await c.q(...insertLast(3, 2))).rows).toEqual([{ id: 3 }]);
+      expect((await c.q('commit', [])).command).toBe('COMMIT');
       expect(c.counted.roundTrips).toBe(3);
       expect(await c.ids()).toEqual([1, 2, 3]);
       // A transaction whose one statement carries the COMMIT: one round trip; an empty one: none.
       c.counted.roundTrips = 0;
-      await c.query('begin', []);
-      await c.query(...insertLast(4));
-      await c.query('commit', []);
-      await c.query('begin', []);
-      await c.query('commit', []);
+      await c.q('begin', []);
+      await c.q(...insertLast(4));
+      await c.q('commit', []);
+      await c.q('begin', []);
+      await c.q('commit', []);
       expect(c.counted.roundTrips).toBe(1);
       expect(await c.ids()).toEqual([1, 2, 3, 4]);
       await c.end();
@@ -83,12 +85,12 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
 
     it('rolls back what ran after a BEGIN sent with the first statement, with or without parameters', async () => {
       const c = await client();
-      await c.query('begin', []);
-      await c.query(...insert(1));
-      await c.query('rollback', []);
-      await c.query('begin', []);
-      await c.query('INSERT INTO fused VALUES (2)', []); // no parameters: BEGIN goes alone first
-      await c.query('rollback', []);
+      await c.q('begin', []);
+      await c.q(...insert(1));
+      await c.q('rollback', []);
+      await c.q('begin', []);
+      await c.q('INSERT INTO fused VALUES (2)', []); // no parameters: BEGIN goes alone first
+      await c.q('rollback', []);
       expect(await c.ids()).toEqual([]);
       await c.end();
     });
@@ -97,31 +99,31 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
       const c = await client();
       // Its first use, as a named prepared statement whose Parse fails: prepared next time neither.
       for (let i = 0; i < 3; i++) {
-        await c.query('begin', []);
-        await expect(c.query('SELECT no_such_column FROM fused WHERE id = $1', [i])).rejects.toThrow(/no_such_column/);
-        await c.query('rollback', []);
+        await c.q('begin', []);
+        await expect(c.q('SELECT no_such_column FROM fused WHERE id = $1', [i])).rejects.toThrow(/no_such_column/);
+        await c.q('rollback', []);
       }
       // The statement fails (duplicate key): the COMMIT behind it is skipped, the rollback undoes the first insert.
-      await c.query(...insert(9));
-      await c.query('begin', []);
-      await c.query(...insert(1));
-      await expect(c.query(...insertLast(9))).rejects.toThrow(/duplicate key/);
-      await c.query('rollback', []);
+      await c.q(...insert(9));
+      await c.q('begin', []);
+      await c.q(...insert(1));
+      await expect(c.q(...insertLast(9))).rejects.toThrow(/duplicate key/);
+      await c.q('rollback', []);
       // The COMMIT fails (a deferred foreign key): the statement's promise rejects, nothing is stored.
-      await c.query('begin', []);
-      await c.query(...insert(2));
-      await expect(c.query(...insertLast(3, 404))).rejects.toThrow(/foreign key/);
-      await c.query('rollback', []);
+      await c.q('begin', []);
+      await c.q(...insert(2));
+      await expect(c.q(...insertLast(3, 404))).rejects.toThrow(/foreign key/);
+      await c.q('rollback', []);
       // Nothing may run after the statement that committed.
-      await c.query('begin', []);
-      await c.query(...insertLast(4));
-      await expect(c.query(...insert(5))).rejects.toThrow(/after a COMMIT_ALONG statement/);
-      await c.query('commit', []);
+      await c.q('begin', []);
+      await c.q(...insertLast(4));
+      await expect(c.q(...insert(5))).rejects.toThrow(/after a COMMIT_ALONG statement/);
+      await c.q('commit', []);
       expect(await c.ids()).toEqual([4, 9]);
       for (let i = 0; i < 3; i++) {
-        await c.query('begin', []);
-        expect((await c.query('SELECT id FROM fused WHERE id = $1', [4])).rows).toEqual([{ id: 4 }]);
-        await c.query('commit', []);
+        await c.q('begin', []);
+        expect((await c.q('SELECT id FROM fused WHERE id = $1', [4])).rows).toEqual([{ id: 4 }]);
+        await c.q('commit', []);
       }
       await c.end();
     });
