@@ -30,7 +30,7 @@ export async function lockConversationWithContact(trx: Transaction<Database>, te
 
 /** Locks conversations (id order) with all their DTO shows, so that a change can answer without reading them again. */
 export async function lockConversationsAsShown(trx: Transaction<Database>, tenantId: string, ids: string[]) {
-  const rows = await withContactAndLastMessage(trx, tenantId).where('c.id', 'in', ids).orderBy('c.id').forUpdate('c').execute();
+  const rows = await conversationsAsShown(trx, tenantId, ids).orderBy('c.id').forUpdate('c').execute();
   return new Map(
     rows.map(({ contact_json, message_json, ...conversation }) => [
       conversation.id,
@@ -49,8 +49,17 @@ export async function loadConversationDto(db: Q, tenantId: string, conversation:
 /** Several conversations as the agent app shows them (with contact and last message), in one round trip. */
 export async function loadConversationDtos(db: Q, tenantId: string, ids: string[]): Promise<Map<string, ConversationDto>> {
   if (ids.length === 0) return new Map();
-  const rows = await withContactAndLastMessage(db, tenantId).where('c.id', 'in', [...new Set(ids)]).execute();
+  const rows = await conversationsAsShown(db, tenantId, [...new Set(ids)]).execute();
   return new Map(rows.map((r) => [r.id, dtoOf(r)]));
+}
+
+/**
+ * The conversations of `ids` with contact and last message: one statement text for any number
+ * of ids (prepared once, not once per list length), driven by the ids so that a generic plan
+ * reaches each row by primary key.
+ */
+export function conversationsAsShown(db: Q, tenantId: string, ids: string[]) {
+  return withContactAndLastMessage(db, tenantId).where(sql<boolean>`c.id IN (SELECT unnest(${ids}::text[]))`);
 }
 
 function withContactAndLastMessage(db: Q, tenantId: string) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { conversationsAfterTextsSql, storeTextsSql } from '../conversations/post-message.ts';
-import { updateConversationsSql } from '../conversations/conversations.repository.ts';
+import { conversationsAsShown, updateConversationsSql } from '../conversations/conversations.repository.ts';
 import { closeOffersSql } from '../routing/routing.service.ts';
 import type { OpenedDatabase } from './database.ts';
 import type { Database } from './schema.ts';
@@ -94,6 +94,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('generic plans with one big tena
     expect(await mostRowsInGenericPlan(conversationsAfterTextsSql('ten_0', ids.map((id) => ({ id, last_id: 'msg_x', at, inbound: 1, reopen: false }))))).toBeLessThanOrEqual(ids.length);
     expect(await mostRowsInGenericPlan(updateConversationsSql('ten_0', ['routing_state'], ids.map((id) => ({ id, routing_state: 'waiting' }))))).toBeLessThanOrEqual(ids.length);
     expect(await mostRowsInGenericPlan(closeOffersSql('ten_0', ids.map((id) => ({ id: `off_${id}`, status: 'expired' as const, closedAt: new Date() }))))).toBeLessThanOrEqual(ids.length);
+    // A change's lock of its conversations as shown (with contact and last message), and the read of them for answers.
+    expect(await mostRowsInGenericPlan(conversationsAsShown(database.db, 'ten_0', ids).orderBy('c.id').forUpdate('c'))).toBeLessThanOrEqual(ids.length);
+    expect(await mostRowsInGenericPlan(conversationsAsShown(database.db, 'ten_0', ids))).toBeLessThanOrEqual(ids.length);
   });
 
   it('the shape these updates had before (the values joined alone) read the big tenant\'s every conversation', async () => {
