@@ -60,6 +60,12 @@ interface TenantEngine {
   journaled: number;
   /** What the transaction holding the engine did to it: its events, or a change that needs a snapshot; and the stored token it started from. */
   pending: { events: RoutingEvent[]; snapshot: boolean; from: string | null };
+  /**
+   * Rows of the open offers this engine made, so that closing one builds its `offer_closed`
+   * event without reading the row back. Goes with the engine: a reload (another node's change,
+   * a rolled-back transaction) starts empty, and offers not found here are read back.
+   */
+  openOffers: Map<string, OfferRow>;
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
 }
@@ -119,6 +125,7 @@ export class RoutingTx {
     readonly outbox: Outbox,
     readonly actor: Actor,
     private readonly pending: TenantEngine['pending'],
+    private readonly openOffers: TenantEngine['openOffers'],
   ) {}
 
   /** Applies one event (journaled, so the stored state can replay it) and carries out the decisions it causes, in order. */
@@ -187,6 +194,7 @@ export class RoutingTx {
 
   addOffer(row: OfferRow): void {
     this.newOffers.push(row);
+    this.openOffers.set(row.id, row);
   }
 
   /** Closes an offer and announces it (`routing.offer_closed`, the offer's row added by flush). */
@@ -203,9 +211,9 @@ export class RoutingTx {
 
   /**
    * The held writes, run now as one statement; or, with `mayDefer` and when nothing needs their
-   * result (no closed offer's row to fill its event), handed to the outbox to ride in the
-   * statement that stores the transaction's events (one round trip fewer). Whatever reads those
-   * tables later in the transaction flushes the outbox first (see Outbox.defer).
+   * result (no closed offer's row to read back for its event), handed to the outbox to ride in
+   * the statement that stores the transaction's events (one round trip fewer). Whatever reads
+   * those tables later in the transaction flushes the outbox first (see Outbox.defer).
    */
   private async write(mayDefer: boolean): Promise<void> {
     const closing = [...this.closingOffers].map(([id, c]) => ({ id, ...c }));
@@ -214,8 +222,17 @@ export class RoutingTx {
     const closeLater = closing.filter((c) => {
       const held = this.newOffers.find((o) => o.id === c.id);
       if (!held) return true;
+      this.openOffers.delete(c.id);
       Object.assign(held, { status: c.status, closed_at: c.closedAt });
       c.payload.offer = toOfferDto(held);
+      return false;
+    });
+    // An offer this engine made has its row here: its event is built from it, not read back.
+    const readBack = closeLater.filter((c) => {
+      const open = this.openOffers.get(c.id);
+      this.openOffers.delete(c.id);
+      if (!open) return true;
+      c.payload.offer = toOfferDto({ ...open, status: c.status, closed_at: c.closedAt });
       return false;
     });
     const writes: unknown[] = [
@@ -224,10 +241,10 @@ export class RoutingTx {
       ...(this.historyRows.length > 0 ? [insertConversationEvents(this.historyRows.splice(0))] : []),
     ];
     this.changes.clear();
-    // The closing of offers is the main statement (the others its WITH): its RETURNING fills their events.
+    // The closing of offers is the main statement (the others its WITH): its RETURNING fills the events of those read back.
     if (closeLater.length > 0) writes.unshift(closeOffersSql(this.tenantId, closeLater));
     if (writes.length === 0) return;
-    if (mayDefer && closeLater.length === 0) {
+    if (mayDefer && readBack.length === 0) {
       for (const w of writes) this.outbox.defer(w);
       return;
     }
@@ -235,9 +252,9 @@ export class RoutingTx {
     const [last, ...others] = writes;
     const ctes = others.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
     const { rows } = await sql<OfferRow>`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}${last}`.execute(this.trx);
-    if (closeLater.length === 0) return;
+    if (readBack.length === 0) return;
     const closed = new Map(rows.map((r) => [r.id, r]));
-    for (const c of closeLater) {
+    for (const c of readBack) {
       const row = closed.get(c.id);
       // Every offer the engine makes has its row; a missing one leaves its event without the offer.
       if (row) c.payload.offer = toOfferDto(row);
@@ -374,7 +391,7 @@ export class RoutingService {
       held.set(tenantId, taken);
       outbox.beforeCommit(`routing:${tenantId}`, () => this.store(trx, outbox, tenantId, taken));
     }
-    const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor, te.pending);
+    const tx = new RoutingTx(tenantId, te.engine, trx, outbox, actor, te.pending, te.openOffers);
     if (fresh) await this.routeOpenConversations(tx);
     // Connections counted before they were counted per node (node '') belong to no live node.
     else if (firstHere) await tx.apply({ type: 'nodeLost', nodeId: '' });
@@ -604,7 +621,7 @@ export class RoutingService {
 
   private remember(tenantId: string, engine: RoutingEngine, journaled = 0): TenantEngine {
     const old = this.tenants.get(tenantId);
-    const te: TenantEngine = { engine, token: null, version: 0, journaled, pending: { events: [], snapshot: false, from: null }, timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
+    const te: TenantEngine = { engine, token: null, version: 0, journaled, pending: { events: [], snapshot: false, from: null }, openOffers: new Map(), timer: old?.timer ?? null, timerAt: old?.timerAt ?? null };
     this.tenants.set(tenantId, te);
     return te;
   }

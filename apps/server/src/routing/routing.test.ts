@@ -74,6 +74,29 @@ describe('offers', () => {
     expect((await kit.ok('GET', `/routing/agents/${ana.id}`, kit.key)).load.chat ?? 0).toBe(0);
   });
 
+  it("an offer's closing is announced with the offer as stored, whether this node's engine made it or the engine was reloaded since", async () => {
+    const { kit, agents } = await kitWithAgents(['Flo']);
+    const flo = agents[0]!;
+    const floSocket = await online(kit, flo);
+    const closedAsStored = async (conversationId: string) => {
+      const offer = offerOf(await floSocket.next(offerFrame(conversationId, flo.id)));
+      await kit.ok('POST', `/routing/offers/${offer.id}/accept`, flo.auth);
+      const closed = await floSocket.next((f) => f.event?.type === 'routing.offer_closed' && (f.event.data as { offer: { id: string } | null }).offer?.id === offer.id);
+      const row = await t.db.selectFrom('routing_offers').selectAll().where('id', '=', offer.id).executeTakeFirstOrThrow();
+      expect((closed.event!.data as { offer: unknown }).offer).toEqual({
+        id: row.id, conversationId: row.conversation_id, agentId: row.agent_id, queueId: row.queue_id, channel: row.channel, status: 'accepted',
+        createdAt: row.created_at.toISOString(), expiresAt: row.expires_at.toISOString(), closedAt: row.closed_at!.toISOString(),
+      });
+    };
+    // Made by this node's engine: the event is built from the row it inserted.
+    await closedAsStored((await kit.visitor('Gus')).id);
+    // As if another node had changed the routing state: the engine is reloaded and the row read back.
+    await t.db.updateTable('routing_state').set({ token: 'changed-elsewhere' }).where('tenant_id', '=', kit.tenant.tenantId).execute();
+    const c2 = await kit.visitor('Hal');
+    await t.db.updateTable('routing_state').set({ token: 'changed-elsewhere-again' }).where('tenant_id', '=', kit.tenant.tenantId).execute();
+    await closedAsStored(c2.id);
+  });
+
   it('an offer made and withdrawn by the same routing work is stored closed, and its closing is announced with the offer', async () => {
     const { kit, agents } = await kitWithAgents(['Ez']);
     const ez = agents[0]!;
