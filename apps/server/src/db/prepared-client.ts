@@ -19,7 +19,7 @@ export const COMMIT_ALONG = '/* commit along */ ';
 /** What Kysely reads of a result, for the BEGIN and COMMIT answered without a round trip. */
 const done = (command: string) => Promise.resolve({ command, rowCount: null, rows: [], fields: [] });
 
-/** pg's Query, whose protocol hooks FusedQuery extends (pg-cursor does the same). */
+/** The parts of pg's connection and Query that FusedQuery uses (pg-cursor builds on the same hooks). */
 interface PgConnection {
   stream: { cork?(): void; uncork?(): void };
   parse(q: { text: string; name?: string }): void;
