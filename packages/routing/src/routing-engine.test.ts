@@ -47,6 +47,15 @@ describe('strategies inside the engine', () => {
     expect(offerOf(arrive(item('i1')), 'i1')?.agentId).toBe('a1');
   });
 
+  it('a snapshot without the closed offers is the same state otherwise', () => {
+    const { engine, arrive, apply, offerOf } = setup([queue('q1', { members: ['a1'] })], [agent('a1')]);
+    const o = offerOf(arrive(item('i1')), 'i1')!;
+    apply({ type: 'accept', now: T + 1, offerId: o.offerId, agentId: 'a1' });
+    const { closedOffers, ...rest } = engine.snapshot();
+    expect(closedOffers.map(([id]) => id)).toEqual([o.offerId]);
+    expect(engine.snapshot({ closedOffers: false })).toEqual({ ...rest, closedOffers: [] });
+  });
+
   it('round robin rotates through members in order', () => {
     const { arrive, apply, offerOf } = setup([queue('q1', { strategy: 'round-robin', members: ['a1', 'a2', 'a3'] })], [agent('a1'), agent('a2'), agent('a3')]);
     const got: string[] = [];

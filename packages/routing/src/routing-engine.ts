@@ -450,7 +450,12 @@ export class RoutingEngine {
     return this.queueOrThrow(queueId).waiting;
   }
 
-  snapshot(): EngineSnapshot {
+  /**
+   * The engine's whole state, as plain data. `closedOffers: false` leaves out the memory of
+   * recently closed offers (which only words the error of a late accept or decline) for a
+   * store that answers those from elsewhere, without copying it.
+   */
+  snapshot(options: { closedOffers?: boolean } = {}): EngineSnapshot {
     return {
       version: 1,
       options: { ...this.options },
@@ -505,7 +510,7 @@ export class RoutingEngine {
         maxWaitHandledEpoch: it.maxWaitHandledEpoch,
         reported: [...it.reported],
       })),
-      closedOffers: [...this.closedOffers].map(([id, c]) => [id, { ...c }]),
+      closedOffers: options.closedOffers === false ? [] : [...this.closedOffers].map(([id, c]) => [id, { ...c }]),
     };
   }
 

@@ -447,7 +447,7 @@ export class RoutingService {
           .insertInto('routing_state')
           .values({ tenant_id: tenantId, ...state })
           .onConflict((oc) => oc.column('tenant_id').doUpdateSet(state)),
-        upsertSnapshotSql(tenantId, version, te.engine.snapshot()),
+        upsertSnapshotSql(tenantId, version, te.engine.snapshot(STORED_SNAPSHOT)),
         trx.deleteFrom('routing_journal').where('tenant_id', '=', tenantId).where('version', '<=', version),
       ];
       te.journaled = 0;
@@ -459,7 +459,7 @@ export class RoutingService {
       te.journaled += 1;
       if (te.journaled >= (this.options.snapshotEvery ?? SNAPSHOT_EVERY_TRANSACTIONS)) {
         // Copied now: the next transaction changes the engine in place.
-        const snapshot = te.engine.snapshot();
+        const snapshot = te.engine.snapshot(STORED_SNAPSHOT);
         outbox.afterCommit(() => this.background('writing a routing snapshot', this.track(writeSnapshot(this.deps.db, tenantId, version, snapshot))));
         te.journaled = 0;
       }
@@ -820,10 +820,12 @@ async function writeSnapshot(db: Db, tenantId: string, version: number, snapshot
     DELETE FROM routing_journal WHERE tenant_id = ${tenantId} AND version <= (SELECT version FROM written)`.execute(db);
 }
 
+/** Closed offers are answered from routing_offers: the stored state need not carry them (up to thousands, copied under the lock). */
+const STORED_SNAPSHOT = { closedOffers: false };
+
 /** Stores a snapshot taken at `version` unless a newer one is there already; returns its version when it did. */
 function upsertSnapshotSql(tenantId: string, version: number, snapshot: EngineSnapshot) {
-  // Closed offers are answered from routing_offers: the stored state need not carry them.
-  return sql`INSERT INTO routing_snapshots (tenant_id, version, snapshot) VALUES (${tenantId}, ${version}, ${JSON.stringify({ ...snapshot, closedOffers: [] })})
+  return sql`INSERT INTO routing_snapshots (tenant_id, version, snapshot) VALUES (${tenantId}, ${version}, ${JSON.stringify(snapshot)})
     ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot
     WHERE routing_snapshots.version < excluded.version
     RETURNING version`;
