@@ -133,13 +133,16 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
   // The caret is placed in the same commit that renders the completed text: a frame later, keys
   // typed meanwhile would already be in the text and the caret would jump back before them.
   const pendingCaret = useRef<number | null>(null);
-  useLayoutEffect(() => {
+  const placeCaret = (caret: number) => {
     const ta = textarea.current;
-    const caret = pendingCaret.current;
-    if (!ta || caret === null) return;
-    pendingCaret.current = null;
+    if (!ta) return;
     ta.focus();
     ta.setSelectionRange(caret, caret);
+  };
+  useLayoutEffect(() => {
+    if (pendingCaret.current === null) return;
+    placeCaret(pendingCaret.current);
+    pendingCaret.current = null;
   }, [text]);
 
   const insertAtTrigger = (trigger: Trigger | null, completion: string) => {
@@ -152,7 +155,8 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
       const at = el ? el.selectionStart : text.length;
       next = { text: text.slice(0, at) + completion + text.slice(caret), caret: at + completion.length };
     }
-    if (next.text === text) el?.setSelectionRange(next.caret, next.caret);
+    // The same text renders nothing new: the caret is placed now (focus back from the popup too).
+    if (next.text === text) placeCaret(next.caret);
     else pendingCaret.current = next.caret;
     setText(next.text);
     setPopup(null);
