@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { sendAhead } from '../db/prepared-client.ts';
 import { rowsById } from '../db/rows-by-id.ts';
 import type { Database, ConversationRow, ConversationStatus, ContactRow, MessageRow } from '../db/schema.ts';
 import { ParleyError, notFound } from '../errors.ts';
@@ -28,15 +29,22 @@ export async function lockConversationWithContact(trx: Transaction<Database>, te
   return { conversation, contact: reviveRow(contact_json) as ContactRow };
 }
 
-/** Locks conversations (id order) with all their DTO shows, so that a change can answer without reading them again. */
-export async function lockConversationsAsShown(trx: Transaction<Database>, tenantId: string, ids: string[]) {
-  const rows = await conversationsAsShown(trx, tenantId, ids).orderBy('c.id').forUpdate('c').execute();
-  return new Map(
-    rows.map(({ contact_json, message_json, ...conversation }) => [
+/**
+ * Locks conversations (id order) with all their DTO shows, so that a change can answer without
+ * reading them again, and reads the transaction's `now()` (what an UPDATE's `updated_at = now()`
+ * will write). `thenLock` sends another lock right behind (AHEAD), taken after these rows.
+ */
+export async function lockConversationsAsShown(trx: Transaction<Database>, tenantId: string, ids: string[], thenLock?: () => Promise<void>) {
+  const sent = await sendAhead(trx, conversationsAsShown(trx, tenantId, ids).select(sql<Date>`now()`.as('transaction_now')).orderBy('c.id').forUpdate('c'));
+  await thenLock?.();
+  const rows = await sent();
+  const locked = new Map(
+    rows.map(({ contact_json, message_json, transaction_now: _, ...conversation }) => [
       conversation.id,
       { conversation, contact: reviveRow(contact_json) as ContactRow, lastMessage: message_json ? (reviveRow(message_json) as MessageRow) : null },
     ]),
   );
+  return { locked, now: rows[0]?.transaction_now ?? null };
 }
 
 export async function loadConversationDto(db: Q, tenantId: string, conversation: ConversationRow | string): Promise<ConversationDto> {
@@ -191,13 +199,10 @@ const UPDATABLE_COLUMNS = {
 } as const;
 export type UpdatableColumn = keyof typeof UPDATABLE_COLUMNS;
 
-/**
- * One UPDATE of many conversations, each with its own values of the same columns (read from a
- * JSON recordset); `returning`: with the rows as they are after it.
- */
-export function updateConversationsSql(tenantId: string, columns: UpdatableColumn[], rows: ({ id: string } & Partial<Record<UpdatableColumn, unknown>>)[], returning = false) {
+/** One UPDATE of many conversations, each with its own values of the same columns (read from a JSON recordset). */
+export function updateConversationsSql(tenantId: string, columns: UpdatableColumn[], rows: ({ id: string } & Partial<Record<UpdatableColumn, unknown>>)[]) {
   const assignments = columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`);
   const types = sql.join([sql`id text`, ...columns.map((c) => sql`${sql.ref(c)} ${sql.raw(UPDATABLE_COLUMNS[c])}`)]);
   return sql<ConversationRow>`UPDATE conversations AS c SET ${sql.join([...assignments, sql`updated_at = now()`])}
-    ${rowsById('c', rows, types)} AND c.tenant_id = ${tenantId}${returning ? sql` RETURNING c.*` : sql``}`;
+    ${rowsById('c', rows, types)} AND c.tenant_id = ${tenantId}`;
 }

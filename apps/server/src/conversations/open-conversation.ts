@@ -89,6 +89,9 @@ export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'rout
   // the tenant's fails the batch, and its inputs then run alone.
   const fresh = onlyNewContacts(wanted) ? wanted.map((c) => newContactRow(tenantId, contactFields(c))) : null;
   const contacts = fresh ?? (await resolveContacts(trx, tenantId, wanted));
+  // Conversations entering a queue now take the tenant's routing lock: it goes ahead of the inserts
+  // (rows nobody else can see yet), after the contacts found (locked in the order other use cases lock them).
+  if (inputs.some(entersQueueNow)) await deps.routing.lockAhead(trx, tenantId);
   const rows = inputs.map((input, i) =>
     newConversationRow({
       tenantId,
@@ -108,7 +111,7 @@ export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'rout
     return dto;
   });
   const arrivals = rows.flatMap((row, i) => {
-    if (row.status !== 'open' || inputs[i]!.routeWithFirstMessage) return [];
+    if (!entersQueueNow(inputs[i]!)) return [];
     const { inbox_queue_id, default_queue_id, ...conversation } = inserted.get(row.id)!;
     return [{ row: conversation, contact: contacts[i]!, lastMessage: null, inboxQueueId: inbox_queue_id, defaultQueueId: default_queue_id }];
   });
@@ -117,3 +120,6 @@ export async function openConversationsInTx(deps: Pick<Deps, 'committer' | 'rout
   const routed = await deps.routing.arriveInTx(trx, outbox, tenantId, arrivals);
   return dtos.map((dto) => routed.get(dto.id) ?? dto);
 }
+
+/** Opened now and queued at once (not with a first message still to come). */
+const entersQueueNow = (input: OpenConversationInput) => (input.status ?? 'open') === 'open' && !input.routeWithFirstMessage;

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -47,7 +47,10 @@ const updateBatchOf = bindBatch(updateConversations);
  */
 async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: ConversationUpdate[]): Promise<UpdateOutcome[]> {
   const tenantId = inputs[0]!.principal.tenantId;
-  const locked = await lockConversationsAsShown(trx, tenantId, [...new Set(inputs.map((u) => u.id))]);
+  // Routing follows nearly every change (all but a snooze's time alone): its lock is sent right
+  // behind the conversations' (the order every use case takes them in), in the same round trip.
+  const routingLock = inputs.some(({ patch }) => Object.keys(patch).some((k) => k !== 'snoozedUntil')) ? () => deps.routing.lockAhead(trx, tenantId) : undefined;
+  const { locked, now } = await lockConversationsAsShown(trx, tenantId, [...new Set(inputs.map((u) => u.id))], routingLock);
   const before = new Map([...locked.values()].map((l) => [l.conversation.id, l.conversation]));
   const current = new Map(before);
   const assignees = [...new Set(inputs.flatMap((u) => (u.patch.assigneeId ? [u.patch.assigneeId] : [])))];
@@ -78,11 +81,15 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
       const r = current.get(id)!;
       return { id, status: r.status, snoozed_until: r.snoozed_until, assignee_id: r.assignee_id, priority: r.priority, labels: r.labels, custom_attributes: r.custom_attributes };
     });
-    const { rows } = await sql<ConversationRow>`WITH h AS (${insertConversationEvents(history)}) ${updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values, true)}`.execute(trx);
-    for (const row of rows) current.set(row.id, row);
-    const changes = rows.map((row) => {
-      const { contact, lastMessage } = locked.get(row.id)!;
-      return { before: before.get(row.id)!, after: { row, contact, lastMessage } };
+    // The rows are locked, so the UPDATE's outcome is known here (its updated_at is the
+    // transaction's now()): it is deferred, and rides with the next statement.
+    outbox.defer(insertConversationEvents(history));
+    outbox.defer(updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values));
+    const changes = changedIds.map((id) => {
+      const row = { ...current.get(id)!, updated_at: now! };
+      current.set(id, row);
+      const { contact, lastMessage } = locked.get(id)!;
+      return { before: before.get(id)!, after: { row, contact, lastMessage } };
     });
     routed = await deps.routing.conversationsChangedInTx(trx, outbox, tenantId, changes);
   }

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { postgresDatabase, type OpenedDatabase } from './database.ts';
-import { COMMIT_ALONG, PreparingClient } from './prepared-client.ts';
+import { AHEAD, COMMIT_ALONG, PreparingClient, sendAhead } from './prepared-client.ts';
+import { runWrites } from '../realtime/event-log.ts';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreSQL', () => {
   let database: (OpenedDatabase & { url?: string }) | undefined;
@@ -44,15 +45,25 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
     expect((await preparedAfterRepeats(database.db, 'on')).filter((s) => s.includes("'on'"))).toHaveLength(1);
   });
 
-  describe('BEGIN and COMMIT in the same write as a statement', () => {
+  describe('BEGIN, COMMIT and statements sent ahead in the same round trip as a statement', () => {
     /** A client as the pool makes them, counting PostgreSQL's answers (one ReadyForQuery per round trip). */
     const client = async () => {
       database ??= await openTestDatabase();
       const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true } });
       await c.connect();
       const q = (text: string, values: readonly unknown[]) => (c as unknown as pg.Client).query(text, [...values]);
+      // A round trip: a request written while no answer is awaited (one ReadyForQuery answers each Sync or simple query).
       const counted = { roundTrips: 0 };
-      (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => counted.roundTrips++);
+      const connection = (c as unknown as { connection: NodeJS.EventEmitter & Record<'sync' | 'query', (...a: unknown[]) => void> }).connection;
+      let awaited = 0;
+      for (const request of ['sync', 'query'] as const) {
+        const write = connection[request].bind(connection);
+        connection[request] = (...a: unknown[]) => {
+          if (awaited++ === 0) counted.roundTrips++;
+          write(...a);
+        };
+      }
+      connection.on('readyForQuery', () => awaited--);
       await q('CREATE TABLE IF NOT EXISTS fused (id int PRIMARY KEY, parent int REFERENCES fused DEFERRABLE INITIALLY DEFERRED)', []);
       await q('TRUNCATE fused', []);
       counted.roundTrips = 0;
@@ -61,6 +72,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
     };
     const insert = (id: number, parent: number | null = null) => ['INSERT INTO fused VALUES ($1, $2) RETURNING id', [id, parent]] as const;
     const insertLast = (id: number, parent: number | null = null) => [`${COMMIT_ALONG}INSERT INTO fused VALUES ($1, $2) RETURNING id`, [id, parent]] as const;
+    const insertAhead = (id: number, parent: number | null = null) => [`${AHEAD}INSERT INTO fused VALUES ($1, $2) RETURNING id`, [id, parent]] as const;
 
     it('a transaction of three statements takes three round trips, not five, and commits them all', async () => {
       const c = await client();
@@ -126,6 +138,74 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
         await c.q('commit', []);
       }
       await c.end();
+    });
+
+    it('statements sent ahead share the round trip of the statement after them, which sees their rows', async () => {
+      const c = await client();
+      await c.q('begin', []);
+      const first = await c.q(...insertAhead(1));
+      expect(first.rows).toHaveLength(0); // answered at once, before PostgreSQL did
+      await c.q(...insertAhead(2, 1));
+      expect((await c.q('SELECT id FROM fused WHERE id <= $1 ORDER BY id', [2])).rows).toEqual([{ id: 1 }, { id: 2 }]);
+      expect(c.counted.roundTrips).toBe(1);
+      // Its real rows, when wanted.
+      expect(await (first.rows as unknown as { later(): Promise<unknown[]> }).later()).toEqual([{ id: 1 }]);
+      await c.q(...insertAhead(3));
+      await c.q(...insertLast(4));
+      await c.q('commit', []);
+      expect(c.counted.roundTrips).toBe(2);
+      expect(await c.ids()).toEqual([1, 2, 3, 4]);
+      // Outside a transaction it is an ordinary statement, answered with its rows.
+      expect((await c.q(...insertAhead(5))).rows).toEqual([{ id: 5 }]);
+      await c.end();
+    });
+
+    it('a statement sent ahead that fails fails what follows and the COMMIT with its own error, stores nothing, and the connection keeps working', async () => {
+      const c = await client();
+      await c.q(...insert(9));
+      // Failing while the next statement is already on its way: that one reports the cause, not "transaction aborted".
+      await c.q('begin', []);
+      await c.q(...insertAhead(1));
+      await c.q(...insertAhead(9));
+      await expect(c.q(...insert(2))).rejects.toThrow(/duplicate key/);
+      await c.q('rollback', []);
+      // Failing with only the COMMIT behind it: the COMMIT is an error, not PostgreSQL's quiet ROLLBACK.
+      await c.q('begin', []);
+      await c.q(...insertAhead(3));
+      await c.q(...insertAhead(9));
+      await expect(c.q('commit', [])).rejects.toThrow(/duplicate key/);
+      await c.q('rollback', []);
+      // Known failed before the next statement is written: that statement is not sent.
+      await c.q('begin', []);
+      await c.q(...insertAhead(9));
+      await expect(c.q('SELECT id FROM fused WHERE id = $1', [9])).rejects.toThrow(/duplicate key/);
+      await expect(c.q(...insertLast(4))).rejects.toThrow(/duplicate key/);
+      await c.q('rollback', []);
+      expect(await c.ids()).toEqual([9]);
+      await c.q('begin', []);
+      await c.q(...insertAhead(5));
+      await c.q('commit', []);
+      expect(await c.ids()).toEqual([5, 9]);
+      await c.end();
+    });
+
+    it('through Kysely: sendAhead gives the rows later, runWrites ahead is seen by the next statement, and a failed one rolls the transaction back', async () => {
+      database ??= await openTestDatabase();
+      const db = database.db;
+      await sql`CREATE TABLE IF NOT EXISTS ahead_kysely (id int PRIMARY KEY)`.execute(db);
+      const seen = await db.transaction().execute(async (trx) => {
+        await runWrites(trx, [sql`INSERT INTO ahead_kysely VALUES (${1}), (${2})`], 'ahead');
+        const later = await sendAhead(trx, sql<{ n: number }>`SELECT count(*)::int AS n FROM ahead_kysely WHERE id > ${0}`);
+        return (await later())[0]!.n;
+      });
+      expect(seen).toBe(2);
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await runWrites(trx, [sql`INSERT INTO ahead_kysely VALUES (${3})`], 'ahead');
+          await runWrites(trx, [sql`INSERT INTO ahead_kysely VALUES (${1})`], 'ahead');
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect((await sql<{ id: number }>`SELECT id FROM ahead_kysely ORDER BY id`.execute(db)).rows.map((r) => r.id)).toEqual([1, 2]);
     });
   });
 });

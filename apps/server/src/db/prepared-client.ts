@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { CompiledQuery, type Compilable, type RawBuilder, type Transaction } from 'kysely';
+import type { Database } from './schema.ts';
 
 /** Distinct statements a connection keeps prepared; past it, new ones run unnamed. */
 const MAX_PREPARED_PER_CONNECTION = 300;
@@ -15,6 +17,57 @@ const handleParseComplete = (pg.Client.prototype as unknown as { _handleParseCom
  * trip. If the statement fails, PostgreSQL skips the COMMIT and the transaction rolls back as usual.
  */
 export const COMMIT_ALONG = '/* commit along */ ';
+
+/**
+ * Starts the text of a statement whose answer the transaction need not wait for (a write whose
+ * outcome the caller knows, a lock whose row it reads later): it is sent at once and answered at
+ * once with no rows, and the statements after it follow without waiting for PostgreSQL, so they
+ * share a round trip. `sendAhead` gives its real rows when they are needed. If it fails, the
+ * statements after it and the COMMIT fail with its error. Elsewhere (PGlite, outside a
+ * transaction) it is an ordinary statement.
+ */
+export const AHEAD = '/* ahead */ ';
+
+/** The rows of a statement answered AHEAD: none yet, and how to get its real ones. */
+type AheadRows = unknown[] & { later?: () => Promise<unknown[]> };
+
+interface OpenTransaction {
+  /** 'begin': a BEGIN was answered but not sent yet; 'committed': a COMMIT_ALONG statement ended the transaction. */
+  pending: 'begin' | 'committed' | null;
+  /** The statements sent ahead, settled once their failure (if any) is recorded. */
+  ahead: Promise<void>[];
+  /** The first failure of a statement sent ahead. */
+  failure: Error | null;
+}
+
+/** A statement's answer once the statements sent ahead of it are settled: failing, it fails with their failure, its cause. */
+function afterAhead<T>(tx: OpenTransaction, answer: Promise<T>): Promise<T> {
+  const ahead = Promise.all(tx.ahead);
+  return answer.then(
+    async (result) => {
+      await ahead;
+      if (tx.failure) throw tx.failure;
+      return result;
+    },
+    async (err: unknown) => {
+      await ahead;
+      throw tx.failure ?? err;
+    },
+  );
+}
+
+/**
+ * Sends a query AHEAD in the caller's transaction and returns how to get its rows: the
+ * statements run after it share its round trip. Without a PostgreSQL server's client the query
+ * has already run.
+ */
+export async function sendAhead<R>(trx: Transaction<Database>, query: Compilable<R> | RawBuilder<R>): Promise<() => Promise<R[]>> {
+  // A query builder compiles alone, a raw `sql` query with the executor it runs on.
+  const compiled = (query as { compile(executor: Transaction<Database>): CompiledQuery<R> }).compile(trx);
+  const result = await trx.executeQuery<R>(CompiledQuery.raw(AHEAD + compiled.sql, [...compiled.parameters]));
+  const later = (result.rows as AheadRows).later as (() => Promise<R[]>) | undefined;
+  return later ?? (() => Promise.resolve(result.rows));
+}
 
 /** What Kysely reads of a result, for the BEGIN and COMMIT answered without a round trip. */
 const done = (command: string) => Promise.resolve({ command, rowCount: null, rows: [], fields: [] });
@@ -104,6 +157,8 @@ const seen = new Map<string, { uses: number; name: string }>();
  * a transaction that ran nothing is answered without a round trip as well); a statement starting
  * with COMMIT_ALONG carries the COMMIT. Both ride only on statements with parameters, which pg
  * sends in the extended protocol; anything else first sends the BEGIN on its own, as before.
+ * A statement starting with AHEAD is written at once and answered at once (pg's pipeline mode):
+ * the transaction goes on without waiting for PostgreSQL's answer to it.
  *
  * Statements without parameters (begin, commit, DDL) keep the simple protocol. Preparing waits
  * until the pool's `preparing.on` is set after the migrations: a statement prepared before an
@@ -112,11 +167,15 @@ const seen = new Map<string, { uses: number; name: string }>();
 export class PreparingClient extends pg.Client {
   private readonly preparing: { on: boolean };
   private prepared = 0;
-  /** 'begin': a BEGIN was answered but not sent yet; 'committed': a COMMIT_ALONG statement ended the transaction. */
-  private pending: 'begin' | 'committed' | null = null;
+  /** Between Kysely's `begin` and its `commit` or `rollback`. */
+  private tx: OpenTransaction | null = null;
+  /** Writes are held back for the statement after one sent ahead (see hold). */
+  private holding = false;
 
   constructor(config: pg.ClientConfig & { preparing: { on: boolean } }) {
-    super(config);
+    // Pipeline mode: a statement is written at once, even while an earlier one awaits its answer
+    // (statements sent AHEAD; Kysely itself still sends one statement at a time).
+    super({ ...config, pipeline: true } as pg.ClientConfig);
     this.preparing = config.preparing;
   }
 
@@ -124,26 +183,78 @@ export class PreparingClient extends pg.Client {
   override query(...args: unknown[]): never {
     const [text, values] = args;
     const plain = typeof text === 'string' && Array.isArray(values) && args.length === 2;
-    if (plain && this.pending === null && text === 'begin' && values.length === 0) {
-      this.pending = 'begin';
+    if (plain && text === 'begin' && values.length === 0 && !this.tx) {
+      this.tx = { pending: 'begin', ahead: [], failure: null };
       return done('BEGIN') as never;
     }
-    if (this.pending !== null) {
-      const ending = plain && (text === 'commit' || text === 'rollback');
-      if (this.pending === 'committed') {
-        // Nothing may run between a COMMIT_ALONG statement and the transaction's end: it would run outside the transaction.
-        if (!ending) return Promise.reject(new Error('statement after a COMMIT_ALONG statement, which ended the transaction')) as never;
-        this.pending = null;
-        return done('COMMIT') as never;
-      }
-      this.pending = null;
-      if (ending) return done(text.toUpperCase()) as never;
+    const tx = this.tx;
+    if (!tx) return this.send(args);
+    if (plain && (text === 'commit' || text === 'rollback')) {
+      this.tx = null;
+      if (tx.pending !== null) return done(tx.pending === 'committed' ? 'COMMIT' : text.toUpperCase()) as never;
+      // The transaction failed at a statement sent ahead: PostgreSQL would answer the COMMIT with a ROLLBACK, quietly.
+      if (text === 'commit' && tx.failure) return Promise.reject(tx.failure) as never;
+      const ended = this.send(args) as unknown as Promise<unknown>;
+      this.sendHeld();
+      return (text === 'commit' && tx.ahead.length > 0 ? afterAhead(tx, ended) : ended) as never;
+    }
+    // Nothing may run between a COMMIT_ALONG statement and the transaction's end: it would run outside the transaction.
+    if (tx.pending === 'committed') return Promise.reject(new Error('statement after a COMMIT_ALONG statement, which ended the transaction')) as never;
+    if (tx.failure) return Promise.reject(tx.failure) as never;
+    const ahead = plain && values.length > 0 && text.startsWith(AHEAD);
+    if (ahead) this.holdWrites();
+    const sent = this.send(args) as unknown as Promise<pg.QueryResult>;
+    if (!ahead) this.sendHeld();
+    // A statement sent while one sent ahead was failing fails with "transaction aborted": the cause is the earlier failure.
+    const answered = tx.ahead.length > 0 ? afterAhead(tx, sent) : sent;
+    if (!ahead) return answered as never;
+    tx.ahead.push(
+      answered.then(
+        () => undefined,
+        (err: Error) => {
+          tx.failure ??= err;
+        },
+      ),
+    );
+    const rows: AheadRows = [];
+    rows.later = () => {
+      this.sendHeld();
+      return answered.then((r) => r.rows);
+    };
+    return Promise.resolve({ command: 'AHEAD', rowCount: null, rows, fields: [] }) as never;
+  }
+
+  /**
+   * Keeps what is written from here in the socket's buffer, so that statements sent ahead leave
+   * in one write with the statement after them (PostgreSQL is woken once for all). Released when
+   * that statement is written, when a result sent ahead is awaited, or at the event loop's next
+   * turn, whichever comes first.
+   */
+  private holdWrites(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.connection.stream.cork?.();
+    setImmediate(() => this.sendHeld());
+  }
+
+  private sendHeld(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.connection.stream.uncork?.();
+  }
+
+  /** Writes a statement: with the transaction's BEGIN when it is the first, with its COMMIT when it says so, prepared when repeated. */
+  private send(args: unknown[]): never {
+    const [text, values] = args;
+    const plain = typeof text === 'string' && Array.isArray(values) && args.length === 2;
+    if (this.tx?.pending === 'begin') {
+      this.tx.pending = null;
       if (plain && values.length > 0) return this.fused(text, values, true);
       // Not in the extended protocol (no parameters, a cursor, a callback): BEGIN goes first on its own.
       (query.call(this, 'begin') as Promise<unknown>).catch(() => undefined); // its failure reaches the statement queued behind it
     }
     if (plain && values.length > 0 && text.startsWith(COMMIT_ALONG)) return this.fused(text, values, false);
-    if (this.preparing.on && typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length === 2) {
+    if (this.preparing.on && plain && values.length > 0) {
       const name = this.nameFor(text);
       if (name) return query.call(this, { name, text, values });
     }
@@ -153,10 +264,11 @@ export class PreparingClient extends pg.Client {
   private fused(text: string, values: unknown[], withBegin: boolean): never {
     const withCommit = text.startsWith(COMMIT_ALONG);
     const name = this.preparing.on ? this.nameFor(text) : null;
+    const tx = this.tx;
     return new Promise((resolve, reject) => {
       const callback = (err: Error | null, result: unknown) => {
         if (err) return reject(err);
-        if (withCommit) this.pending = 'committed';
+        if (withCommit && tx) tx.pending = 'committed';
         resolve(result);
       };
       query.call(this, new FusedQuery({ text, values, callback, ...(name ? { name } : {}) }, withBegin, withCommit));

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
-import { COMMIT_ALONG } from '../db/prepared-client.ts';
+import { AHEAD, COMMIT_ALONG } from '../db/prepared-client.ts';
 
 /** An event a client can see. `seq` is per tenant, gap-free and in commit order. */
 export interface RealtimeEvent {
@@ -33,7 +33,7 @@ export const EVENTS_CHANNEL = 'parley_events';
  */
 export async function appendEvents(trx: Transaction<Database>, tenantId: string, events: PendingEvent[], alongside: unknown[] = [], announceAs?: string): Promise<RealtimeEvent[]> {
   if (events.length === 0) {
-    await runWrites(trx, alongside, true);
+    await runWrites(trx, alongside, 'last');
     return [];
   }
   const ctes = asCtes(alongside);
@@ -54,9 +54,14 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
   return events.map((e, i) => ({ ...e, tenantId, seq: first + i }));
 }
 
-/** Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs; the `last` of its transaction carries the COMMIT. */
-export async function runWrites(trx: Transaction<Database>, writes: unknown[], last = false): Promise<void> {
-  if (writes.length > 0) await sql`${sql.raw(last ? COMMIT_ALONG : '')}WITH ${sql.join(asCtes(writes))} SELECT 1`.execute(trx);
+/**
+ * Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs:
+ * `ahead`, it is sent AHEAD (the caller's next statement shares its round trip); `last`, it is
+ * its transaction's last and carries the COMMIT.
+ */
+export async function runWrites(trx: Transaction<Database>, writes: unknown[], how: 'wait' | 'ahead' | 'last' = 'wait'): Promise<void> {
+  const marker = how === 'ahead' ? AHEAD : how === 'last' ? COMMIT_ALONG : '';
+  if (writes.length > 0) await sql`${sql.raw(marker)}WITH ${sql.join(asCtes(writes))} SELECT 1`.execute(trx);
 }
 
 const asCtes = (writes: unknown[]) => writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);

@@ -21,7 +21,7 @@ export interface Outbox {
    * flushes before the batch's next use case.
    */
   defer(write: FinalWrite): void;
-  /** Runs the deferred writes now (nothing when there are none). */
+  /** Sends the deferred writes now (nothing when there are none), ahead of the next statement, which sees them. */
   flush(): Promise<void>;
   /** Runs `done` once the transaction has committed (never when it rolls back), after its events are published. */
   afterCommit(done: () => void): void;
@@ -157,7 +157,7 @@ export class GroupCommitter {
           if (deferred.length === 0) return;
           const writes = deferred;
           deferred = [];
-          await runWrites(trx, writes);
+          await runWrites(trx, writes, 'ahead');
         },
         afterCommit: (done) => after.push(done),
       };

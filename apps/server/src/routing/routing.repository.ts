@@ -144,10 +144,15 @@ export async function loadRoutableConversations(db: Q, tenantId: string) {
  * without the row yet takes an advisory lock instead, so two first uses build it one after the
  * other, and then looks again under that lock (the first may have stored it meanwhile).
  */
-export async function lockTenantRouting(trx: Transaction<Database>, tenantId: string) {
-  const lockRow = () => trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
-  const row = await lockRow();
+export async function lockTenantRouting(trx: Transaction<Database>, tenantId: string, sentAhead?: () => Promise<RoutingStateHead[]>) {
+  const row = sentAhead ? (await sentAhead())[0] : await tenantRoutingLock(trx, tenantId).executeTakeFirst();
   if (row) return row;
   await sql`SELECT pg_advisory_xact_lock(hashtext(${'parley-routing:' + tenantId}))`.execute(trx);
-  return lockRow();
+  return tenantRoutingLock(trx, tenantId).executeTakeFirst();
 }
+
+/** The statement that locks a tenant's routing_state row and reads its header (lockTenantRouting; sent AHEAD by RoutingService.lockAhead). */
+export const tenantRoutingLock = (trx: Transaction<Database>, tenantId: string) =>
+  trx.selectFrom('routing_state').select(['version', 'token']).where('tenant_id', '=', tenantId).forUpdate();
+
+export type RoutingStateHead = { version: number; token: string };

@@ -5,6 +5,7 @@ import { isRoutingError, RoutingEngine, RoutingError, RoutingErrorCodes, type De
 import type { ContactRow, ConversationRow, ConversationSla, ConversationStatus, Database, MessageRow, RoutingItemState, RoutingOffersTable } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { rowsById } from '../db/rows-by-id.ts';
+import { sendAhead } from '../db/prepared-client.ts';
 import { transact, type FinalWrite, type GroupCommitter, type Outbox } from '../realtime/transact.ts';
 import type { RealtimeHub } from '../realtime/hub.ts';
 import { insertConversationEvents, loadConversationDtos, updateConversationsSql, type ConversationEventInput, type UpdatableColumn } from '../conversations/conversations.repository.ts';
@@ -16,6 +17,8 @@ import {
   loadAgentInputs,
   loadRoutableConversations,
   lockTenantRouting,
+  tenantRoutingLock,
+  type RoutingStateHead,
   toQueueConfig,
 } from './routing.repository.ts';
 import { toOfferDto, type OfferDto } from './routing.types.ts';
@@ -320,6 +323,8 @@ export class RoutingService {
   private readonly tenants = new Map<string, TenantEngine>();
   /** The tenants' engines a transaction has taken (locked and loaded), to be stored at its commit. */
   private readonly heldBy = new WeakMap<Trx, Map<string, TenantEngine>>();
+  /** Tenants' routing locks a transaction sent ahead (lockAhead) and has not taken yet. */
+  private readonly sentLocks = new WeakMap<Trx, Map<string, () => Promise<RoutingStateHead[]>>>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly ticking = new Set<string>();
   private poller: NodeJS.Timeout | null = null;
@@ -401,9 +406,23 @@ export class RoutingService {
     return result;
   }
 
+  /**
+   * For a use case about to route in its transaction: sends the tenant's routing lock now, AHEAD
+   * of the use case's own statements, so that taking it (inTx) costs no round trip of its own.
+   * The lock is then held from here to the commit, also if routing turns out to have nothing to do.
+   */
+  async lockAhead(trx: Trx, tenantId: string): Promise<void> {
+    let sent = this.sentLocks.get(trx);
+    if (!sent) this.sentLocks.set(trx, (sent = new Map()));
+    if (sent.has(tenantId) || this.heldBy.get(trx)?.has(tenantId)) return;
+    sent.set(tenantId, await sendAhead(trx, tenantRoutingLock(trx, tenantId)));
+  }
+
   /** Locks the tenant's routing for this transaction and returns its engine as stored. */
   private async take(trx: Trx, tenantId: string): Promise<{ te: TenantEngine; fresh: boolean; firstHere: boolean }> {
-    const row = await lockTenantRouting(trx, tenantId);
+    const sentAhead = this.sentLocks.get(trx)?.get(tenantId);
+    this.sentLocks.get(trx)?.delete(tenantId);
+    const row = await lockTenantRouting(trx, tenantId, sentAhead);
     const firstHere = !this.tenants.has(tenantId);
     let te = this.tenants.get(tenantId);
     let fresh = false;
