@@ -5,7 +5,8 @@ import { bindBatch, transact, type Outbox } from '../realtime/transact.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { sanitizeFilename } from '../attachments/attachment-policy.ts';
-import { insertConversations, newConversationRow, openConversationsInTx } from '../conversations/open-conversation.ts';
+import { insertConversationsSql, newConversationRow, openConversationsInTx } from '../conversations/open-conversation.ts';
+import { sendAhead } from '../db/prepared-client.ts';
 import { MAX_MESSAGE_LENGTH, conversationsAfter, postMessageInTx, isUniqueViolation, storeInboundTexts, type PostMessageResult } from '../conversations/post-message.ts';
 import { recordConversationEvent } from '../conversations/conversations.repository.ts';
 import { insertContactsSql, newContactRow } from '../contacts/contacts.repository.ts';
@@ -225,7 +226,8 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
     conversationOf.set(input, row.id);
     for (const k of [message.externalId, row.external_thread_id]) if (k) openedBy.set(`${inbox.id}\u0000${k}`, row.id);
   }
-  if (opened.length > 0) await insertConversations(trx, opened.map((row) => ({ row, actor: { type: 'contact', id: row.contact_id } })));
+  // Their rows come back with the messages' statement below, which follows in the same round trip.
+  if (opened.length > 0) await sendAhead(trx, insertConversationsSql(opened.map((row) => ({ row, actor: { type: 'contact', id: row.contact_id } }))));
 
   const posted = fresh.length === 0 ? [] : await storeInboundTexts(
     trx,
@@ -242,6 +244,8 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
       sourceId: input.sourceId,
     })),
     new Set(opened.map((r) => r.id)),
+    // The conversations it opens enter a queue: routing's lock rides behind the messages' statement.
+    opened.length > 0 ? () => deps.routing.lockAhead(trx, tenantId) : undefined,
   );
   // Another node stored one of these messages meanwhile (its insert won the unique source id):
   // a conversation opened for it here would stay empty. The committer runs each message of the

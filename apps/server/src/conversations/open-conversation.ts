@@ -58,9 +58,14 @@ export async function insertConversations(
   conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[],
   alongside: unknown[] = [],
 ): Promise<(ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null })[]> {
+  return (await insertConversationsSql(conversations, alongside).execute(trx)).rows;
+}
+
+/** The statement of insertConversations (sent AHEAD by callers that do not need its rows). */
+export function insertConversationsSql(conversations: { row: ReturnType<typeof newConversationRow>; actor: Actor }[], alongside: unknown[] = []) {
   const created = conversations.map(({ row, actor }) => ({ tenantId: row.tenant_id, conversationId: row.id, type: 'created', actorType: actor.type, actorId: actor.id, data: { inboxId: row.inbox_id, channelType: row.channel_type } }));
   const rows = conversations.map(({ row }, i) => ({ i, ...row }));
-  const { rows: inserted } = await sql<ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null }>`
+  return sql<ConversationRow & { inbox_queue_id: string | null; default_queue_id: string | null }>`
     WITH ${sql.join(alongside.map((w, i) => sql`${sql.raw(`a${i}`)} AS (${w})`).concat(sql`created AS (${insertConversationEvents(created)})`))}
     INSERT INTO conversations (id, tenant_id, inbox_id, contact_id, channel_type, status, subject, external_thread_id)
     SELECT v.id, v.tenant_id, v.inbox_id, v.contact_id, v.channel_type, v.status, v.subject, v.external_thread_id
@@ -69,8 +74,7 @@ export async function insertConversations(
     ORDER BY v.i
     RETURNING *,
       (SELECT i.queue_id FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_queue_id,
-      (SELECT q.id FROM routing_queues q WHERE q.tenant_id = conversations.tenant_id AND q.is_default LIMIT 1) AS default_queue_id`.execute(trx);
-  return inserted;
+      (SELECT q.id FROM routing_queues q WHERE q.tenant_id = conversations.tenant_id AND q.is_default LIMIT 1) AS default_queue_id`;
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. Openings queued together are done together. */

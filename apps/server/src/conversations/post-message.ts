@@ -5,6 +5,7 @@ import { ParleyError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { rowsById } from '../db/rows-by-id.ts';
+import { sendAhead } from '../db/prepared-client.ts';
 import { storableText } from './storable-text.ts';
 import { insertConversationEvents, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
@@ -177,8 +178,9 @@ export function conversationsAfter(results: { conversation?: RoutedConversation 
  * (with each one's contact) and inserts the messages; the conversations' update follows from the
  * rows it holds locked, so it is computed here and deferred into the events' statement (see
  * Outbox.defer). The result's `conversation` is the row as it is after the update (absent for a
- * retry that stored nothing). `opened`: conversations the caller created in this transaction,
- * announced (`conversation.created`) before their messages.
+ * retry that stored nothing), with the queues it may enter. `opened`: conversations the caller
+ * created in this transaction, announced (`conversation.created`) before their messages.
+ * `thenLock` sends another lock right behind the statement (AHEAD), taken after its rows'.
  *
  * The update is not a CTE of the insert's statement: PostgreSQL planned an update against the
  * CTEs badly (~140 ms for 250 messages, against ~20 ms apart).
@@ -189,6 +191,7 @@ export async function storeInboundTexts(
   tenantId: string,
   inputs: PostMessageInput[],
   opened: ReadonlySet<string> = new Set(),
+  thenLock?: () => Promise<void>,
 ): Promise<(PostMessageResult & { conversation?: RoutedConversation })[]> {
   const ids = [...new Set(inputs.map((i) => i.conversationId))];
   const base = Date.now();
@@ -207,7 +210,9 @@ export async function storeInboundTexts(
     // Distinct, increasing times (microseconds apart) keep the batch's order within a conversation.
     created_at: microsecondsAfter(base, i),
   }));
-  const { rows: held } = await storeTextsSql(tenantId, ids, rows).execute(trx);
+  const sent = await sendAhead(trx, storeTextsSql(tenantId, ids, rows));
+  await thenLock?.();
+  const held = await sent();
   if (held.length !== ids.length) throw notFound('conversation');
 
   const locked = new Map<string, { conversation: RoutedConversation; contact: ContactRow }>();
@@ -278,7 +283,10 @@ type TextRow = { i: number; id: string; conversation_id: string; sender_type: st
 export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) {
   return sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
     WITH locked AS (
-      SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla
+      SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla,
+        -- The queues a conversation the messages open or reopen may enter: routing then need not read them.
+        (SELECT i.queue_id FROM inboxes i WHERE i.id = c.inbox_id) AS inbox_queue_id,
+        (SELECT q.id FROM routing_queues q WHERE q.tenant_id = ${tenantId} AND q.is_default LIMIT 1) AS default_queue_id
       FROM unnest(${ids}::text[]) AS k(id)
       JOIN conversations c ON c.id = k.id JOIN contacts ct ON ct.id = c.contact_id
       WHERE c.tenant_id = ${tenantId}

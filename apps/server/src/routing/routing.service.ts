@@ -74,7 +74,7 @@ interface TenantEngine {
 }
 
 /** A conversation row; `queue_has_sla` when the caller read whether its queue keeps SLA clocks (unknown: assume it may). */
-export type RoutedConversation = ConversationRow & { queue_has_sla?: boolean | null };
+export type RoutedConversation = ConversationRow & { queue_has_sla?: boolean | null; inbox_queue_id?: string | null; default_queue_id?: string | null };
 
 /** A conversation as the caller's transaction has it, with what its DTO shows besides the row. */
 export interface KnownConversation {
@@ -625,7 +625,10 @@ export class RoutingService {
           await tx.apply({ type: 'customerMessage', itemId: c.id });
         }
       }
-      await arrive(tx, await readArrivals(tx, arrivals));
+      // Rows that came with their queues (the batched message path) need no read.
+      const held = new Map(concerned.flatMap((c) => (c.inbox_queue_id !== undefined && c.default_queue_id !== undefined ? [[c.id, c as ArrivalRow] as const] : [])));
+      const read = new Map((await readArrivals(tx, arrivals.filter((id) => !held.has(id)))).map((r) => [r.id, r]));
+      await arrive(tx, arrivals.flatMap((id) => held.get(id) ?? read.get(id) ?? []));
     });
   }
 
