@@ -1,10 +1,12 @@
 import type { WebSocket } from 'ws';
-import type { Logger } from 'pino';
 import type { Db } from '../db/database.ts';
 import type { Ephemeral, HubListener, RealtimeHub } from './hub.ts';
 import { eventsBetween, oldestRetainedSeq, type RealtimeEvent } from './event-log.ts';
 
-const sharedFrames = new WeakMap<RealtimeEvent, string>();
+/** An event's frame for agents' sockets, encoded once for all of them (ws sends a Buffer as it is; a string it encodes per socket). */
+const sharedFrames = new WeakMap<RealtimeEvent, Buffer>();
+/** A Buffer sent as a text frame. */
+const TEXT = { binary: false } as const;
 
 /** How many missed events a reconnecting client is sent before it is told to refetch instead. */
 export const MAX_REPLAY = 1000;
@@ -37,7 +39,6 @@ export class RealtimeConnection implements HubListener {
     private readonly scope: ConnectionScope,
     private readonly hub: RealtimeHub,
     private readonly db: Db,
-    private readonly log: Logger,
   ) {}
 
   async start(lastSeq: number | null): Promise<void> {
@@ -86,7 +87,7 @@ export class RealtimeConnection implements HubListener {
     if (this.scope.hides?.(e)) return;
     if (this.scope.seesEverything) {
       let frame = sharedFrames.get(e);
-      if (frame === undefined) sharedFrames.set(e, (frame = JSON.stringify({ type: 'event', seq: e.seq, event: { type: e.type, data: e.payload } })));
+      if (frame === undefined) sharedFrames.set(e, (frame = Buffer.from(JSON.stringify({ type: 'event', seq: e.seq, event: { type: e.type, data: e.payload } }))));
       return this.sendRaw(frame);
     }
     if (this.scope.visitorConversationId && (e.conversationId !== this.scope.visitorConversationId || e.audience !== 'all')) return;
@@ -100,7 +101,7 @@ export class RealtimeConnection implements HubListener {
 
   private corked = false;
 
-  private sendRaw(frame: string): void {
+  private sendRaw(frame: string | Buffer): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     // Frames sent in one tick (a committed batch fans out many) leave in one TCP write.
     const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
@@ -112,8 +113,7 @@ export class RealtimeConnection implements HubListener {
         tcp.uncork();
       });
     }
-    this.socket.send(frame, (err) => {
-      if (err) this.log.debug({ err }, 'socket send failed');
-    });
+    // A failed write closes the socket, which ends this connection (no callback per frame).
+    this.socket.send(frame, TEXT);
   }
 }

@@ -167,7 +167,7 @@ function serveAgent(deps: Deps, ws: WebSocket, principal: Principal) {
       if (connection) return violation(1008, 'hello sent twice');
       helloReceived();
       const scope = { tenantId: principal.tenantId, seesEverything: true, hides: principal.role === 'agent' ? othersOffer(userId) : undefined, view: (e: RealtimeEvent) => e.payload, viewEphemeral: (e: Ephemeral) => e };
-      connection = new RealtimeConnection(ws, scope, deps.hub, deps.db, deps.log);
+      connection = new RealtimeConnection(ws, scope, deps.hub, deps.db);
       await connection.start(frame.lastSeq);
       if (userId) {
         // Counted by the hub first: routing reads the node's count when its transaction runs (and tells agents who is online).
@@ -219,7 +219,6 @@ function serveVisitor(deps: Deps, ws: WebSocket, inboxId: string) {
         },
         deps.hub,
         deps.db,
-        deps.log,
       );
       await connection.start(frame.lastSeq);
       return;
