@@ -870,7 +870,8 @@ async function readArrivals(tx: RoutingTx, conversationIds: string[]): Promise<A
     .select(['c.id', 'c.status', 'c.channel_type', 'c.priority', 'c.labels', 'c.custom_attributes', 'c.queue_id', 'i.queue_id as inbox_queue_id', 'c.assignee_id'])
     .select((eb) => eb.selectFrom('routing_queues').select('id').where('tenant_id', '=', tx.tenantId).where('is_default', '=', true).limit(1).as('default_queue_id'))
     .where('c.tenant_id', '=', tx.tenantId)
-    .where('c.id', 'in', ids)
+    // One statement text for any number of ids (prepared once), driven by the ids (decision 0005).
+    .where(sql<boolean>`c.id IN (SELECT unnest(${ids}::text[]))`)
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
