@@ -9,6 +9,7 @@ export interface Config {
   databaseUrl?: string;
   /** Prepare repeated statements on the PostgreSQL server (decision 0005); off behind a pooler that cannot keep them. */
   pgPrepare: boolean;
+  pgPipeline: boolean;
   /** Public base URL, used in widget snippets and invitation links. */
   publicUrl?: string;
   /**
@@ -57,6 +58,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.PARLEY_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     pgPrepare: env.PARLEY_PG_PREPARE !== 'off',
+    pgPipeline: env.PARLEY_PG_PIPELINE === 'on',
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
     privateTargets: parseAddressSetting(env.PARLEY_PRIVATE_TARGETS),

@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const config = configFromEnv();
     await mkdir(config.dataDir, { recursive: true });
-    const { db, close } = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare });
+    const { db, close } = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare, pipeline: config.pgPipeline });
     try {
       const created = await createTenant(db, { name: values.name, adminEmail: values['admin-email'], adminPassword: values['admin-password'], adminName: values['admin-name'] });
       if (values.json) process.stdout.write(`${JSON.stringify(created)}\n`);

@@ -19,6 +19,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Prepare repeated statements (PostgreSQL server; default on). Off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21). */
   prepare?: boolean;
+  /** Pipeline statements sent AHEAD (PostgreSQL server; default off: it made the routing benchmark's first seconds slower, decision 0005). */
+  pipeline?: boolean;
 }
 
 export interface OpenedDatabase {
@@ -33,7 +35,7 @@ export interface OpenedDatabase {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const opened = options.databaseUrl
-    ? postgresDatabase(options.databaseUrl, options.poolSize, options.prepare)
+    ? postgresDatabase(options.databaseUrl, options.poolSize, options.prepare, options.pipeline)
     : pgliteDatabase(await PGlite.create(options.dataDir ?? 'memory://', { parsers: PGLITE_PARSERS }));
   await migrate(opened.db);
   opened.migrated();
@@ -42,9 +44,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
 
 export const PGLITE_PARSERS = { 20: (v: string) => Number(v) };
 
-export function postgresDatabase(url: string, poolSize = 10, prepare = true): OpenedDatabase {
+export function postgresDatabase(url: string, poolSize = 10, prepare = true, pipeline = false): OpenedDatabase {
   const preparing = { on: false };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing } as unknown as pg.PoolConfig);
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing, pipeline } as unknown as pg.PoolConfig);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', url, migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
 }

@@ -49,7 +49,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
     /** A client as the pool makes them, counting PostgreSQL's answers (one ReadyForQuery per round trip). */
     const client = async () => {
       database ??= await openTestDatabase();
-      const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true } });
+      const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true }, pipeline: true });
       await c.connect();
       const q = (text: string, values: readonly unknown[]) => (c as unknown as pg.Client).query(text, [...values]);
       // A round trip: a request written while no answer is awaited (one ReadyForQuery answers each Sync or simple query).

@@ -172,10 +172,11 @@ export class PreparingClient extends pg.Client {
   /** Writes are held back for the statement after one sent ahead (see hold). */
   private holding = false;
 
-  constructor(config: pg.ClientConfig & { preparing: { on: boolean } }) {
+  constructor(config: pg.ClientConfig & { preparing: { on: boolean }; pipeline?: boolean }) {
     // Pipeline mode: a statement is written at once, even while an earlier one awaits its answer
-    // (statements sent AHEAD; Kysely itself still sends one statement at a time).
-    super({ ...config, pipeline: true } as pg.ClientConfig);
+    // (statements sent AHEAD; Kysely itself still sends one statement at a time). Without it a
+    // statement sent ahead is still answered at once, and written when the one before is answered.
+    super({ ...config, pipeline: config.pipeline === true } as pg.ClientConfig);
     this.preparing = config.preparing;
   }
 
