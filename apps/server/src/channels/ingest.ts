@@ -226,7 +226,7 @@ async function ingestTexts(deps: IngestDeps, trx: Transaction<Database>, outbox:
     conversationOf.set(input, row.id);
     for (const k of [message.externalId, row.external_thread_id]) if (k) openedBy.set(`${inbox.id}\u0000${k}`, row.id);
   }
-  // Their rows come back with the messages' statement below, which follows in the same round trip.
+  // Their rows are not needed: sent ahead of the messages' statement below (the same round trip with pipelining).
   if (opened.length > 0) await sendAhead(trx, insertConversationsSql(opened.map((row) => ({ row, actor: { type: 'contact', id: row.contact_id } }))));
 
   const posted = fresh.length === 0 ? [] : await storeInboundTexts(

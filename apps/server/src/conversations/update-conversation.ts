@@ -48,7 +48,7 @@ const updateBatchOf = bindBatch(updateConversations);
 async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, trx: Transaction<Database>, outbox: Outbox, inputs: ConversationUpdate[]): Promise<UpdateOutcome[]> {
   const tenantId = inputs[0]!.principal.tenantId;
   // Routing follows nearly every change (all but a snooze's time alone): its lock is sent right
-  // behind the conversations' (the order every use case takes them in), in the same round trip.
+  // behind the conversations' (the order every use case takes them in), in the same round trip with pipelining.
   const routingLock = inputs.some(({ patch }) => Object.keys(patch).some((k) => k !== 'snoozedUntil')) ? () => deps.routing.lockAhead(trx, tenantId) : undefined;
   const { locked, now } = await lockConversationsAsShown(trx, tenantId, [...new Set(inputs.map((u) => u.id))], routingLock);
   const before = new Map([...locked.values()].map((l) => [l.conversation.id, l.conversation]));

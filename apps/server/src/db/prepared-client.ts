@@ -20,8 +20,8 @@ export const COMMIT_ALONG = '/* commit along */ ';
 
 /**
  * Starts the text of a statement whose answer the transaction need not wait for (a write whose
- * outcome the caller knows, a lock whose row it reads later): it is sent at once and answered at
- * once with no rows, and the statements after it follow without waiting for PostgreSQL, so they
+ * outcome the caller knows, a lock whose row it reads later): it is answered at once with no rows,
+ * and with pipelining on the statements after it follow without waiting for PostgreSQL, so they
  * share a round trip. `sendAhead` gives its real rows when they are needed. If it fails, the
  * statements after it and the COMMIT fail with its error. Elsewhere (PGlite, outside a
  * transaction) it is an ordinary statement.
@@ -57,8 +57,8 @@ function afterAhead<T>(tx: OpenTransaction, answer: Promise<T>): Promise<T> {
 }
 
 /**
- * Sends a query AHEAD in the caller's transaction and returns how to get its rows: the
- * statements run after it share its round trip. Without a PostgreSQL server's client the query
+ * Sends a query AHEAD in the caller's transaction and returns how to get its rows: with
+ * pipelining on, the statements run after it share its round trip. Without a PostgreSQL server's client the query
  * has already run.
  */
 export async function sendAhead<R>(trx: Transaction<Database>, query: Compilable<R> | RawBuilder<R>): Promise<() => Promise<R[]>> {
@@ -157,8 +157,9 @@ const seen = new Map<string, { uses: number; name: string }>();
  * a transaction that ran nothing is answered without a round trip as well); a statement starting
  * with COMMIT_ALONG carries the COMMIT. Both ride only on statements with parameters, which pg
  * sends in the extended protocol; anything else first sends the BEGIN on its own, as before.
- * A statement starting with AHEAD is written at once and answered at once (pg's pipeline mode):
- * the transaction goes on without waiting for PostgreSQL's answer to it.
+ * A statement starting with AHEAD is answered at once: the transaction goes on without waiting
+ * for PostgreSQL's answer to it (written at once with pg's pipeline mode, else once the
+ * statement before it is answered).
  *
  * Statements without parameters (begin, commit, DDL) keep the simple protocol. Preparing waits
  * until the pool's `preparing.on` is set after the migrations: a statement prepared before an
@@ -169,7 +170,9 @@ export class PreparingClient extends pg.Client {
   private prepared = 0;
   /** Between Kysely's `begin` and its `commit` or `rollback`. */
   private tx: OpenTransaction | null = null;
-  /** Writes are held back for the statement after one sent ahead (see hold). */
+  /** pg's pipeline mode: statements are written without waiting for the answers before them. */
+  private readonly pipelining: boolean;
+  /** Writes are held back for the statement after one sent ahead (see holdWrites). */
   private holding = false;
 
   constructor(config: pg.ClientConfig & { preparing: { on: boolean }; pipeline?: boolean }) {
@@ -178,6 +181,7 @@ export class PreparingClient extends pg.Client {
     // statement sent ahead is still answered at once, and written when the one before is answered.
     super({ ...config, pipeline: config.pipeline === true } as pg.ClientConfig);
     this.preparing = config.preparing;
+    this.pipelining = config.pipeline === true;
   }
 
   // pg's query has many overloads; only (text, values) with values is rewritten.
@@ -203,7 +207,8 @@ export class PreparingClient extends pg.Client {
     if (tx.pending === 'committed') return Promise.reject(new Error('statement after a COMMIT_ALONG statement, which ended the transaction')) as never;
     if (tx.failure) return Promise.reject(tx.failure) as never;
     const ahead = plain && values.length > 0 && text.startsWith(AHEAD);
-    if (ahead) this.holdWrites();
+    // Without pipelining nothing is written behind it until it is answered: nothing to hold back for.
+    if (ahead && this.pipelining) this.holdWrites();
     const sent = this.send(args) as unknown as Promise<pg.QueryResult>;
     if (!ahead) this.sendHeld();
     // A statement sent while one sent ahead was failing fails with "transaction aborted": the cause is the earlier failure.

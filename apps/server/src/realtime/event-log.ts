@@ -56,7 +56,7 @@ export async function appendEvents(trx: Transaction<Database>, tenantId: string,
 
 /**
  * Runs data-modifying queries (Kysely builders or `sql` fragments) in one statement, as CTEs:
- * `ahead`, it is sent AHEAD (the caller's next statement shares its round trip); `last`, it is
+ * `ahead`, it is sent AHEAD (with pipelining, the caller's next statement shares its round trip); `last`, it is
  * its transaction's last and carries the COMMIT.
  */
 export async function runWrites(trx: Transaction<Database>, writes: unknown[], how: 'wait' | 'ahead' | 'last' = 'wait'): Promise<void> {

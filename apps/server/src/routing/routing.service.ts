@@ -408,8 +408,9 @@ export class RoutingService {
 
   /**
    * For a use case about to route in its transaction: sends the tenant's routing lock now, AHEAD
-   * of the use case's own statements, so that taking it (inTx) costs no round trip of its own.
-   * The lock is then held from here to the commit, also if routing turns out to have nothing to do.
+   * of the use case's own statements, so that taking it (inTx) costs no round trip of its own
+   * when pipelining is on. The lock is then held from here to the commit, also if routing turns
+   * out to have nothing to do.
    */
   async lockAhead(trx: Trx, tenantId: string): Promise<void> {
     let sent = this.sentLocks.get(trx);
