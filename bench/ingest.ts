@@ -13,23 +13,30 @@
  * driver (see rawInsertBaseline).
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { signLikeTwilio, signLikeVonage } from '../apps/server/src/channels/sms/testing/fake-sms-provider.ts';
 import { openDatabase } from '../apps/server/src/db/database.ts';
 import { percentile, round } from './stats.ts';
 import { rawInsertBaseline, startBenchServer, type BenchServer } from './bench-kit.ts';
+import { encodeRequest, RawHttpClient } from './raw-http.ts';
 
 interface Delivery {
   /** The provider's message id: what must be stored exactly once. */
+  id: string;
+  /** The whole HTTP request, signed and encoded before the step's clock starts. */
+  bytes: Buffer;
+}
+
+type Provider = (n: number, sender: string) => Delivery;
+
+/** A provider's webhook before encoding. */
+interface Webhook {
   id: string;
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body: string;
 }
-
-type Provider = (n: number, sender: string) => Delivery;
 
 const DEAD_URL = 'http://127.0.0.1:1';
 const TEXTS = ['Hola, ¿mi pedido ya salió?', 'Olá! Vocês entregam em Porto Alegre?', 'Hi, I need to change my delivery address', 'Necesito factura, por favor', 'Obrigado pela ajuda 🙏'];
@@ -67,7 +74,7 @@ export async function main(argv: string[]) {
     // Provider by provider, tenant by tenant: consecutive deliveries go to different tenants' inboxes.
     const perTenant = await Promise.all(server.apiKeys.map((_, t) => connectInboxes(server, t)));
     const providers = perTenant[0]!.flatMap((_, p) => perTenant.map((tenant) => tenant[p]!));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
+    const client = new RawHttpClient('127.0.0.1', o.port, o.connections);
     const sent: Delivery[] = [];
     const acknowledged = new Set<string>();
     const steps = [];
@@ -81,13 +88,13 @@ export async function main(argv: string[]) {
         const delivery = providers[n % providers.length]!(n, sender);
         sent.push(delivery);
         return delivery;
-      }, (d) => send(agent, base, d), acknowledged, killAt === null ? null : { after: killAt, restart: () => server.restart('SIGKILL') }, () => n++);
+      }, (d) => client.send(d.bytes).then((r) => r.status), acknowledged, killAt === null ? null : { after: killAt, restart: () => server.restart('SIGKILL') }, () => n++);
       steps.push(step);
       console.log(
         `${rate}/s offered: ${step.answeredPerSec}/s answered, p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, ${step.errors} errors${step.retried ? `, ${step.retried} retried after the kill` : ''}`,
       );
     }
-    agent.destroy();
+    client.destroy();
 
     const stored = await countStored(server);
     const distinctSent = new Set(sent.map((d) => d.id));
@@ -157,6 +164,12 @@ async function runStep(
     await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
     return deliver(d, attempt + 1);
   };
+  // Built (and signed) before the clock starts: the sender's own work would take the server's CPU.
+  const deliveries = Array.from({ length: total }, () => {
+    const d = next();
+    count();
+    return d;
+  });
   const inflight: Promise<void>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -164,25 +177,12 @@ async function runStep(
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     if (kill && i === Math.floor(kill.after)) restarting = kill.restart().finally(() => (restarting = null));
-    inflight.push(deliver(next()));
-    count();
+    inflight.push(deliver(deliveries[i]!));
   }
   await Promise.all(inflight);
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   return { rate, sent: total, answeredPerSec: round(total / elapsed), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), errors, retried };
-}
-
-function send(agent: http.Agent, base: string, d: Delivery): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${d.path}`, { method: d.method, agent, headers: { ...d.headers, ...(d.method === 'POST' ? { 'content-length': Buffer.byteLength(d.body) } : {}) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.end(d.method === 'POST' ? d.body : undefined);
-  });
 }
 
 /** Tenant `t`'s six inboxes (numbers and accounts of their own), and a delivery maker for each. */
@@ -214,7 +214,7 @@ async function connectInboxes(server: BenchServer, t: number): Promise<Provider[
   const fb = await create('messenger', metaSettings(accounts.page));
   const ig = await create('instagram', metaSettings(accounts.instagram));
 
-  return [
+  const webhooks: ((n: number, sender: string) => Webhook)[] = [
     (n, sender) => {
       const fields = { MessageSid: `SM${String(n).padStart(32, '0')}`, AccountSid: `AC${'1'.repeat(32)}`, From: sender, To: numbers.twilio, Body: text(n), NumMedia: '0' };
       return { id: fields.MessageSid, method: 'POST', path: sms(twilio), body: new URLSearchParams(fields).toString(), headers: { ...form, 'x-twilio-signature': signLikeTwilio('bench-twilio-token', `${server.base}${sms(twilio)}`, fields) } };
@@ -238,8 +238,8 @@ async function connectInboxes(server: BenchServer, t: number): Promise<Provider[
       return { id, method: 'POST', path: meta(wa), body, headers: metaSigned(`bench-secret-${accounts.whatsapp}`, body) };
     },
     ...(['page', 'instagram'] as const).map(
-      (object): Provider =>
-        (n, sender) => {
+      (object) =>
+        (n: number, sender: string): Webhook => {
           const account = accounts[object];
           const id = `m_BENCH${object}${n}`;
           const body = JSON.stringify({ object, entry: [{ id: account, time: Date.now(), messaging: [{ sender: { id: `ps${sender.slice(1)}` }, recipient: { id: account }, timestamp: Date.now(), message: { mid: id, text: text(n) } }] }] });
@@ -247,6 +247,11 @@ async function connectInboxes(server: BenchServer, t: number): Promise<Provider[
         },
     ),
   ];
+  const host = new URL(server.base).host;
+  return webhooks.map((make) => (n, sender) => {
+    const w = make(n, sender);
+    return { id: w.id, bytes: encodeRequest(host, w.method, w.path, w.headers, w.body) };
+  });
 }
 
 /** Inbound customer messages stored in the bench tenants (by provider id), and how their conversations stand in routing. */

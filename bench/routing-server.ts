@@ -17,8 +17,8 @@
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
 import { percentile, round } from './stats.ts';
-import http from 'node:http';
-import { hello, openSocket, request, startBenchServer } from './bench-kit.ts';
+import { hello, openSocket, startBenchServer } from './bench-kit.ts';
+import { encodeRequest, RawHttpClient } from './raw-http.ts';
 
 /** Arrivals sent from then on make the steady-state figures, printed beside the whole run's. */
 const STEADY_AFTER_MS = 2_000;
@@ -98,12 +98,14 @@ async function run(
   o: { agents: number; rate: number; seconds: number; capacity: number },
   mode: 'routed' | 'queue-only',
 ) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const { hostname, port } = new URL(base);
+  const client = new RawHttpClient(hostname, Number(port), 256);
   const call = async (auth: { key?: string; cookie?: string; csrf?: string }, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (auth.key) headers.authorization = `Bearer ${auth.key}`;
     if (auth.cookie) Object.assign(headers, { cookie: auth.cookie, 'x-csrf-token': auth.csrf ?? '' });
-    const { status, text } = await request(agent, `${base}/api/v1${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body));
+    const { status, body: answer } = await client.send(encodeRequest(client.host, method, `/api/v1${path}`, headers, body === undefined ? '' : JSON.stringify(body)));
+    const text = answer.toString();
     if (status >= 300) throw new Error(`${method} ${path}: ${status} ${text}`);
     return (text ? JSON.parse(text) : null) as Record<string, unknown> & { items?: Record<string, unknown>[] };
   };
@@ -150,13 +152,12 @@ async function run(
   for (const a of agents) {
     const ws = await openSocket(`${base.replace(/^http/, 'ws')}/api/v1/realtime`, { cookie: a.cookie, origin: base });
     await hello(ws);
-    const wanted = mode === 'routed' ? '"type":"routing.offer"' : '"type":"routing.conversation"';
-    ws.on('message', (raw) => {
+    const wanted = Buffer.from(mode === 'routed' ? '"type":"routing.offer"' : '"type":"routing.conversation"');
+    ws.on('message', (raw: Buffer) => {
       const now = performance.now();
-      // Agents' sockets carry every event of their tenant: only the awaited kind is parsed (the client shares the CPU with the server).
-      const text = raw.toString();
-      if (!text.includes(wanted)) return;
-      const frame = JSON.parse(text) as { type: string; event?: { type: string; data: Record<string, unknown> } };
+      // Agents' sockets carry every event of their tenant: only the awaited kind is decoded and parsed (the client shares the CPU with the server).
+      if (!raw.includes(wanted)) return;
+      const frame = JSON.parse(raw.toString()) as { type: string; event?: { type: string; data: Record<string, unknown> } };
       if (frame.type !== 'event' || !frame.event) return;
       let conversationId: string | undefined;
       if (mode === 'routed' && frame.event.type === 'routing.offer') {
@@ -212,7 +213,7 @@ async function run(
   while (latencies.length < total - failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await Promise.all(resolves);
   for (const ws of sockets) ws.close();
-  agent.destroy();
+  client.destroy();
   const sorted = latencies.map((l) => l.ms).sort((x, y) => x - y);
   // The same figures without the run's first seconds, which also measure a cold server (plans, caches, JIT).
   const steady = latencies.filter((l) => l.sent - start >= STEADY_AFTER_MS).map((l) => l.ms).sort((x, y) => x - y);

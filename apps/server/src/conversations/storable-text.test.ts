@@ -17,4 +17,12 @@ describe('storableText', () => {
     expect(out).toEqual({ text: 'a', list: ['\uFFFD'], nested: { k: 'v' }, content, at, n: 1, none: null });
     expect(out.content).toBe(content);
   });
+
+  it('returns a value with nothing to change as it is, and still finds one bad string deep inside', () => {
+    const clean = { text: 'Olá 🙏', details: { to: ['+5511'], n: 2 } };
+    expect(storableStrings(clean)).toBe(clean);
+    const deep = { text: 'ok', details: { list: [{ fine: 'x' }, { bad: 'y\u0000' }] } };
+    expect(storableStrings(deep)).toEqual({ text: 'ok', details: { list: [{ fine: 'x' }, { bad: 'y' }] } });
+    expect(deep.details.list[1]!.bad).toBe('y\u0000');
+  });
 });
