@@ -71,6 +71,17 @@ async function waitForStatus(messageId: string, statuses: string[], ms = 15_000)
   }
 }
 
+async function failedSendJob(messageId: string, ms = 15_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const jobs = await t.db.selectFrom('jobs').selectAll().where('kind', '=', 'channel.send').where('status', '=', 'failed').execute();
+    const job = jobs.find((j) => (j.payload as unknown as { messageId: string }).messageId === messageId);
+    if (job) return job;
+    if (Date.now() > until) throw new Error(`no failed send job for message ${messageId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 beforeAll(async () => {
   mta = new SMTPServer({
     authOptional: false,
@@ -209,9 +220,9 @@ describe('agent replies by SMTP relay', () => {
     const failed = await waitForStatus(reply.body.id, ['failed', 'sent']);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/550/);
-    const job = await t.db.selectFrom('jobs').selectAll().where('kind', '=', 'channel.send').where('status', '=', 'failed').execute();
-    const mine = job.find((j) => (j.payload as unknown as { messageId: string }).messageId === reply.body.id);
-    expect(mine?.attempts).toBe(1);
+    // The job queue marks the job failed right after the handler has failed the message.
+    const mine = await failedSendJob(reply.body.id);
+    expect(mine.attempts).toBe(1);
     const channel = await api('GET', `/messages/${reply.body.id}/channel`);
     expect(channel.body.error).toMatch(/550/);
   });
