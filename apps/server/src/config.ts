@@ -9,6 +9,7 @@ export interface Config {
   databaseUrl?: string;
   /** Prepare repeated statements on the PostgreSQL server (decision 0005); off behind a pooler that cannot keep them. */
   pgPrepare: boolean;
+  /** pg's pipeline mode for statements sent ahead (decision 0005); off by default (PARLEY_PG_PIPELINE=on). */
   pgPipeline: boolean;
   /** Public base URL, used in widget snippets and invitation links. */
   publicUrl?: string;

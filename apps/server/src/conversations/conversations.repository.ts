@@ -172,6 +172,17 @@ export async function recordConversationEvent(db: Q, e: ConversationEventInput):
 }
 
 /**
+ * The queues a conversation may enter besides its own, as two columns of a statement that has
+ * its row (`conversation`: the row's table or alias): its inbox's queue and the tenant's default
+ * queue. Routing then need not read them back.
+ */
+export function entryQueueColumns(conversation: string, tenantId: ReturnType<typeof sql.ref> | string) {
+  const c = sql.ref(conversation);
+  return sql`(SELECT i.queue_id FROM inboxes i WHERE i.id = ${c}.inbox_id) AS inbox_queue_id,
+      (SELECT q.id FROM routing_queues q WHERE q.tenant_id = ${tenantId} AND q.is_default LIMIT 1) AS default_queue_id`;
+}
+
+/**
  * The insert of history events, in their order, for statements that write it with other rows:
  * one statement text for any number of events (they travel as JSON), so it is prepared once
  * instead of parsed and planned for each batch size.

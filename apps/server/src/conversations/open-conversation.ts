@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { bindBatch, type Outbox } from '../realtime/transact.ts';
 import { contactFields, insertContactsSql, newContactRow, onlyNewContacts, resolveContacts, type ContactInput } from '../contacts/contacts.repository.ts';
-import { insertConversationEvents } from './conversations.repository.ts';
+import { entryQueueColumns, insertConversationEvents } from './conversations.repository.ts';
 import { toConversationDto, type ConversationDto } from './conversation-dto.ts';
 
 export interface OpenConversationInput {
@@ -72,9 +72,7 @@ export function insertConversationsSql(conversations: { row: ReturnType<typeof n
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       AS v(i int, id text, tenant_id text, inbox_id text, contact_id text, channel_type text, status text, subject text, external_thread_id text)
     ORDER BY v.i
-    RETURNING *,
-      (SELECT i.queue_id FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_queue_id,
-      (SELECT q.id FROM routing_queues q WHERE q.tenant_id = conversations.tenant_id AND q.is_default LIMIT 1) AS default_queue_id`;
+    RETURNING *, ${entryQueueColumns('conversations', sql.ref('conversations.tenant_id'))}`;
 }
 
 /** Starts a conversation (and its contact when new); its first message is posted separately. Openings queued together are done together. */

@@ -7,7 +7,7 @@ import { transact, type BatchWork, type Outbox } from '../realtime/transact.ts';
 import { rowsById } from '../db/rows-by-id.ts';
 import { sendAhead } from '../db/prepared-client.ts';
 import { storableText } from './storable-text.ts';
-import { insertConversationEvents, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
+import { entryQueueColumns, insertConversationEvents, lockConversationWithContact, recordConversationEvent, reviveRow } from './conversations.repository.ts';
 import { toConversationDto, toMessageDto } from './conversation-dto.ts';
 import { enqueueOutbound } from '../channels/outbound.ts';
 import type { RoutedConversation } from '../routing/routing.service.ts';
@@ -284,9 +284,8 @@ export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) 
   return sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
     WITH locked AS (
       SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla,
-        -- The queues a conversation the messages open or reopen may enter: routing then need not read them.
-        (SELECT i.queue_id FROM inboxes i WHERE i.id = c.inbox_id) AS inbox_queue_id,
-        (SELECT q.id FROM routing_queues q WHERE q.tenant_id = ${tenantId} AND q.is_default LIMIT 1) AS default_queue_id
+        -- For the conversations the messages open or reopen.
+        ${entryQueueColumns('c', tenantId)}
       FROM unnest(${ids}::text[]) AS k(id)
       JOIN conversations c ON c.id = k.id JOIN contacts ct ON ct.id = c.contact_id
       WHERE c.tenant_id = ${tenantId}
