@@ -11,6 +11,10 @@ describe('opt-out keywords', () => {
     expect(matchKeyword('stop it', '+14155550100')).toBeNull();
     expect(matchKeyword('please STOP', '+14155550100')).toBeNull();
     expect(matchKeyword('', '+14155550100')).toBeNull();
+    // Whitespace and punctuation around the word, and accents written as combining marks, do not hide it.
+    expect(matchKeyword('\n Stop!! \t', '+14155550100')?.keyword).toBe('STOP');
+    expect(matchKeyword('aju\u0301da', '+5511912345678')?.keyword).toBe('AJUDA');
+    expect(matchKeyword('1 stop', '+14155550100')).toBeNull();
   });
 
   it('CANCELAR and INICIAR are Portuguese from a Brazilian number, Spanish otherwise', () => {

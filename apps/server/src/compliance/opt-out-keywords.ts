@@ -25,6 +25,9 @@ const KEYWORDS: { action: KeywordAction; words: Partial<Record<Locale, string[]>
 /** Brazil's country calling code: a Portuguese-or-Spanish keyword from +55 is answered in Portuguese. */
 const BRAZIL_PREFIX = '+55';
 
+/** A letter or digit, whitespace, a letter or digit: normalizing keeps all three (it only strips marks and the ends). */
+const TWO_WORDS = /[\p{L}\p{N}]\s+[\p{L}\p{N}]/u;
+
 /** Upper case without accents or the punctuation people add (`Stop.`, `¡Baja!`): `BAJA`. */
 export function normalizeKeyword(text: string): string {
   return text
@@ -40,6 +43,8 @@ export function normalizeKeyword(text: string): string {
  * counts ("stop calling me at work" is a message for an agent, not an opt-out).
  */
 export function matchKeyword(text: string, fromHandle: string): KeywordMatch | null {
+  // Most texts are sentences: two words stay two words through normalizing, so no keyword (and no NFD of the whole text).
+  if (TWO_WORDS.test(text)) return null;
   const word = normalizeKeyword(text);
   if (!word || word.length > 20 || /\s/.test(word)) return null;
   for (const { action, words } of KEYWORDS) {

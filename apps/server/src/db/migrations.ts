@@ -490,6 +490,21 @@ ALTER TABLE routing_state DROP COLUMN snapshot;
 ALTER TABLE routing_state DROP COLUMN snapshot_version
 `,
   },
+  {
+    version: 17,
+    name: 'one-parent-key-per-hot-row',
+    // The rows written for every inbound message keep one foreign key each, to the row they
+    // belong to (a message to its conversation, a channel row to its message), whose own keys
+    // reach the tenant and the inbox: the cascades are unchanged, and each insert checks (and
+    // key-share-locks) one parent instead of up to four, the tenant's row among them, which
+    // every writer of the tenant locked. See docs/decisions/0007-one-parent-key-per-hot-row.md.
+    sql: `
+ALTER TABLE messages DROP CONSTRAINT messages_tenant_id_fkey;
+ALTER TABLE channel_messages DROP CONSTRAINT channel_messages_tenant_id_fkey;
+ALTER TABLE channel_messages DROP CONSTRAINT channel_messages_inbox_id_fkey;
+ALTER TABLE channel_messages DROP CONSTRAINT channel_messages_conversation_id_fkey
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
