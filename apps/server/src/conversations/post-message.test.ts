@@ -37,6 +37,11 @@ describe('messages posted together', () => {
       const first = calls.findIndex((y) => y.c === x.c && y.id === x.id);
       expect(results[i]!.message.id).toBe(results[first]!.message.id);
     }
+    // Each answer is the row as stored (the batch builds it rather than reading it back).
+    const rows = await t.db.selectFrom('messages').selectAll().where('id', 'in', results.map((r) => r.message.id)).execute();
+    const storedById = new Map(rows.map((m) => [m.id, m]));
+    for (const r of results) expect(r.message).toEqual(storedById.get(r.message.id));
+    expect(results[0]!.message.sender_name).toBe('Batch Visitor');
     for (const c of conversations) {
       const stored = await listMessages(t.db, tenant.tenantId, c.id, { limit: 100, includePrivate: true });
       const expected = calls.filter((x, i) => x.c === c.id && calls.findIndex((y) => y.c === x.c && y.id === x.id) === i).map((x) => x.content);

@@ -216,10 +216,10 @@ export async function storeInboundTexts(
   if (held.length !== ids.length) throw notFound('conversation');
 
   const locked = new Map<string, { conversation: RoutedConversation; contact: ContactRow }>();
-  const inserted = new Map<string, MessageRow>();
-  for (const { contact_json, messages_json, ...conversation } of held) {
+  const inserted = new Set<string>();
+  for (const { contact_json, inserted_ids, ...conversation } of held) {
     locked.set(conversation.id, { conversation, contact: reviveRow(contact_json) as ContactRow });
-    for (const m of messages_json ?? []) inserted.set((m as MessageRow).id, reviveRow(m) as MessageRow);
+    for (const id of inserted_ids ?? []) inserted.add(id);
   }
   for (const id of opened) {
     const { conversation, contact } = locked.get(id)!;
@@ -229,11 +229,11 @@ export async function storeInboundTexts(
   const results: (PostMessageResult & { conversation?: RoutedConversation })[] = [];
   const perConversation = new Map<string, MessageRow[]>();
   for (const [i, row] of rows.entries()) {
-    const message = inserted.get(row.id);
-    if (!message) {
+    if (!inserted.has(row.id)) {
       results.push({ message: (await findExisting(trx, inputs[i]!))!, created: false });
       continue;
     }
+    const message = storedText(tenantId, row, locked.get(row.conversation_id)!.contact, base);
     results.push({ message, created: true });
     perConversation.set(message.conversation_id, [...(perConversation.get(message.conversation_id) ?? []), message]);
   }
@@ -275,13 +275,40 @@ export async function storeInboundTexts(
 type TextRow = { i: number; id: string; conversation_id: string; sender_type: string; sender_id: string | null; sender_name: string | null; contact_name: boolean; content: string; client_message_id: string | null; source_id: string | null; created_at: string };
 
 /**
+ * A text row as storeTextsSql inserts it: the statement answers only which rows it inserted
+ * (building each stored row as JSON cost PostgreSQL ~15 µs per message, and the server its parse).
+ */
+function storedText(tenantId: string, row: TextRow, contact: ContactRow, baseMs: number): MessageRow {
+  return {
+    id: row.id,
+    tenant_id: tenantId,
+    conversation_id: row.conversation_id,
+    direction: 'in',
+    private: false,
+    sender_type: row.sender_type as SenderType,
+    sender_id: row.sender_id,
+    sender_name: row.contact_name ? contact.name : row.sender_name,
+    content: row.content,
+    content_type: 'text/plain',
+    attachments: [],
+    mentions: [],
+    status: 'received',
+    client_message_id: row.client_message_id,
+    source_id: row.source_id,
+    // As the driver reads the stored time back: to the millisecond.
+    created_at: new Date(baseMs + Math.floor(row.i / 1000)),
+    error: null,
+  };
+}
+
+/**
  * Locks the batch's conversations (each with its contact) and inserts the messages into those
- * found; answers each locked conversation with the messages inserted in it. The ids drive the
+ * found; answers each locked conversation with the ids of the messages inserted in it. The ids drive the
  * lock (unnest joined by primary key): with "id = ANY(ids)" a generic plan also read a big
  * tenant's every conversation through its tenant_id index (decision 0005).
  */
 export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) {
-  return sql<RoutedConversation & { contact_json: unknown; messages_json: unknown[] | null }>`
+  return sql<RoutedConversation & { contact_json: unknown; inserted_ids: string[] | null }>`
     WITH locked AS (
       SELECT c.*, to_jsonb(ct.*) AS contact_json, ${queueKeepsSla(sql.ref('c.queue_id'))} AS queue_has_sla,
         -- For the conversations the messages open or reopen.
@@ -301,12 +328,12 @@ export function storeTextsSql(tenantId: string, ids: string[], rows: TextRow[]) 
       ORDER BY v.i
       -- A retry (same clientMessageId or provider id) finds its message stored: it is not inserted again.
       ON CONFLICT DO NOTHING
-      RETURNING *
+      RETURNING id, conversation_id
     ), grouped AS MATERIALIZED (
       -- Materialized: a plan that expected one locked row joined by nested loop and aggregated the inserted rows once per conversation.
-      SELECT conversation_id, jsonb_agg(to_jsonb(i.*)) AS messages_json FROM inserted i GROUP BY conversation_id
+      SELECT conversation_id, array_agg(i.id) AS inserted_ids FROM inserted i GROUP BY conversation_id
     )
-    SELECT l.*, g.messages_json FROM locked l LEFT JOIN grouped g ON g.conversation_id = l.id`;
+    SELECT l.*, g.inserted_ids FROM locked l LEFT JOIN grouped g ON g.conversation_id = l.id`;
 }
 
 /** The batch's conversations after its messages (last message, activity, unread, reopened), one UPDATE. */
