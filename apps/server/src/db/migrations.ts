@@ -505,6 +505,15 @@ ALTER TABLE channel_messages DROP CONSTRAINT channel_messages_inbox_id_fkey;
 ALTER TABLE channel_messages DROP CONSTRAINT channel_messages_conversation_id_fkey
 `,
   },
+  {
+    version: 18,
+    name: 'event-log-keyed-by-its-counter',
+    // An event is numbered from its tenant's counter row (tenant_event_seq, whose key reaches the
+    // tenant) in the statement that inserts it, so an event of no tenant cannot be written; and
+    // the log is a replay window pruned by age for every tenant. The key's check ran once per
+    // event (1–2 per message). Decision 0007.
+    sql: `ALTER TABLE realtime_events DROP CONSTRAINT realtime_events_tenant_id_fkey`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
