@@ -80,7 +80,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const log = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const opened =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare, pipeline: config.pgPipeline }));
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare, pipeline: config.pgPipeline, poolSize: config.pgPoolSize }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
   // On a PostgreSQL server other nodes may serve the same tenants: each commit is announced to

@@ -11,6 +11,8 @@ export interface Config {
   pgPrepare: boolean;
   /** pg's pipeline mode for statements sent ahead (decision 0005); off by default (PARLEY_PG_PIPELINE=on). */
   pgPipeline: boolean;
+  /** Connections this process keeps to a PostgreSQL server (PARLEY_PG_POOL_SIZE, default 10). */
+  pgPoolSize: number;
   /** Public base URL, used in widget snippets and invitation links. */
   publicUrl?: string;
   /**
@@ -60,6 +62,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     pgPrepare: env.PARLEY_PG_PREPARE !== 'off',
     pgPipeline: env.PARLEY_PG_PIPELINE === 'on',
+    pgPoolSize: wholeNumber(env, 'PARLEY_PG_POOL_SIZE', 10, 1, 1000),
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
     privateTargets: parseAddressSetting(env.PARLEY_PRIVATE_TARGETS),
@@ -80,6 +83,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     imapPolling: env.PARLEY_IMAP_POLLING !== 'off',
     imapPollMs: Number(env.PARLEY_IMAP_POLL_SECONDS ?? 60) * 1000,
   };
+}
+
+/** A whole-number setting within its bounds; anything else stops the start with the setting's name, not a NaN later. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return n;
 }
 
 export function randomSecret(): string {
