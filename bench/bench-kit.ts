@@ -1,6 +1,7 @@
 /** What the server benchmarks share: a server in its own process, sockets, the realtime hello, admin SQL, the raw-insert baseline. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,14 @@ export interface BenchServer {
  * defaults) or on PGlite, with tenants created by the CLI (`admin email = <prefix><i>@example.com`,
  * password `bench-password-1`).
  */
+/** The server runs with the Node flags `npm start` gives it (package.json), so the benches measure what a deployment runs. */
+function startNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /node((?: --\S+)*) bin\/parley\.js serve/.exec(start);
+  if (!flags) throw new Error(`package.json's start script does not run "node … bin/parley.js serve": ${start}`);
+  return flags[1]!.trim().split(' ').filter(Boolean);
+}
+
 export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port: number; pgPort?: number; tenants: number; tenantPrefix: string; env?: Record<string, string> }): Promise<BenchServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const pgServer = o.engine === 'postgres' ? startBenchPostgres(o.pgPort) : null;
@@ -88,7 +97,8 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
     const out = execFileSync('node', args, { cwd: root, env, encoding: 'utf8' });
     return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
   });
-  const launch = () => spawn('node', [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = [...startNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const launch = () => spawn('node', [...nodeArgs, 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)));
   let server = launch();
   await waitHealthy(base);
