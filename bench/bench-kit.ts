@@ -68,11 +68,6 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/**
- * A Parley server in its own process for a benchmark, on a fresh PostgreSQL server (durable
- * defaults) or on PGlite, with tenants created by the CLI (`admin email = <prefix><i>@example.com`,
- * password `bench-password-1`).
- */
 /** The server runs with the Node flags `npm start` gives it (package.json), so the benches measure what a deployment runs. */
 function startNodeFlags(): string[] {
   const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
@@ -81,6 +76,11 @@ function startNodeFlags(): string[] {
   return flags[1]!.trim().split(' ').filter(Boolean);
 }
 
+/**
+ * A Parley server in its own process for a benchmark, on a fresh PostgreSQL server (durable
+ * defaults) or on PGlite, with tenants created by the CLI (`admin email = <prefix><i>@example.com`,
+ * password `bench-password-1`).
+ */
 export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port: number; pgPort?: number; tenants: number; tenantPrefix: string; env?: Record<string, string> }): Promise<BenchServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const pgServer = o.engine === 'postgres' ? startBenchPostgres(o.pgPort) : null;

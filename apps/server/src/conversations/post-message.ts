@@ -233,7 +233,7 @@ export async function storeInboundTexts(
       results.push({ message: (await findExisting(trx, inputs[i]!))!, created: false });
       continue;
     }
-    const message = storedText(tenantId, row, locked.get(row.conversation_id)!.contact, base);
+    const message = storedText(tenantId, row, locked.get(row.conversation_id)!.contact);
     results.push({ message, created: true });
     perConversation.set(message.conversation_id, [...(perConversation.get(message.conversation_id) ?? []), message]);
   }
@@ -278,7 +278,7 @@ type TextRow = { i: number; id: string; conversation_id: string; sender_type: st
  * A text row as storeTextsSql inserts it: the statement answers only which rows it inserted
  * (building each stored row as JSON cost PostgreSQL ~15 µs per message, and the server its parse).
  */
-function storedText(tenantId: string, row: TextRow, contact: ContactRow, baseMs: number): MessageRow {
+function storedText(tenantId: string, row: TextRow, contact: ContactRow): MessageRow {
   return {
     id: row.id,
     tenant_id: tenantId,
@@ -295,8 +295,8 @@ function storedText(tenantId: string, row: TextRow, contact: ContactRow, baseMs:
     status: 'received',
     client_message_id: row.client_message_id,
     source_id: row.source_id,
-    // As the driver reads the stored time back: to the millisecond.
-    created_at: new Date(baseMs + Math.floor(row.i / 1000)),
+    // The row's own time, to the millisecond as the driver reads it back (the microseconds are dropped).
+    created_at: new Date(row.created_at),
     error: null,
   };
 }
