@@ -54,9 +54,12 @@ export interface Config {
   imapPollMs: number;
 }
 
+const MiB = 1024 * 1024;
+
+/** The settings from the environment; a numeric setting that is not a whole number in its bounds stops the start, naming it. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    port: Number(env.PORT ?? 8080),
+    port: wholeNumber(env, 'PORT', 8080, 0, 65535),
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.PARLEY_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
@@ -67,21 +70,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),
     privateTargets: parseAddressSetting(env.PARLEY_PRIVATE_TARGETS),
     secret: env.PARLEY_SECRET || undefined,
-    sessionTtlHours: Number(env.PARLEY_SESSION_TTL_HOURS ?? 12),
-    maxAttachmentBytes: Number(env.PARLEY_MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024),
-    bodyLimitBytes: Number(env.PARLEY_BODY_LIMIT_BYTES ?? 256 * 1024),
+    sessionTtlHours: wholeNumber(env, 'PARLEY_SESSION_TTL_HOURS', 12, 1, 24 * 366),
+    maxAttachmentBytes: wholeNumber(env, 'PARLEY_MAX_ATTACHMENT_BYTES', 10 * MiB, 1, 1024 * MiB),
+    bodyLimitBytes: wholeNumber(env, 'PARLEY_BODY_LIMIT_BYTES', 256 * 1024, 1024, 1024 * MiB),
     logLevel: env.LOG_LEVEL ?? 'info',
     workers: env.PARLEY_WORKERS !== 'off',
-    smtpPort: env.PARLEY_SMTP_PORT ? Number(env.PARLEY_SMTP_PORT) : undefined,
+    smtpPort: env.PARLEY_SMTP_PORT?.trim() ? wholeNumber(env, 'PARLEY_SMTP_PORT', 0, 0, 65535) : undefined,
     smtpHost: env.PARLEY_SMTP_HOST ?? env.HOST ?? '0.0.0.0',
     smtpTlsKeyFile: env.PARLEY_SMTP_TLS_KEY || undefined,
     smtpTlsCertFile: env.PARLEY_SMTP_TLS_CERT || undefined,
     smtpHostname: env.PARLEY_SMTP_HOSTNAME || undefined,
-    emailMaxBytes: Number(env.PARLEY_EMAIL_MAX_BYTES ?? 25 * 1024 * 1024),
+    emailMaxBytes: wholeNumber(env, 'PARLEY_EMAIL_MAX_BYTES', 25 * MiB, 1024, 1024 * MiB),
     dnsServers: env.PARLEY_DNS_SERVERS ? env.PARLEY_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     arcTrustedSealers: env.PARLEY_ARC_TRUSTED_SEALERS !== undefined ? env.PARLEY_ARC_TRUSTED_SEALERS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : undefined,
     imapPolling: env.PARLEY_IMAP_POLLING !== 'off',
-    imapPollMs: Number(env.PARLEY_IMAP_POLL_SECONDS ?? 60) * 1000,
+    imapPollMs: wholeNumber(env, 'PARLEY_IMAP_POLL_SECONDS', 60, 1, 24 * 3600) * 1000,
   };
 }
 
@@ -90,9 +93,12 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
   return n;
 }
+
+/** A setting the server cannot start with: the command line prints its message alone, no stack. */
+export class ConfigError extends Error {}
 
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');

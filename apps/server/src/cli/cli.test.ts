@@ -91,6 +91,12 @@ describe('parley tenant create', () => {
     }
   }, 120_000);
 
+  it('stops at a numeric setting that is not a whole number, naming it, with exit code 2 and no stack', async () => {
+    const r = await run(['tenant', 'create', '--name', 'X', '--admin-email', 'x@example.com', '--admin-password', 'long-enough-1'], { ...env, PARLEY_SESSION_TTL_HOURS: 'twelve' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('error: PARLEY_SESSION_TTL_HOURS must be a whole number from 1 to 8784, not "twelve"');
+  });
+
   it('refuses missing arguments with the usage and exit code 2', async () => {
     const result = await run(['tenant', 'create', '--name', 'No Admin'], env);
     expect(result.code).toBe(2);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv } from '../config.ts';
+import { ConfigError, configFromEnv } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { createTenant } from '../tenants/create-tenant.ts';
 import { buildParley } from '../app.ts';
@@ -12,6 +12,16 @@ const usage = `Usage:
   parley tenant create --name NAME --admin-email EMAIL --admin-password PASS [--admin-name NAME] [--json]`;
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === 'serve') {
     const parley = await buildParley();
