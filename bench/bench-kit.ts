@@ -132,9 +132,16 @@ async function printBusiestStatements(url: string): Promise<void> {
     `SELECT calls, round(total_exec_time::numeric, 1)::float AS ms, round(total_plan_time::numeric, 1)::float AS plan, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time + total_plan_time DESC LIMIT 40`,
   );
+  // How the busiest tables were written: updates that moved no indexed column are HOT (no index entry, less to vacuum).
+  const tables = await client.query<{ relname: string; ins: string; upd: string; hot: string; vacuums: string; analyzes: string }>(
+    `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, autovacuum_count AS vacuums, autoanalyze_count AS analyzes
+     FROM pg_stat_user_tables ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC LIMIT 10`,
+  );
   await client.end();
   console.error('calls\texec ms\tplan ms\tstatement');
   for (const r of rows) console.error(`${r.calls}\t${r.ms}\t${r.plan}\t${r.query}`);
+  console.error('table\tinserted\tupdated\tof which HOT\tautovacuums\tautoanalyzes');
+  for (const t of tables.rows) console.error(`${t.relname}\t${t.ins}\t${t.upd}\t${t.hot}\t${t.vacuums}\t${t.analyzes}`);
 }
 
 /**
