@@ -298,6 +298,33 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       await expect.poll(() => wbToday(s.page, 'answered'), { timeout: 10_000 }).toBe('4');
       await shot(a.page, '09-ana-fiona');
 
+      // ── 6. Transfers: Bruno resolves Diego (room for one more); Ana hands Fiona to him, he hands her back to the queue ──
+      await b.page.goto(`${parley.baseUrl}/app/#/conversations/${diego}`);
+      await b.page.locator('.conv-header h2', { hasText: 'Diego Díaz' }).waitFor({ timeout: 10_000 });
+      await b.page.locator('.conv-header button', { hasText: 'Resolve' }).click();
+      await expect.poll(() => brunoRow.locator('.load[data-channel=chat] b').textContent(), { timeout: 10_000 }).toBe('1/2');
+      const transferMenu = a.page.locator('.conv-header [data-testid=transfer]');
+      // The menu says who is working (Bruno is available) and lists the queue.
+      await expect.poll(() => transferMenu.locator(`option[value="agent:${bruno.id}"]`).textContent(), { timeout: 10_000 }).toBe('Bruno Basico · Available');
+      expect(await transferMenu.locator(`option[value="queue:${queue.id}"]`).textContent()).toBe(QUEUE);
+      await transferMenu.selectOption(`agent:${bruno.id}`);
+      await a.page.locator('.conv-labels [role=status]', { hasText: 'Transferred to Bruno Basico' }).waitFor({ timeout: 10_000 });
+      await shot(a.page, '10-transferred');
+      // A transfer to an agent is offered to them, as any routed work.
+      await offerCard(b.page, fiona).waitFor({ timeout: 15_000 });
+      await offerCard(b.page, fiona).locator('.offer-accept').click();
+      await b.page.locator('.conv-header h2', { hasText: 'Fiona Flores' }).waitFor({ timeout: 10_000 });
+      expect(await assigneeOf(fiona)).toBe(bruno.id);
+      // Back to the queue: Bruno is not offered it again; Ana, who has room now, is.
+      await b.page.locator('.conv-header [data-testid=transfer]').selectOption(`queue:${queue.id}`);
+      await offerCard(a.page, fiona).waitFor({ timeout: 15_000 });
+      expect(await b.page.locator('.offer-card').count()).toBe(0);
+      await offerCard(a.page, fiona).locator('.offer-accept').click();
+      await expect.poll(() => assigneeOf(fiona), { timeout: 10_000 }).toBe(ana.id);
+      // Both hand-offs are in the conversation's history, who did them and where to.
+      const history = await rest<{ items: { type: string; actorId: string | null; data: { to?: unknown } }[] }>(`/conversations/${fiona}/events`);
+      expect(history.items.filter((e) => e.type === 'transferred').map((e) => [e.actorId, e.data.to])).toEqual([[ana.id, { agentId: bruno.id }], [bruno.id, { queueId: queue.id }]]);
+
       // ── The wallboard speaks the supervisor's language ──
       await s.page.goto(`${parley.baseUrl}/app/#/settings`);
       await s.page.locator('#locale').selectOption('es-MX');
@@ -306,7 +333,7 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       await s.page.locator('.page-header h1', { hasText: 'Tablero en vivo' }).waitFor();
       await wbQueue(s.page).locator('.wb-today', { hasText: 'Atendidas' }).waitFor();
       expect(await s.page.locator('.state-button').textContent()).toContain('Disponible');
-      await shot(s.page, '10-wallboard-es');
+      await shot(s.page, '11-wallboard-es');
 
       // ── The shortcut help lists the offer keys ──
       await a.page.locator('.composer-input').blur();

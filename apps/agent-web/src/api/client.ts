@@ -109,6 +109,9 @@ export interface ConversationPatch {
   customAttributes?: Record<string, unknown>;
 }
 
+/** Where a transfer sends a conversation: to one agent, or back to a queue. */
+export type TransferTarget = { agentId: string } | { queueId: string };
+
 export const api = {
   login: (email: string, password: string) =>
     request<Session>('/auth/login', { method: 'POST', body: { email, password }, public: true }),
@@ -200,6 +203,9 @@ export const api = {
     request<{ offer: Offer }>(`/routing/offers/${encodeURIComponent(id)}/decline`, { method: 'POST', body: {} }),
   conversationRouting: (id: string) => request<ConversationRouting>(`/conversations/${id}/routing`),
   pickConversation: (id: string) => request<Conversation>(`/conversations/${id}/pick`, { method: 'POST', body: {} }),
+  /** Hands the conversation to an agent (offered to them) or back to a queue, its history kept (CC-4). */
+  transferConversation: (id: string, to: TransferTarget) =>
+    request<Conversation>(`/conversations/${encodeURIComponent(id)}/transfer`, { method: 'POST', body: to }),
   wallboard: () => request<Wallboard>('/routing/wallboard'),
   queues: () => request<{ items: Queue[] }>('/routing/queues'),
   createQueue: (body: QueueInput) => request<Queue>('/routing/queues', { method: 'POST', body }),

@@ -40,6 +40,8 @@ export interface InboxState {
   offers: Record<string, Offer>;
   /** My routing state (CC-5); null until `GET /routing/me` answered. */
   agent: MyAgentState | null;
+  /** Every agent's routing state, by user id: who can take a transfer now. */
+  agentStates: Record<string, AgentState>;
   /** What routing knows of conversations (queue, waiting since, SLA clocks), by conversation id. */
   routing: Record<string, ConversationRoutingView>;
 }
@@ -72,6 +74,8 @@ export type InboxAction =
   /** `GET /routing/me` answered: my state and my open offers (replacing what the client had). */
   | { type: 'routingLoaded'; me: AgentRouting }
   | { type: 'myState'; state: MyAgentState }
+  /** `GET /routing/agents` answered: every agent's state (replacing what the client had). */
+  | { type: 'agentsLoaded'; agents: Pick<AgentRouting, 'userId' | 'state'>[] }
   /** An offer ended here (accepted, declined, or the client saw it expire). */
   | { type: 'offerGone'; offerId: string }
   /** Drops offers whose expiry passed (the server's closing event may be late or lost). */
@@ -83,7 +87,7 @@ export const defaultFilters: Filters = { assignee: 'mine', status: 'open', inbox
 export function initialInboxState(meId: string, filters: Filters = defaultFilters): InboxState {
   return {
     meId, filters, conversations: {}, listIds: [], listLoaded: false, counts: null,
-    messages: {}, typing: {}, lastSeq: null, touchedAt: {}, offers: {}, agent: null, routing: {},
+    messages: {}, typing: {}, lastSeq: null, touchedAt: {}, offers: {}, agent: null, agentStates: {}, routing: {},
   };
 }
 
@@ -269,8 +273,9 @@ function applyEvent(state: InboxState, event: ServerEvent): InboxState {
       return { ...state, offers };
     }
     case 'agent.state_changed': {
-      if (event.data.agentId !== state.meId) return state;
-      return { ...state, agent: { state: event.data.state, reason: event.data.reason, since: event.data.since } };
+      const agentStates = { ...state.agentStates, [event.data.agentId]: event.data.state };
+      if (event.data.agentId !== state.meId) return { ...state, agentStates };
+      return { ...state, agentStates, agent: { state: event.data.state, reason: event.data.reason, since: event.data.since } };
     }
     case 'routing.sla': {
       const r = routingOf(state, event.data.conversationId);
@@ -358,10 +363,12 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       const me = action.me;
       const offers: Record<string, Offer> = {};
       for (const o of me.offers) if (o.status === 'open' && o.agentId === state.meId) offers[o.id] = o;
-      return { ...state, agent: { state: me.state, reason: me.reason, since: me.since }, offers };
+      return { ...state, agent: { state: me.state, reason: me.reason, since: me.since }, agentStates: { ...state.agentStates, [state.meId]: me.state }, offers };
     }
     case 'myState':
-      return { ...state, agent: action.state };
+      return { ...state, agent: action.state, agentStates: { ...state.agentStates, [state.meId]: action.state.state } };
+    case 'agentsLoaded':
+      return { ...state, agentStates: Object.fromEntries(action.agents.map((a) => [a.userId, a.state])) };
     case 'offerGone': {
       if (!state.offers[action.offerId]) return state;
       const { [action.offerId]: _gone, ...offers } = state.offers;

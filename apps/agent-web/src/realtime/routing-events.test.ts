@@ -108,6 +108,21 @@ describe('routing events in the inbox reducer', () => {
     expect(Object.keys(s.touchedAt)).toEqual(['a']);
   });
 
+  it("keeps every agent's state from GET /routing/agents and state events, for the transfer menu", () => {
+    let s = start();
+    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'available' }, { userId: OTHER, state: 'busy' }] });
+    expect(s.agentStates).toEqual({ [ME]: 'available', [OTHER]: 'busy' });
+    s = ev(s, { type: 'agent.state_changed', data: { agentId: OTHER, state: 'offline', reason: null, since: '2025-01-01T11:00:00.000Z', cause: 'disconnected' } });
+    s = ev(s, { type: 'agent.state_changed', data: { agentId: 'u-new', state: 'available', reason: null, since: '2025-01-01T11:00:01.000Z', cause: 'requested' } });
+    expect(s.agentStates).toEqual({ [ME]: 'available', [OTHER]: 'offline', 'u-new': 'available' });
+    // My own change, answered by the server, shows in the menus too.
+    s = inboxReducer(s, { type: 'myState', state: { state: 'away', reason: null, since: '2025-01-01T11:00:02.000Z' } });
+    expect(s.agentStates[ME]).toBe('away');
+    // A reload replaces the list: an agent removed meanwhile is gone.
+    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'away' }] });
+    expect(s.agentStates).toEqual({ [ME]: 'away' });
+  });
+
   it('keeps SLA clocks per conversation from the routing view and routing.sla events', () => {
     let s = start();
     s = inboxReducer(s, {

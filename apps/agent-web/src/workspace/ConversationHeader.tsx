@@ -6,19 +6,21 @@ import { useI18n } from '../i18n/i18n';
 import { ChannelIcon } from '../ui/ChannelIcon';
 import { Icon } from '../ui/Icon';
 import { SlaBadges } from '../routing/SlaBadge';
+import { stateLabel } from '../routing/AgentStateMenu';
 import { runningClocks } from '../routing/sla-view';
 import { useNow } from '../routing/use-now';
 import { priorityKey } from './ConversationList';
 import { snoozeUntil, type SnoozeChoice } from './snooze';
-import { contactDisplayName, useWorkspace } from './workspace-store';
+import { contactDisplayName, userName, useWorkspace } from './workspace-store';
 
 const PRIORITIES = [0, 1, 2, 3, 4];
 
 export function ConversationHeader({ conversation: c }: { conversation: Conversation }) {
   const { t, formatDateTime } = useI18n();
   const { session } = useSession();
-  const { users, inboxes, labels, updateConversation, reloadLabels, state, queues, requestRouting, routingAvailable } = useWorkspace();
+  const { users, inboxes, labels, updateConversation, transferConversation, reloadLabels, state, queues, requestRouting, routingAvailable } = useWorkspace();
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [labelDraft, setLabelDraft] = useState('');
   const [addingLabel, setAddingLabel] = useState(false);
   const me = session.user;
@@ -27,6 +29,9 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
   const queue = routing?.queueId ? queues.find((q) => q.id === routing.queueId) : undefined;
   const clocks = runningClocks(routing?.sla, c);
   const now = useNow(1000, clocks.length > 0);
+
+  // Another conversation: the last one's transfer notice is not about it.
+  useEffect(() => setNotice(null), [c.id]);
 
   // Fresh routing details (queue, SLA clocks) whenever the conversation is opened.
   useEffect(() => {
@@ -39,6 +44,25 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
   };
 
   const setStatus = (status: ConversationStatus) => patch({ status });
+
+  // Routing knows who is working: the transfer menu says each agent's state, so work goes to someone who can take it.
+  const withState = (id: string, name: string) => {
+    const s = state.agentStates[id];
+    return s ? t('action.withState', { name, state: t(stateLabel[s]) }) : name;
+  };
+  // Agents hand on their own conversations; supervisors and admins any (the server checks it too).
+  const canTransfer = routingAvailable && c.status === 'open' && (me.role !== 'agent' || c.assigneeId === me.id);
+  const transfer = (choice: string) => {
+    const [kind, id] = [choice.slice(0, choice.indexOf(':')), choice.slice(choice.indexOf(':') + 1)];
+    if (!id) return;
+    const name = kind === 'queue' ? queues.find((q) => q.id === id)?.name : userName(users, id);
+    setError(null);
+    setNotice(null);
+    transferConversation(c.id, kind === 'queue' ? { queueId: id } : { agentId: id }).then(
+      () => setNotice(t('action.transferred', { name: name ?? id })),
+      (err) => setError(errorMessage(err)),
+    );
+  };
 
   const addLabel = (e: FormEvent) => {
     e.preventDefault();
@@ -80,6 +104,21 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
             <option value="">{t('action.unassigned')}</option>
             {users.map((u) => <option key={u.id} value={u.id}>{u.id === me.id ? t('action.meName', { name: u.name }) : u.name}</option>)}
           </select>
+          {canTransfer && (
+            <select className="select select-sm select-transfer" aria-label={t('action.transfer')} value="" data-testid="transfer" onChange={(e) => transfer(e.target.value)}>
+              <option value="">{t('action.transfer')}</option>
+              {queues.length > 0 && (
+                <optgroup label={t('action.transferToQueue')}>
+                  {queues.map((q) => <option key={q.id} value={`queue:${q.id}`}>{q.name}</option>)}
+                </optgroup>
+              )}
+              <optgroup label={t('action.transferToAgent')}>
+                {users.filter((u) => u.id !== c.assigneeId).map((u) => (
+                  <option key={u.id} value={`agent:${u.id}`} disabled={state.agentStates[u.id] === 'offline'}>{withState(u.id, u.name)}</option>
+                ))}
+              </optgroup>
+            </select>
+          )}
           <select className="select select-sm" aria-label={t('action.priority')} value={String(c.priority)}
             onChange={(e) => patch({ priority: Number(e.target.value) })}>
             {PRIORITIES.map((p) => <option key={p} value={p}>{t('action.priorityOption', { name: t(priorityKey(p)) })}</option>)}
@@ -130,6 +169,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
           <button type="button" className="link-btn small" onClick={() => setAddingLabel(true)}>+ {t('action.addLabel')}</button>
         )}
         {error && <span className="form-error inline" role="alert">{error}</span>}
+        {notice && !error && <span className="muted small" role="status">{notice}</span>}
       </div>
     </header>
   );

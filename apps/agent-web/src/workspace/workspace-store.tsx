@@ -1,7 +1,7 @@
 import {
   createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState, type ReactNode,
 } from 'react';
-import { api, ApiError, type ConversationPatch } from '../api/client';
+import { api, ApiError, type ConversationPatch, type TransferTarget } from '../api/client';
 import type {
   CannedReply, Conversation, Inbox, Message, Offer, Queue, ServerEvent, ServerFrame, SettableAgentState, User,
 } from '../api/types';
@@ -31,6 +31,7 @@ interface WorkspaceValue {
   loadConversation: (id: string) => Promise<void>;
   loadOlderMessages: (id: string) => Promise<boolean>;
   updateConversation: (id: string, patch: ConversationPatch) => Promise<void>;
+  transferConversation: (id: string, to: TransferTarget) => Promise<void>;
   sendTyping: (conversationId: string, on: boolean) => void;
   reloadCannedReplies: () => void;
   reloadLabels: () => void;
@@ -207,11 +208,20 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     }, 800));
   }, [requestRouting]);
 
+  const transferConversation = useCallback(async (id: string, to: TransferTarget) => {
+    const conversation = await api.transferConversation(id, to);
+    dispatch({ type: 'conversationLoaded', conversation });
+    requestRouting([id], true);
+    scheduleListRefresh();
+  }, [requestRouting, scheduleListRefresh]);
+
   const loadRouting = useCallback(async () => {
     try {
       const me = await api.routingMe();
       setRoutingAvailable(true);
       dispatch({ type: 'routingLoaded', me });
+      // Everyone's state, for the transfer menu; events keep it current.
+      void api.routingAgents().then((r) => dispatch({ type: 'agentsLoaded', agents: r.items }), () => undefined);
       // Offers listed without their conversation: fetch those the client does not know.
       for (const o of me.offers) {
         if (!stateRef.current.conversations[o.conversationId]) {
@@ -488,10 +498,10 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
 
   const value = useMemo<WorkspaceValue>(() => ({
     state, dispatch, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation,
-    loadOlderMessages, updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    loadOlderMessages, updateConversation, transferConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
     routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs,
   }), [state, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation, loadOlderMessages,
-    updateConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    updateConversation, transferConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
     routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs]);
 
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
