@@ -85,6 +85,7 @@ export async function main(argv: string[]) {
     console.log(
       `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; after the first ${STEADY_AFTER_MS / 1000} s p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms (${routed.received}/${routed.count} offers, ${routed.failed} arrivals failed; POST answered p50 ${routed.answeredP50} ms, p99 ${routed.answeredP99} ms); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
     );
+    console.log(`p99 per second of the run (ms): routed ${routed.perSecondP99.join(' ')}; queue-only ${baseline.perSecondP99.join(' ')}`);
     console.log(JSON.stringify(result));
     return result;
   } finally {
@@ -218,7 +219,16 @@ async function run(
   // The same figures without the run's first seconds, which also measure a cold server (plans, caches, JIT).
   const steady = latencies.filter((l) => l.sent - start >= STEADY_AFTER_MS).map((l) => l.ms).sort((x, y) => x - y);
   answered.sort((x, y) => x - y);
+  // Where in the run the tail is: a cold first second, a spike, or spread out.
+  const bySecond = new Map<number, number[]>();
+  for (const l of latencies) {
+    const second = Math.floor((l.sent - start) / 1000);
+    if (!bySecond.has(second)) bySecond.set(second, []);
+    bySecond.get(second)!.push(l.ms);
+  }
+  const perSecondP99 = [...bySecond].sort(([a], [b]) => a - b).map(([, ms]) => Math.round(percentile(ms.sort((x, y) => x - y), 99)));
   return {
+    perSecondP99,
     count: total,
     failed,
     received: sorted.length,
