@@ -325,6 +325,30 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       const history = await rest<{ items: { type: string; actorId: string | null; data: { to?: unknown } }[] }>(`/conversations/${fiona}/events`);
       expect(history.items.filter((e) => e.type === 'transferred').map((e) => [e.actorId, e.data.to])).toEqual([[ana.id, { agentId: bruno.id }], [bruno.id, { queueId: queue.id }]]);
 
+      // ── 7. Taking from the queue: Bruno steps away, Gabi waits (Ana is full); Ana is refused, Bruno picks her ──
+      await b.page.locator('.state-button').click();
+      await b.page.locator('.state-option[data-choice=away]').click();
+      await b.page.locator('.state-button[data-state=away]').waitFor({ timeout: 10_000 });
+      const gabi = await arrive(inbox.publicId, 'Gabi García', '¿Puedo pagar en tienda?');
+      await expect.poll(() => wbStat(s.page, 'waiting'), { timeout: 10_000 }).toBe('1');
+      await a.page.goto(`${parley.baseUrl}/app/#/conversations/${gabi}`);
+      await a.page.locator('.conv-header h2', { hasText: 'Gabi García' }).waitFor({ timeout: 10_000 });
+      await a.page.locator('.conv-header [data-testid=take]').click();
+      // Ana holds one chat of one: routing refuses, in her words, and Gabi keeps waiting.
+      await a.page.locator('.conv-labels [role=alert]', { hasText: 'No room left' }).waitFor({ timeout: 10_000 });
+      expect(await assigneeOf(gabi)).toBeNull();
+      await shot(a.page, '11-take-refused');
+      await b.page.goto(`${parley.baseUrl}/app/#/conversations/${gabi}`);
+      await b.page.locator('.conv-header h2', { hasText: 'Gabi García' }).waitFor({ timeout: 10_000 });
+      await b.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await b.page.keyboard.press('a');
+      await expect.poll(() => assigneeOf(gabi), { timeout: 10_000 }).toBe(bruno.id);
+      // Picked through routing: it counts toward his capacity, and the history says how it came.
+      await expect.poll(() => brunoRow.locator('.load[data-channel=chat] b').textContent(), { timeout: 10_000 }).toBe('2/2');
+      await expect.poll(() => wbStat(s.page, 'waiting'), { timeout: 10_000 }).toBe('0');
+      const gabiHistory = await rest<{ items: { type: string; data: { via?: string } }[] }>(`/conversations/${gabi}/events`);
+      expect(gabiHistory.items.find((e) => e.type === 'assigned')?.data.via).toBe('manual-pick');
+
       // ── The wallboard speaks the supervisor's language ──
       await s.page.goto(`${parley.baseUrl}/app/#/settings`);
       await s.page.locator('#locale').selectOption('es-MX');
@@ -333,7 +357,7 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       await s.page.locator('.page-header h1', { hasText: 'Tablero en vivo' }).waitFor();
       await wbQueue(s.page).locator('.wb-today', { hasText: 'Atendidas' }).waitFor();
       expect(await s.page.locator('.state-button').textContent()).toContain('Disponible');
-      await shot(s.page, '11-wallboard-es');
+      await shot(s.page, '12-wallboard-es');
 
       // ── The shortcut help lists the offer keys ──
       await a.page.locator('.composer-input').blur();

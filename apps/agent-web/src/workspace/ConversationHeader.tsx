@@ -7,6 +7,7 @@ import { ChannelIcon } from '../ui/ChannelIcon';
 import { Icon } from '../ui/Icon';
 import { SlaBadges } from '../routing/SlaBadge';
 import { stateLabel } from '../routing/AgentStateMenu';
+import { routingErrorText } from '../routing/routing-errors';
 import { runningClocks } from '../routing/sla-view';
 import { useNow } from '../routing/use-now';
 import { priorityKey } from './ConversationList';
@@ -18,7 +19,7 @@ const PRIORITIES = [0, 1, 2, 3, 4];
 export function ConversationHeader({ conversation: c }: { conversation: Conversation }) {
   const { t, formatDateTime } = useI18n();
   const { session } = useSession();
-  const { users, inboxes, labels, updateConversation, transferConversation, reloadLabels, state, queues, requestRouting, routingAvailable } = useWorkspace();
+  const { users, inboxes, labels, updateConversation, transferConversation, takeConversation, reloadLabels, state, queues, requestRouting, routingAvailable } = useWorkspace();
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [labelDraft, setLabelDraft] = useState('');
@@ -30,8 +31,11 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
   const clocks = runningClocks(routing?.sla, c);
   const now = useNow(1000, clocks.length > 0);
 
-  // Another conversation: the last one's transfer notice is not about it.
-  useEffect(() => setNotice(null), [c.id]);
+  // Another conversation: the last one's notice or refusal is not about it.
+  useEffect(() => {
+    setNotice(null);
+    setError(null);
+  }, [c.id]);
 
   // Fresh routing details (queue, SLA clocks) whenever the conversation is opened.
   useEffect(() => {
@@ -60,7 +64,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
     setNotice(null);
     transferConversation(c.id, kind === 'queue' ? { queueId: id } : { agentId: id }).then(
       () => setNotice(t('action.transferred', { name: name ?? id })),
-      (err) => setError(errorMessage(err)),
+      (err) => setError(routingErrorText(t, err)),
     );
   };
 
@@ -95,7 +99,11 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
         </div>
         <div className="conv-actions">
           {c.assigneeId !== me.id && (
-            <button type="button" className="btn btn-sm" onClick={() => patch({ assigneeId: me.id })} title={`${t('action.assignMe')} (a)`}>
+            <button type="button" className="btn btn-sm" data-testid="take" title={`${t('action.assignMe')} (a)`}
+              onClick={() => {
+                setError(null);
+                takeConversation(c.id).catch((err) => setError(routingErrorText(t, err)));
+              }}>
               <Icon name="user" size={15} /> {t('action.assignMe')}
             </button>
           )}

@@ -24,7 +24,7 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 export function Workspace({ conversationId }: { conversationId: string | null }) {
   const { t } = useI18n();
   const { session } = useSession();
-  const { state, updateConversation } = useWorkspace();
+  const { state, updateConversation, takeConversation } = useWorkspace();
   const [helpOpen, setHelpOpen] = useState(false);
   const composer = useRef<ComposerHandle | null>(null);
   const ctx = useRef({ state, conversationId });
@@ -57,7 +57,7 @@ export function Workspace({ conversationId }: { conversationId: string | null })
         case 'n': composer.current?.focus('note'); break;
         case '/': composer.current?.openCanned(); break;
         case 'e': if (open && open.status !== 'resolved') void updateConversation(open.id, { status: 'resolved' }).catch(() => undefined); break;
-        case 'a': if (open && open.assigneeId !== session.user.id) void updateConversation(open.id, { assigneeId: session.user.id }).catch(() => undefined); break;
+        case 'a': if (open && open.assigneeId !== session.user.id) void takeConversation(open.id).catch(() => undefined); break;
         case '?': setHelpOpen((v) => !v); break;
         default: handled = false;
       }
@@ -65,7 +65,7 @@ export function Workspace({ conversationId }: { conversationId: string | null })
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [session.user.id, updateConversation]);
+  }, [session.user.id, updateConversation, takeConversation]);
 
   return (
     <div className={`workspace${conversationId ? ' has-open' : ''}`}>

@@ -32,6 +32,8 @@ interface WorkspaceValue {
   loadOlderMessages: (id: string) => Promise<boolean>;
   updateConversation: (id: string, patch: ConversationPatch) => Promise<void>;
   transferConversation: (id: string, to: TransferTarget) => Promise<void>;
+  /** Takes the conversation as mine: picked from its queue while it waits there (so routing checks membership, skills and room), else assigned. */
+  takeConversation: (id: string) => Promise<void>;
   sendTyping: (conversationId: string, on: boolean) => void;
   reloadCannedReplies: () => void;
   reloadLabels: () => void;
@@ -214,6 +216,21 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     requestRouting([id], true);
     scheduleListRefresh();
   }, [requestRouting, scheduleListRefresh]);
+
+  const takeConversation = useCallback(async (id: string) => {
+    let routed = stateRef.current.routing[id]?.state;
+    if (routingRef.current && routed === undefined) {
+      // Not looked up yet: whether it waits in a queue decides how it is taken.
+      const routing = await api.conversationRouting(id).catch(() => null);
+      if (routing) dispatch({ type: 'conversationRoutingLoaded', routing });
+      routed = routing?.state;
+    }
+    if (!routingRef.current || routed !== 'waiting') return updateConversation(id, { assigneeId: me.id });
+    const conversation = await api.pickConversation(id);
+    dispatch({ type: 'conversationLoaded', conversation });
+    requestRouting([id], true);
+    scheduleListRefresh();
+  }, [me.id, updateConversation, requestRouting, scheduleListRefresh]);
 
   const loadRouting = useCallback(async () => {
     try {
@@ -498,10 +515,10 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
 
   const value = useMemo<WorkspaceValue>(() => ({
     state, dispatch, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation,
-    loadOlderMessages, updateConversation, transferConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    loadOlderMessages, updateConversation, transferConversation, takeConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
     routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs,
   }), [state, status, users, labels, inboxes, cannedReplies, setFilters, loadConversation, loadOlderMessages,
-    updateConversation, transferConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
+    updateConversation, transferConversation, takeConversation, sendTyping, reloadCannedReplies, reloadLabels, reloadUsers, reloadInboxes,
     routingAvailable, queues, reloadQueues, setMyState, acceptOffer, declineOffer, requestRouting, subscribe, clockSkewMs]);
 
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
