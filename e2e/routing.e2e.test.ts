@@ -359,6 +359,14 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       expect(await s.page.locator('.state-button').textContent()).toContain('Disponible');
       await shot(s.page, '12-wallboard-es');
 
+      // ── Presence: Sofia closes the app; Bruno's transfer menu says so at once and will not send her work ──
+      const sofiaOption = b.page.locator(`.conv-header [data-testid=transfer] option[value="agent:${sofia.id}"]`);
+      await expect.poll(() => sofiaOption.textContent(), { timeout: 10_000 }).toBe('Sofia Supervisora · Available');
+      expect(await sofiaOption.isDisabled()).toBe(false);
+      await s.context.close();
+      await expect.poll(() => sofiaOption.textContent(), { timeout: 10_000 }).toBe('Sofia Supervisora · Available · not connected');
+      expect(await sofiaOption.isDisabled()).toBe(true);
+
       // ── The shortcut help lists the offer keys ──
       await a.page.locator('.composer-input').blur();
       await a.page.keyboard.press('?');

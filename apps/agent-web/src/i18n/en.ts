@@ -100,6 +100,7 @@ export const en = {
   'routingError.notWaiting': 'This conversation is no longer waiting in a queue.',
   'routingError.beingOffered': 'This conversation is being offered to an agent: transfer it once it is accepted.',
   'action.withState': '{name} · {state}',
+  'action.notConnected': 'not connected',
   'action.transfer': 'Transfer…',
   'action.transferToQueue': 'To a queue',
   'action.transferToAgent': 'To an agent',

@@ -102,6 +102,7 @@ export const esMX: Record<MessageKey, string> = {
   'routingError.notWaiting': 'Esta conversación ya no está esperando en una cola.',
   'routingError.beingOffered': 'Esta conversación se está ofreciendo a un agente: transfiérela cuando la acepte.',
   'action.withState': '{name} · {state}',
+  'action.notConnected': 'sin conexión',
   'action.transfer': 'Transferir…',
   'action.transferToQueue': 'A una cola',
   'action.transferToAgent': 'A un agente',

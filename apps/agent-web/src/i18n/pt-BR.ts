@@ -102,6 +102,7 @@ export const ptBR: Record<MessageKey, string> = {
   'routingError.notWaiting': 'Esta conversa não está mais esperando em uma fila.',
   'routingError.beingOffered': 'Esta conversa está sendo oferecida a um agente: transfira-a depois que ele aceitar.',
   'action.withState': '{name} · {state}',
+  'action.notConnected': 'sem conexão',
   'action.transfer': 'Transferir…',
   'action.transferToQueue': 'Para uma fila',
   'action.transferToAgent': 'Para um agente',

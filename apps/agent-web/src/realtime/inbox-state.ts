@@ -42,6 +42,8 @@ export interface InboxState {
   agent: MyAgentState | null;
   /** Every agent's routing state, by user id: who can take a transfer now. */
   agentStates: Record<string, AgentState>;
+  /** Whether each agent has the agent app open on any node (the `presence` signal): a transfer needs it. */
+  agentsConnected: Record<string, boolean>;
   /** What routing knows of conversations (queue, waiting since, SLA clocks), by conversation id. */
   routing: Record<string, ConversationRoutingView>;
 }
@@ -75,7 +77,9 @@ export type InboxAction =
   | { type: 'routingLoaded'; me: AgentRouting }
   | { type: 'myState'; state: MyAgentState }
   /** `GET /routing/agents` answered: every agent's state (replacing what the client had). */
-  | { type: 'agentsLoaded'; agents: Pick<AgentRouting, 'userId' | 'state'>[] }
+  | { type: 'agentsLoaded'; agents: Pick<AgentRouting, 'userId' | 'state' | 'connected'>[] }
+  /** An agent opened the agent app where they had it nowhere, or closed it everywhere. */
+  | { type: 'presence'; userId: string; online: boolean }
   /** An offer ended here (accepted, declined, or the client saw it expire). */
   | { type: 'offerGone'; offerId: string }
   /** Drops offers whose expiry passed (the server's closing event may be late or lost). */
@@ -87,7 +91,7 @@ export const defaultFilters: Filters = { assignee: 'mine', status: 'open', inbox
 export function initialInboxState(meId: string, filters: Filters = defaultFilters): InboxState {
   return {
     meId, filters, conversations: {}, listIds: [], listLoaded: false, counts: null,
-    messages: {}, typing: {}, lastSeq: null, touchedAt: {}, offers: {}, agent: null, agentStates: {}, routing: {},
+    messages: {}, typing: {}, lastSeq: null, touchedAt: {}, offers: {}, agent: null, agentStates: {}, agentsConnected: {}, routing: {},
   };
 }
 
@@ -368,7 +372,13 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
     case 'myState':
       return { ...state, agent: action.state, agentStates: { ...state.agentStates, [state.meId]: action.state.state } };
     case 'agentsLoaded':
-      return { ...state, agentStates: Object.fromEntries(action.agents.map((a) => [a.userId, a.state])) };
+      return {
+        ...state,
+        agentStates: Object.fromEntries(action.agents.map((a) => [a.userId, a.state])),
+        agentsConnected: Object.fromEntries(action.agents.map((a) => [a.userId, a.connected])),
+      };
+    case 'presence':
+      return { ...state, agentsConnected: { ...state.agentsConnected, [action.userId]: action.online } };
     case 'offerGone': {
       if (!state.offers[action.offerId]) return state;
       const { [action.offerId]: _gone, ...offers } = state.offers;

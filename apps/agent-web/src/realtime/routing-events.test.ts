@@ -110,8 +110,12 @@ describe('routing events in the inbox reducer', () => {
 
   it("keeps every agent's state from GET /routing/agents and state events, for the transfer menu", () => {
     let s = start();
-    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'available' }, { userId: OTHER, state: 'busy' }] });
+    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'available', connected: true }, { userId: OTHER, state: 'busy', connected: true }] });
     expect(s.agentStates).toEqual({ [ME]: 'available', [OTHER]: 'busy' });
+    // The other agent closes the app: still busy until the grace period ends, but not connected.
+    s = inboxReducer(s, { type: 'presence', userId: OTHER, online: false });
+    expect(s.agentsConnected).toEqual({ [ME]: true, [OTHER]: false });
+    expect(s.agentStates[OTHER]).toBe('busy');
     s = ev(s, { type: 'agent.state_changed', data: { agentId: OTHER, state: 'offline', reason: null, since: '2025-01-01T11:00:00.000Z', cause: 'disconnected' } });
     s = ev(s, { type: 'agent.state_changed', data: { agentId: 'u-new', state: 'available', reason: null, since: '2025-01-01T11:00:01.000Z', cause: 'requested' } });
     expect(s.agentStates).toEqual({ [ME]: 'available', [OTHER]: 'offline', 'u-new': 'available' });
@@ -119,8 +123,9 @@ describe('routing events in the inbox reducer', () => {
     s = inboxReducer(s, { type: 'myState', state: { state: 'away', reason: null, since: '2025-01-01T11:00:02.000Z' } });
     expect(s.agentStates[ME]).toBe('away');
     // A reload replaces the list: an agent removed meanwhile is gone.
-    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'away' }] });
+    s = inboxReducer(s, { type: 'agentsLoaded', agents: [{ userId: ME, state: 'away', connected: true }] });
     expect(s.agentStates).toEqual({ [ME]: 'away' });
+    expect(s.agentsConnected).toEqual({ [ME]: true });
   });
 
   it('keeps SLA clocks per conversation from the routing view and routing.sla events', () => {

@@ -52,8 +52,12 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
   // Routing knows who is working: the transfer menu says each agent's state, so work goes to someone who can take it.
   const withState = (id: string, name: string) => {
     const s = state.agentStates[id];
-    return s ? t('action.withState', { name, state: t(stateLabel[s]) }) : name;
+    if (!s) return name;
+    // Within the grace period after closing the app an agent keeps their state, but a transfer needs them there.
+    const away = state.agentsConnected[id] === false && s !== 'offline';
+    return t('action.withState', { name, state: away ? `${t(stateLabel[s])} · ${t('action.notConnected')}` : t(stateLabel[s]) });
   };
+  const canReceive = (id: string) => state.agentStates[id] !== 'offline' && state.agentsConnected[id] !== false;
   // Agents hand on their own conversations; supervisors and admins any (the server checks it too).
   const canTransfer = routingAvailable && c.status === 'open' && (me.role !== 'agent' || c.assigneeId === me.id);
   const transfer = (choice: string) => {
@@ -122,7 +126,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
               )}
               <optgroup label={t('action.transferToAgent')}>
                 {users.filter((u) => u.id !== c.assigneeId).map((u) => (
-                  <option key={u.id} value={`agent:${u.id}`} disabled={state.agentStates[u.id] === 'offline'}>{withState(u.id, u.name)}</option>
+                  <option key={u.id} value={`agent:${u.id}`} disabled={!canReceive(u.id)}>{withState(u.id, u.name)}</option>
                 ))}
               </optgroup>
             </select>

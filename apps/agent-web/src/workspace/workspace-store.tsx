@@ -351,6 +351,7 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
       }
       case 'ephemeral': {
         const ev = frame.event;
+        if (ev.type === 'presence') dispatch({ type: 'presence', userId: ev.data.userId, online: ev.data.online });
         if (ev.type === 'typing' && ev.data.who === 'contact') {
           const id = ev.data.conversationId;
           dispatch({ type: 'typing', conversationId: id, on: ev.data.on });
