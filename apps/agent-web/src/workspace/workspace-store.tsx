@@ -210,27 +210,28 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     }, 800));
   }, [requestRouting]);
 
-  const transferConversation = useCallback(async (id: string, to: TransferTarget) => {
-    const conversation = await api.transferConversation(id, to);
+  /** A conversation routing just moved (transfer, pick): shown as answered, its routing looked up again. */
+  const routed = useCallback((conversation: Conversation) => {
     dispatch({ type: 'conversationLoaded', conversation });
-    requestRouting([id], true);
+    requestRouting([conversation.id], true);
     scheduleListRefresh();
   }, [requestRouting, scheduleListRefresh]);
 
+  const transferConversation = useCallback(async (id: string, to: TransferTarget) => {
+    routed(await api.transferConversation(id, to));
+  }, [routed]);
+
   const takeConversation = useCallback(async (id: string) => {
-    let routed = stateRef.current.routing[id]?.state;
-    if (routingRef.current && routed === undefined) {
+    let where = stateRef.current.routing[id]?.state;
+    if (routingRef.current && where === undefined) {
       // Not looked up yet: whether it waits in a queue decides how it is taken.
       const routing = await api.conversationRouting(id).catch(() => null);
       if (routing) dispatch({ type: 'conversationRoutingLoaded', routing });
-      routed = routing?.state;
+      where = routing?.state;
     }
-    if (!routingRef.current || routed !== 'waiting') return updateConversation(id, { assigneeId: me.id });
-    const conversation = await api.pickConversation(id);
-    dispatch({ type: 'conversationLoaded', conversation });
-    requestRouting([id], true);
-    scheduleListRefresh();
-  }, [me.id, updateConversation, requestRouting, scheduleListRefresh]);
+    if (!routingRef.current || where !== 'waiting') return updateConversation(id, { assigneeId: me.id });
+    routed(await api.pickConversation(id));
+  }, [me.id, updateConversation, routed]);
 
   const loadRouting = useCallback(async () => {
     try {
