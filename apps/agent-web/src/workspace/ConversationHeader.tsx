@@ -50,14 +50,14 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
   const setStatus = (status: ConversationStatus) => patch({ status });
 
   // Routing knows who is working: the transfer menu says each agent's state, so work goes to someone who can take it.
+  // Within the grace period after closing the app an agent keeps their state, but a transfer needs them there.
+  const canReceive = (id: string) => state.agentStates[id] !== 'offline' && state.agentsConnected[id] !== false;
   const withState = (id: string, name: string) => {
     const s = state.agentStates[id];
     if (!s) return name;
-    // Within the grace period after closing the app an agent keeps their state, but a transfer needs them there.
-    const away = state.agentsConnected[id] === false && s !== 'offline';
-    return t('action.withState', { name, state: away ? `${t(stateLabel[s])} · ${t('action.notConnected')}` : t(stateLabel[s]) });
+    const label = t(stateLabel[s]);
+    return t('action.withState', { name, state: s === 'offline' || canReceive(id) ? label : `${label} · ${t('action.notConnected')}` });
   };
-  const canReceive = (id: string) => state.agentStates[id] !== 'offline' && state.agentsConnected[id] !== false;
   // Agents hand on their own conversations; supervisors and admins any (the server checks it too).
   const canTransfer = routingAvailable && c.status === 'open' && (me.role !== 'agent' || c.assigneeId === me.id);
   const transfer = (choice: string) => {
