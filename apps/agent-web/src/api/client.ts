@@ -202,7 +202,6 @@ export const api = {
   declineOffer: (id: string) =>
     request<{ offer: Offer }>(`/routing/offers/${encodeURIComponent(id)}/decline`, { method: 'POST', body: {} }),
   conversationRouting: (id: string) => request<ConversationRouting>(`/conversations/${id}/routing`),
-  pickConversation: (id: string) => request<Conversation>(`/conversations/${id}/pick`, { method: 'POST', body: {} }),
   /** Hands the conversation to an agent (offered to them) or back to a queue, its history kept (CC-4). */
   transferConversation: (id: string, to: TransferTarget) =>
     request<Conversation>(`/conversations/${encodeURIComponent(id)}/transfer`, { method: 'POST', body: to }),

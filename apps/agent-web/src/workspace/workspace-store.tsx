@@ -221,16 +221,10 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     routed(await api.transferConversation(id, to));
   }, [routed]);
 
+  // The server assigns work waiting in a queue the routed way (a pick, with its checks), other work by hand.
   const takeConversation = useCallback(async (id: string) => {
-    let where = stateRef.current.routing[id]?.state;
-    if (routingRef.current && where === undefined) {
-      // Not looked up yet: whether it waits in a queue decides how it is taken.
-      const routing = await api.conversationRouting(id).catch(() => null);
-      if (routing) dispatch({ type: 'conversationRoutingLoaded', routing });
-      where = routing?.state;
-    }
-    if (!routingRef.current || where !== 'waiting') return updateConversation(id, { assigneeId: me.id });
-    routed(await api.pickConversation(id));
+    if (!routingRef.current) return updateConversation(id, { assigneeId: me.id });
+    routed(await api.updateConversation(id, { assigneeId: me.id }));
   }, [me.id, updateConversation, routed]);
 
   const loadRouting = useCallback(async () => {

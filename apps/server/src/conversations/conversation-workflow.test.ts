@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
 import { openConversation } from './open-conversation.ts';
 import { updateConversation } from './update-conversation.ts';
+import { TestSocket } from '../../test/sockets.ts';
 
 // The agent's work on conversations: lists and counts, assignment rules, status and snooze,
 // reopening, read state, history, idempotent posting, message paging, private notes.
@@ -20,6 +21,7 @@ let agentOne: Person;
 let agentTwo: Person;
 let chatInbox: { id: string; publicId: string };
 let apiInbox: { id: string };
+const sockets: TestSocket[] = [];
 
 async function api(method: string, path: string, auth: Auth, body?: unknown) {
   const headers: Record<string, string> = {};
@@ -48,6 +50,17 @@ async function invite(name: string, role: 'agent' | 'supervisor'): Promise<Perso
   return sessionOf(res, await res.json());
 }
 
+/**
+ * The agent app open, the agent away: routing offers them nothing, so these tests assign by hand;
+ * taking queued work (a pick) needs the app open.
+ */
+async function openAppAway(person: Person) {
+  const socket = await TestSocket.open(`${t.baseUrl.replace('http', 'ws')}/api/v1/realtime`, { cookie: person.auth.cookie, origin: t.baseUrl });
+  sockets.push(socket);
+  await socket.hello(null);
+  expect((await api('PATCH', '/routing/me/state', person.auth, { state: 'away' })).body).toMatchObject({ state: 'away', connected: true });
+}
+
 async function visitorStarts(name: string, message: string) {
   const r = await api('POST', `/widget/inboxes/${chatInbox.publicId}/conversations`, null, { name, message, clientMessageId: `${name}-1` });
   expect(r.status).toBe(201);
@@ -70,8 +83,10 @@ beforeAll(async () => {
   agentTwo = await invite('Agent Two', 'agent');
   chatInbox = (await api('POST', '/inboxes', admin.auth, { name: 'Chat', channelType: 'webchat', settings: { prechat: { enabled: false, fields: [] } } })).body;
   apiInbox = (await api('POST', '/inboxes', admin.auth, { name: 'API', channelType: 'api' })).body;
+  for (const agent of [agentOne, agentTwo]) await openAppAway(agent);
 }, 120_000);
 afterAll(async () => {
+  for (const s of sockets) s.close();
   await t?.stop();
 });
 

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { isRoutingError } from '@parley/routing';
 import type { ConversationRow, ConversationStatus, Database } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -24,7 +25,8 @@ interface ConversationUpdate {
   id: string;
   patch: ConversationPatch;
 }
-type UpdateOutcome = { dto: ConversationDto } | { error: ParleyError };
+/** The error is a ParleyError or, for an assignment routing refused, a RoutingError. */
+type UpdateOutcome = { dto: ConversationDto } | { error: Error };
 
 /**
  * Changes status, assignee, priority, labels or attributes; each change is one history event.
@@ -59,20 +61,39 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
   );
 
   const history: ConversationEventInput[] = [];
-  const outcomes = inputs.map(({ principal, id, patch }): { id: string } | { error: ParleyError } => {
+  // In order: each change starts from where the ones before it left the conversation.
+  const outcomes: ({ id: string } | { error: Error })[] = [];
+  const takenByRouting = new Set<string>();
+  for (const { principal, id, patch } of inputs) {
     const row = current.get(id);
-    if (!row) return { error: notFound('conversation') };
-    try {
-      const { after, events } = applyPatch(row, principal, patch, users);
-      current.set(id, after);
-      const actor = { actorType: principal.userId ? ('user' as const) : ('system' as const), actorId: principal.userId };
-      history.push(...events.map((e) => ({ tenantId, conversationId: id, type: e.type, ...actor, data: e.data })));
-      return { id };
-    } catch (err) {
-      if (err instanceof ParleyError) return { error: err };
-      throw err;
+    if (!row) {
+      outcomes.push({ error: notFound('conversation') });
+      continue;
     }
-  });
+    const actor = { type: principal.userId ? ('user' as const) : ('system' as const), id: principal.userId };
+    try {
+      let { after, events } = applyPatch(row, principal, patch, users);
+      if (patch.assigneeId && after.assignee_id !== row.assignee_id && (row.routing_state === 'waiting' || row.routing_state === 'offered')) {
+        // Work waiting in a queue is assigned the routed way (pick or force-assign), which writes its own history.
+        const { contact, lastMessage } = locked.get(id)!;
+        const move = { agentId: patch.assigneeId, pick: principal.role === 'agent', actor };
+        const taken = await deps.routing.assignQueuedInTx(trx, outbox, tenantId, { row: { ...row, updated_at: now! }, contact, lastMessage }, move);
+        if (taken instanceof Error) throw taken;
+        if (taken) {
+          ({ after, events } = applyPatch(taken.row, principal, { ...patch, assigneeId: undefined }, users));
+          // Routing wrote and announced the assignment: what follows starts from it.
+          before.set(id, { ...before.get(id)!, assignee_id: taken.row.assignee_id, routing_state: taken.row.routing_state });
+          takenByRouting.add(id);
+        }
+      }
+      current.set(id, after);
+      history.push(...events.map((e) => ({ tenantId, conversationId: id, type: e.type, actorType: actor.type, actorId: actor.id, data: e.data })));
+      outcomes.push({ id });
+    } catch (err) {
+      if (err instanceof ParleyError || isRoutingError(err)) outcomes.push({ error: err });
+      else throw err;
+    }
+  }
 
   const changedIds = [...new Set(history.map((e) => e.conversationId))];
   let routed = new Map<string, ConversationDto>();
@@ -83,6 +104,8 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
     });
     // The rows are locked, so the UPDATE's outcome is known here (its updated_at is the
     // transaction's now()): it is deferred, and rides with the next statement.
+    // Routing's writes of an assignment go first: one statement must not update a row twice (see Outbox.defer).
+    if (changedIds.some((id) => takenByRouting.has(id))) await outbox.flush();
     outbox.defer(insertConversationEvents(history));
     outbox.defer(updateConversationsSql(tenantId, [...PATCHED_COLUMNS], values));
     const changes = changedIds.map((id) => {

@@ -173,6 +173,11 @@ export class RoutingTx {
     for (const c of conversations) this.known.set(c.row.id, { ...c, row: { ...c.row, ...this.changes.get(c.row.id) } });
   }
 
+  /** A conversation the caller holds (see know), as this work has left it so far. */
+  knownConversation(id: string): KnownConversation | undefined {
+    return this.known.get(id);
+  }
+
   emit(type: string, payload: unknown, conversationId: string | null = null): void {
     this.outbox.emit({ conversationId, audience: 'agents', type, payload });
   }
@@ -546,6 +551,41 @@ export class RoutingService {
     );
   }
 
+  /**
+   * A person assigns, by changing the conversation, one that waits or is offered in a queue:
+   * routing makes the move the routed way, so the rules of a pick or a force-assign hold (queue
+   * membership, skills, room; an agent taking work must have the app open). `pick`: an agent takes
+   * it for themselves (or accepts the offer made to them); otherwise a supervisor's force-assign.
+   * Answers the conversation as routing left it; null when routing does not hold it as waiting or
+   * offered (the caller assigns it by hand); the refusal, with nothing changed, when routing refuses.
+   */
+  async assignQueuedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversation: KnownConversation, move: { agentId: string; pick: boolean; actor: Actor }): Promise<KnownConversation | RoutingError | null> {
+    const id = conversation.row.id;
+    const { agentId } = move;
+    return this.inTx(
+      trx,
+      outbox,
+      tenantId,
+      async (tx) => {
+        const item = tx.engine.getItem(id);
+        if (!item || item.state === 'assigned') return null;
+        tx.know([conversation]);
+        try {
+          await tx.ensureAgent(agentId);
+          if (!move.pick) await tx.apply({ type: 'forceAssign', itemId: id, agentId });
+          else if (item.state === 'offered' && item.agentId === agentId) await tx.apply({ type: 'accept', offerId: item.offerId!, agentId });
+          else await tx.apply({ type: 'manualPick', itemId: id, agentId });
+        } catch (err) {
+          // The engine checks before it changes anything: a refusal leaves the rest of the batch to go on.
+          if (isRoutingError(err)) return err;
+          throw err;
+        }
+        return tx.knownConversation(id)!;
+      },
+      move.actor,
+    );
+  }
+
   /** inTx for a hook whose caller holds the conversations and wants them back as the work leaves them (DTOs, built without a read). */
   private async knowingInTx(trx: Trx, outbox: Outbox, tenantId: string, known: KnownConversation[], work: (tx: RoutingTx) => Promise<void>): Promise<Map<string, ConversationDto>> {
     let routed: RoutingTx | undefined;
@@ -916,9 +956,10 @@ function reweighed(before: ConversationRow, after: ConversationRow): boolean {
 /**
  * Routing follows what a person changed. Resolved: the agent's slot is freed (still waiting, it
  * was abandoned). Priority, labels or attributes: it moves to its new place, and priority rules
- * are weighed again. Assigned or un-assigned by hand: the person's choice stands — routing lets go
- * of a conversation a person assigned, and one a person un-assigns waits in its queue again
- * (transfer, pick and force-assign are the routed ways to assign). Paused (snoozed, pending)
+ * are weighed again. Re-assigned or un-assigned by hand: the person's choice stands — routing lets
+ * go of a conversation a person gave to someone else, and one a person un-assigns waits in its
+ * queue again (work still waiting or offered was assigned the routed way already, see
+ * assignQueuedInTx; transfer is the routed way to re-assign). Paused (snoozed, pending)
  * while nobody held it: it stops waiting. Re-opened: it waits again.
  */
 async function followChange(tx: RoutingTx, before: ConversationRow, after: ConversationRow): Promise<void> {

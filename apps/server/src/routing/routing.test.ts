@@ -313,6 +313,57 @@ describe('pick, transfer, force-assign', () => {
   });
 });
 
+describe('assigning queued work by changing the conversation (PATCH)', () => {
+  it('is routed: a pick for an agent taking it, a force-assign for a supervisor, with the same checks and one history event', async () => {
+    const { kit, agents } = await kitWithAgents(['Ivo', 'Jo']);
+    const [ivo, jo] = agents as [typeof kit.admin, typeof kit.admin];
+    for (const a of [ivo, jo]) await kit.setProfile(a, {}, { chat: 1 });
+    const ivoSocket = await online(kit, ivo);
+    await kit.ok('PATCH', '/routing/me/state', ivo.auth, { state: 'busy' });
+    const [first, second] = [await kit.visitor('Kai'), await kit.visitor('Lev')];
+    for (const c of [first, second]) await kit.until(async () => (await kit.history(c.id)).some((e) => e.type === 'queued'), 'queued');
+    const refused = async (who: typeof ivo | null, c: { id: string }, agentId: string, code: string) => {
+      const r = await kit.api('PATCH', `/conversations/${c.id}`, who ? who.auth : kit.key, { assigneeId: agentId, labels: ['refused'] });
+      expect(r.status, r.text).toBe(409);
+      expect(r.body.error.code).toBe(code);
+      // Nothing of the refused change is kept, not even its other fields.
+      expect(await kit.ok('GET', `/conversations/${c.id}`, kit.key)).toMatchObject({ assigneeId: null, labels: [] });
+    };
+    const assignedEvents = async (c: { id: string }) => (await kit.history(c.id)).filter((e) => e.type === 'assigned');
+
+    // Jo has not opened the app: taking queued work needs it open, as a pick does.
+    await refused(jo, first, jo.id, 'PARLEY_ERR_ROUTING_AGENT_UNAVAILABLE');
+    const taken = await kit.ok('PATCH', `/conversations/${first.id}`, ivo.auth, { assigneeId: ivo.id, labels: ['Billing'] });
+    expect(taken).toMatchObject({ assigneeId: ivo.id, labels: ['billing'] });
+    expect(await kit.ok('GET', `/conversations/${first.id}`, kit.key)).toEqual(taken);
+    expect(await kit.ok('GET', `/conversations/${first.id}/routing`, kit.key)).toMatchObject({ state: 'assigned' });
+    expect(await assignedEvents(first)).toEqual([expect.objectContaining({ actorId: ivo.id, data: expect.objectContaining({ from: null, to: ivo.id, via: 'manual-pick' }) })]);
+    await ivoSocket.next((f) => f.event?.type === 'conversation.updated' && f.event.data.id === first.id && f.event.data.assigneeId === ivo.id);
+    // It counts toward Ivo's capacity (one chat): neither Ivo nor a supervisor can give Ivo a second.
+    expect((await kit.ok('GET', `/routing/agents/${ivo.id}`, kit.key)).load).toMatchObject({ chat: 1 });
+    await refused(ivo, second, ivo.id, 'PARLEY_ERR_ROUTING_NO_CAPACITY');
+    await refused(null, second, ivo.id, 'PARLEY_ERR_ROUTING_NO_CAPACITY');
+
+    // Jo opens the app and is offered the second chat: Ivo cannot take it from under the offer; Jo taking it accepts it.
+    const joSocket = await online(kit, jo);
+    const offer = offerOf(await joSocket.next(offerFrame(second.id, jo.id)));
+    await kit.ok('PATCH', `/conversations/${first.id}`, ivo.auth, { status: 'resolved' });
+    await refused(ivo, second, ivo.id, 'PARLEY_ERR_ROUTING_ITEM_NOT_WAITING');
+    expect(await kit.ok('PATCH', `/conversations/${second.id}`, jo.auth, { assigneeId: jo.id })).toMatchObject({ assigneeId: jo.id });
+    expect(await kit.ok('GET', `/conversations/${second.id}/routing`, kit.key)).toMatchObject({ state: 'assigned', offer: null });
+    const closed = await joSocket.next((f) => f.event?.type === 'routing.offer_closed' && (f.event.data as { offer: { id: string } | null }).offer?.id === offer.id);
+    expect(closed.event!.data).toMatchObject({ reason: 'accepted', offer: { status: 'accepted' } });
+    expect(await assignedEvents(second)).toEqual([expect.objectContaining({ actorId: jo.id, data: expect.objectContaining({ to: jo.id, via: 'accept', offerId: offer.id }) })]);
+
+    // A supervisor's assignment of waiting work is a force-assign (Ivo has room again).
+    const third = await kit.visitor('Mia');
+    await kit.until(async () => (await kit.history(third.id)).some((e) => e.type === 'queued'), 'queued');
+    expect(await kit.ok('PATCH', `/conversations/${third.id}`, kit.key, { assigneeId: ivo.id })).toMatchObject({ assigneeId: ivo.id });
+    expect(await assignedEvents(third)).toEqual([expect.objectContaining({ data: expect.objectContaining({ to: ivo.id, via: 'force-assign' }) })]);
+    expect((await kit.ok('GET', `/routing/agents/${ivo.id}`, kit.key)).load).toMatchObject({ chat: 1 });
+  });
+});
+
 describe('admin and bad input', () => {
   it('validates queues and profiles with clear errors', async () => {
     const { kit, agents } = await kitWithAgents(['Ned']);
