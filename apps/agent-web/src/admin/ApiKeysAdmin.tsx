@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { ApiKey } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { SecretBox } from '../ui/CopyButton';
@@ -20,7 +21,7 @@ export function ApiKeysAdmin() {
       setName('');
       reload();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 
@@ -32,7 +33,7 @@ export function ApiKeysAdmin() {
       if (created?.id === key.id) setCreated(null);
       reload();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { CannedReply } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { useWorkspace } from '../workspace/workspace-store';
@@ -28,7 +29,7 @@ export function CannedRepliesAdmin() {
       setContent('');
       changed();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 
@@ -40,7 +41,7 @@ export function CannedRepliesAdmin() {
       setEditing(null);
       changed();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 
@@ -50,7 +51,7 @@ export function CannedRepliesAdmin() {
       await api.deleteCannedReply(r.id);
       changed();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useLoad } from './use-load';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { ChannelError, ConnectionTest, DkimRecord, Inbox } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { useNow } from '../routing/use-now';
@@ -40,7 +41,7 @@ function DkimKey({ inboxId }: { inboxId: string }) {
     try {
       setMade(await api.makeDkimKey(inboxId));
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     } finally {
       setMaking(false);
     }
@@ -102,7 +103,7 @@ function ConnectionCheck({ inboxId }: { inboxId: string }) {
 
   const loadErrors = useCallback(() => {
     setLoadError(null);
-    api.channelErrors(inboxId).then((r) => setErrors(r.items), (err) => setLoadError(errorMessage(err)));
+    api.channelErrors(inboxId).then((r) => setErrors(r.items), (err) => setLoadError(errorText(t, err)));
   }, [inboxId]);
   useEffect(loadErrors, [loadErrors]);
 
@@ -112,7 +113,7 @@ function ConnectionCheck({ inboxId }: { inboxId: string }) {
     try {
       setResult(await api.testConnection(inboxId));
     } catch (err) {
-      setResult({ ok: false, message: errorMessage(err) });
+      setResult({ ok: false, message: errorText(t, err) });
     } finally {
       setTesting(false);
       // A failed test is recorded as an error of the inbox: show it at once.

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { SMS_PROVIDERS, type Inbox, type InboxSettings, type ProviderChannel, type SmsProvider } from '../api/types';
 import { useI18n, type MessageKey, type Translate } from '../i18n/i18n';
 import {
@@ -76,7 +77,7 @@ export function ChannelInboxForm({ channel, inbox, onSaved, onCancel }: {
       setStatus({ ok: true, text: t('common.saved') });
       onSaved(saved);
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     } finally {
       setSaving(false);
     }

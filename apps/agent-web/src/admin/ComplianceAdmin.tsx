@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { useI18n } from '../i18n/i18n';
 import { Icon } from '../ui/Icon';
 import { countryList, countryName } from './countries';
@@ -35,7 +36,7 @@ export function ComplianceAdmin() {
       setCountries(saved.unavailableCountries ?? countries);
       setStatus({ ok: true, text: t('common.saved') });
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     }
   };
 

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { PROVIDER_CHANNELS, type Inbox, type InboxSettings, type PrechatField, type ProviderChannel } from '../api/types';
 import { navigate, routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
@@ -54,7 +55,7 @@ export function InboxesAdmin({ selectedId }: { selectedId: string | null }) {
       setName('');
       opened(inbox);
     } catch (err) {
-      setCreateError(errorMessage(err));
+      setCreateError(errorText(t, err));
     }
   };
 
@@ -133,7 +134,7 @@ function InboxQueueField({ inbox, onStatus }: { inbox: Inbox; onStatus: (s: { ok
           onStatus(null);
           api.setInboxQueue(inbox.id, next || null).then(
             () => onStatus({ ok: true, text: t('common.saved') }),
-            (err) => onStatus({ ok: false, text: errorMessage(err) }),
+            (err) => onStatus({ ok: false, text: errorText(t, err) }),
           );
         }}>
         <option value="">{t('inbox.defaultQueue')}</option>
@@ -195,7 +196,7 @@ function InboxEditor({ inbox, onSaved }: { inbox: Inbox; onSaved: () => void }) 
       setStatus({ ok: true, text: t('common.saved') });
       onSaved();
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     }
   };
 

@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { CHANNELS, STRATEGIES, WEEKDAYS, type Queue, type TimeInterval, type User } from '../api/types';
 import { navigate, routeHref } from '../app/hash-route';
 import { useI18n, type MessageKey, type Translate } from '../i18n/i18n';
@@ -64,7 +65,7 @@ export function QueuesAdmin({ selectedId }: { selectedId: string | null }) {
       reload();
       navigate({ name: 'admin', section: 'queues', itemId: q.id });
     } catch (err) {
-      setCreateError(errorMessage(err));
+      setCreateError(errorText(t, err));
     }
   };
 
@@ -134,7 +135,7 @@ function QueueEditor({ queue, queues, onSaved }: { queue: Queue; queues: Queue[]
       setStatus({ ok: true, text: t('common.saved') });
       onSaved();
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     } finally {
       setSaving(false);
     }
@@ -147,7 +148,7 @@ function QueueEditor({ queue, queues, onSaved }: { queue: Queue; queues: Queue[]
       onSaved();
       navigate({ name: 'admin', section: 'queues', itemId: null });
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     }
   };
 

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { CHANNELS, type AgentRouting, type PerChannel } from '../api/types';
 import { routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
@@ -86,7 +87,7 @@ function AgentEditor({ agent, onSaved }: { agent: AgentRouting; onSaved: () => v
       setStatus({ ok: true, text: t('common.saved') });
       onSaved();
     } catch (err) {
-      setStatus({ ok: false, text: errorMessage(err) });
+      setStatus({ ok: false, text: errorText(t, err) });
     }
   };
 

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Invitation, Role } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { Avatar } from '../ui/Avatar';
@@ -35,7 +36,7 @@ export function UsersAdmin() {
       setEmail('');
       invitations.reload();
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     }
   };
 

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Webhook } from '../api/types';
 import { routeHref } from '../app/hash-route';
 import { useI18n } from '../i18n/i18n';
@@ -26,7 +27,7 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
       setUrl('');
       reload();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 
@@ -36,7 +37,7 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
       await api.deleteWebhook(hook.id);
       reload();
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(errorText(t, err));
     }
   };
 

@@ -58,7 +58,10 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
     body = JSON.stringify(opts.body);
   }
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(url, { method, headers, body, credentials: 'same-origin' });
+  const res = await fetch(url, { method, headers, body, credentials: 'same-origin' }).catch((err: unknown) => {
+    // No answer at all (offline, server down): a code of its own, so the UI can say so in the user's language.
+    throw new ApiError(0, 'PARLEY_ERR_NETWORK', err instanceof Error ? err.message : String(err));
+  });
   if (res.status === 401 && !opts.public) unauthorizedHandler?.();
   if (!res.ok) {
     let code = 'PARLEY_ERR_HTTP';
@@ -234,8 +237,3 @@ export function webhookUrlList(body: unknown): WebhookUrl[] {
   return Object.entries(record).flatMap(([name, url]) => (typeof url === 'string' && /^https?:\/\//.test(url) ? [{ name, url }] : []));
 }
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Locale, Session } from '../api/types';
 import { useI18n } from '../i18n/i18n';
+import { errorText } from '../i18n/error-text';
 import { LocalePicker } from '../settings/LocalePicker';
 
 const MIN_PASSWORD = 8;
@@ -26,7 +27,7 @@ export function InvitePage({ token, onAccepted, onLocale }: {
       onAccepted(await api.acceptInvitation(token, name.trim(), password));
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 410)) setError(t('invite.invalid'));
-      else setError(err instanceof ApiError ? err.message : t('error.generic'));
+      else setError(errorText(t, err));
     } finally {
       setBusy(false);
     }

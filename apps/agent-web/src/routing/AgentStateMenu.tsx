@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { errorMessage } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { AgentState, SettableAgentState } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { Icon } from '../ui/Icon';
@@ -59,7 +59,7 @@ export function AgentStateMenu() {
       setOpen(false);
       setCustom('');
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, errorMessage } from '../api/client';
+import { ApiError } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Conversation, Offer } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { openOffers } from '../realtime/inbox-state';
@@ -53,7 +54,7 @@ export function OfferStack() {
     call.catch((err) => {
       // Taken, expired or revoked meanwhile: the card is gone, so say why in its place for a moment.
       if (err instanceof ApiError && [403, 404, 409, 410].includes(err.status)) showNotice(t('offer.gone'));
-      else setErrors((e) => ({ ...e, [offer.id]: errorMessage(err) }));
+      else setErrors((e) => ({ ...e, [offer.id]: errorText(t, err) }));
     }).finally(() => setPending(({ [offer.id]: _done, ...rest }) => rest));
   };
   const runRef = useRef(run);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { AGENT_STATES, CHANNELS, type AgentState, type Wallboard } from '../api/types';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
@@ -40,7 +41,7 @@ export function WallboardPage() {
       setBoard(b);
       setError(null);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     } finally {
       inFlight.current = false;
       if (again.current) {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { errorMessage } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
 import { notificationPermission, requestNotificationPermission } from '../workspace/notifications';
@@ -36,7 +36,7 @@ export function SettingsPage() {
           <LocalePicker id="locale" value={user.locale} onChange={(l) => {
             setError(null);
             setSaved(false);
-            setLocale(l).then(() => setSaved(true), (err) => setError(errorMessage(err)));
+            setLocale(l).then(() => setSaved(true), (err) => setError(errorText(t, err)));
           }} />
           {saved && <span className="ok small"> {t('common.saved')}</span>}
           {error && <p className="form-error">{error}</p>}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Attachment, CannedReply, Conversation, Message, User } from '../api/types';
 import { useSession } from '../app/session';
 import {
@@ -168,7 +169,7 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
       const { content } = await api.renderCannedReply(reply.id, id);
       insertAtTrigger(trigger, content);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     }
   };
 
@@ -196,7 +197,7 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
         const attachment = await api.uploadAttachment(file);
         setFiles((f) => f.map((x) => (x.key === key ? { ...x, attachment } : x)));
       } catch (err) {
-        setFiles((f) => f.map((x) => (x.key === key ? { ...x, error: errorMessage(err) } : x)));
+        setFiles((f) => f.map((x) => (x.key === key ? { ...x, error: errorText(t, err) } : x)));
       }
     }
     if (fileInput.current) fileInput.current.value = '';
@@ -232,7 +233,7 @@ export function Composer({ conversation, handleRef }: { conversation: Conversati
       (message) => dispatch({ type: 'messageAdded', message }),
       (err) => {
         dispatch({ type: 'messageFailed', conversationId: id, clientMessageId });
-        setError(errorMessage(err));
+        setError(errorText(t, err));
         // Refused for a reason the policy knows (a STOP just arrived, the window just closed): say it.
         if (!isNote) reloadPolicy();
       },

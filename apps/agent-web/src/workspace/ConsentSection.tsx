@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, errorMessage } from '../api/client';
+import { api, ApiError } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Consent, Conversation } from '../api/types';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
@@ -27,7 +28,7 @@ export function ConsentSection({ conversation }: { conversation: Conversation })
   const load = useCallback(() => {
     api.consents(contactId).then(
       (r) => setItems(r.items),
-      (err) => (err instanceof ApiError && err.status === 404 ? setHidden(true) : setError(errorMessage(err))),
+      (err) => (err instanceof ApiError && err.status === 404 ? setHidden(true) : setError(errorText(t, err))),
     );
   }, [contactId]);
   useEffect(load, [load, lastId]);
@@ -41,7 +42,7 @@ export function ConsentSection({ conversation }: { conversation: Conversation })
       load();
       if (c.inboxId === conversation.inboxId) sendPolicyChanged(conversation.id);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     }
   };
 

@@ -1,5 +1,4 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { errorMessage } from '../api/client';
 import type { Conversation, ConversationStatus } from '../api/types';
 import { useSession } from '../app/session';
 import { useI18n } from '../i18n/i18n';
@@ -7,7 +6,7 @@ import { ChannelIcon } from '../ui/ChannelIcon';
 import { Icon } from '../ui/Icon';
 import { SlaBadges } from '../routing/SlaBadge';
 import { stateLabel } from '../routing/AgentStateMenu';
-import { routingErrorText } from '../routing/routing-errors';
+import { errorText } from '../i18n/error-text';
 import { runningClocks } from '../routing/sla-view';
 import { useNow } from '../routing/use-now';
 import { priorityKey } from './ConversationList';
@@ -44,7 +43,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
 
   const patch = (p: Parameters<typeof updateConversation>[1]) => {
     setError(null);
-    updateConversation(c.id, p).catch((err) => setError(errorMessage(err)));
+    updateConversation(c.id, p).catch((err) => setError(errorText(t, err)));
   };
 
   const setStatus = (status: ConversationStatus) => patch({ status });
@@ -68,7 +67,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
     setNotice(null);
     transferConversation(c.id, kind === 'queue' ? { queueId: id } : { agentId: id }).then(
       () => setNotice(t('action.transferred', { name: name ?? id })),
-      (err) => setError(routingErrorText(t, err)),
+      (err) => setError(errorText(t, err)),
     );
   };
 
@@ -79,7 +78,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
     setAddingLabel(false);
     if (!label || c.labels.includes(label)) return;
     setError(null);
-    updateConversation(c.id, { labels: [...c.labels, label] }).then(reloadLabels, (err) => setError(errorMessage(err)));
+    updateConversation(c.id, { labels: [...c.labels, label] }).then(reloadLabels, (err) => setError(errorText(t, err)));
   };
 
   return (
@@ -106,7 +105,7 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
             <button type="button" className="btn btn-sm" data-testid="take" title={`${t('action.assignMe')} (a)`}
               onClick={() => {
                 setError(null);
-                takeConversation(c.id).catch((err) => setError(routingErrorText(t, err)));
+                takeConversation(c.id).catch((err) => setError(errorText(t, err)));
               }}>
               <Icon name="user" size={15} /> {t('action.assignMe')}
             </button>

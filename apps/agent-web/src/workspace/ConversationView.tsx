@@ -1,5 +1,6 @@
 import { Fragment, useEffect, useLayoutEffect, useRef, useState, type MutableRefObject } from 'react';
-import { api, ApiError, errorMessage } from '../api/client';
+import { api, ApiError } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import { routeHref } from '../app/hash-route';
 import type { Conversation, Message } from '../api/types';
 import { useDocumentVisible } from '../app/use-document-visible';
@@ -31,7 +32,7 @@ export function ConversationView({ conversationId, composerRef }: {
   useEffect(() => {
     setError(null);
     loadConversation(conversationId).catch((err) =>
-      setError(err instanceof ApiError && err.status === 404 ? t('conversation.notFound') : errorMessage(err)),
+      setError(err instanceof ApiError && err.status === 404 ? t('conversation.notFound') : errorText(t, err)),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId, loadConversation]);

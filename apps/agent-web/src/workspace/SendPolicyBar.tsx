@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
+import { errorText } from '../i18n/error-text';
 import type { Message, SendPolicy, WhatsAppTemplate } from '../api/types';
 import { fillTemplate, templateParameters, templateParameterValues, windowRemaining, type ComposerPolicyView } from '../composer/send-policy';
 import { useI18n } from '../i18n/i18n';
@@ -57,7 +58,7 @@ export function TemplatePicker({ conversationId, templates, onSent }: {
       onSent(await api.sendTemplate(conversationId, { name: template.name, language: template.language, parameters }));
       setValues({});
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorText(t, err));
     } finally {
       setSending(false);
     }
