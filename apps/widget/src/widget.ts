@@ -22,6 +22,16 @@ import { TypingThrottle } from './typing.ts';
 import { CSS } from './ui/styles.ts';
 import { formatSize, guard, h, icon, ICONS, reportError } from './ui/dom.ts';
 
+/** Server errors a visitor can cause and fix themselves; any other is the caller's generic line. */
+const VISITOR_ERRORS: Partial<Record<string, MessageKey>> = {
+  PARLEY_ERR_VALIDATION: 'notAccepted',
+  PARLEY_ERR_BAD_REQUEST: 'notAccepted',
+  PARLEY_ERR_PAYLOAD_TOO_LARGE: 'tooLarge',
+  PARLEY_ERR_UNSUPPORTED_MEDIA_TYPE: 'fileTypeRefused',
+  PARLEY_ERR_RATE_LIMITED: 'slowDown',
+  PARLEY_ERR_IDENTITY_HASH_INVALID: 'identityRefused',
+};
+
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 /** Only these are drawn as images; anything else (SVG, HTML, …) is offered as a download. */
 const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
@@ -581,10 +591,7 @@ export class ParleyWidget {
   // ───────────────────────────── notices ─────────────────────────────
 
   private notice(key: MessageKey, kind: 'error' | 'info' = 'error', vars?: Record<string, string | number>, ttl = 6000): void {
-    this.noticeText(this.t(key, vars), kind, ttl);
-  }
-
-  private noticeText(text: string, kind: 'error' | 'info', ttl = 6000): void {
+    const text = this.t(key, vars);
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     this.noticeTimer = null;
     this.noticeEl.replaceChildren(
@@ -602,14 +609,14 @@ export class ParleyWidget {
     this.noticeEl.replaceChildren();
   }
 
-  /** Shows the server's `{error:{message}}` briefly; falls back to a generic line. */
+  /**
+   * Says what went wrong in the visitor's language, briefly: the server's own message is for the
+   * site's developers (reportError puts it in the console), not for visitors.
+   */
   private showError(err: unknown, fallback: MessageKey = 'genericError'): void {
     reportError(err);
-    if (err instanceof ApiError) {
-      if (err.status === 0) return this.notice('networkError', 'info');
-      if (err.message && err.code.startsWith('PARLEY_ERR')) return this.noticeText(err.message.slice(0, 200), 'error');
-    }
-    this.notice(fallback);
+    if (err instanceof ApiError && err.status === 0) return this.notice('networkError', 'info');
+    this.notice((err instanceof ApiError && VISITOR_ERRORS[err.code]) || fallback);
   }
 
   // ───────────────────────────── views: forms ─────────────────────────────
