@@ -8,19 +8,16 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startFakeGraph, type FakeGraph } from '../apps/server/src/channels/meta/testing/fake-graph.ts';
-import { launchBrowser, newAgentPage, signIn, startParley } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley, screenshots } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const ACCOUNT_SID = 'AC5ef8732a3c49700934481addd5ce1659';
 const AUTH_TOKEN = 'twilio-auth-token-0f1e2d3c';
 const SMS_NUMBER = '+5215550001111';
@@ -36,7 +33,6 @@ let twilio: FakeTwilio;
 let graph: FakeGraph;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
   tenant = await parley.createTenant('Canales Acme');
   twilio = await startFakeTwilio();
@@ -128,7 +124,7 @@ const customerText = (url: string, body: string) =>
 
 // ---------------------------------------------------------------- the agent app
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}channels-${name}.png` });
+const shot = screenshots('channels');
 
 async function rest<T>(path: string): Promise<T> {
   const res = await fetch(`${parley.baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });

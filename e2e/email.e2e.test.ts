@@ -4,10 +4,8 @@
  * The agent sees the subject and who could be verified; the original formatting opens in a
  * frame that runs nothing and loads remote images only when asked.
  */
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import type { Browser, Page } from 'playwright-core';
@@ -15,12 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDnsmasq, startDnsServer, type TestDnsServer } from '../apps/server/test/dns-server.ts';
 import { dkimKey, dkimSigned, listForwarded } from '../apps/server/test/dkim-signer.ts';
 import { createDnsResolver } from '../apps/server/src/net/dns-resolver.ts';
-import { launchBrowser, newAgentPage, signIn, startParley } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley, screenshots } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const key = dkimKey();
 const listKey = dkimKey();
@@ -38,7 +35,6 @@ if (!hasDnsmasq) console.warn('SKIPPED email browser tests: dnsmasq not installe
 
 beforeAll(async () => {
   if (!hasDnsmasq) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
   dns = await startDnsServer({
     'tienda.test': 'v=spf1 ip4:127.0.0.1 -all',
     'mail._domainkey.tienda.test': key.record,
@@ -97,7 +93,7 @@ async function signInAsAdmin(): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}email-${name}.png` });
+const shot = screenshots('email');
 
 describe.skipIf(!hasDnsmasq)('email in the agent app', () => {
   it('shows subject and a verified sender; the original formatting runs no script and loads remote images only on request', async () => {

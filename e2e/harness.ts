@@ -2,7 +2,9 @@
  * What every browser test starts from: a real Parley server (in-process, fresh database and
  * data dir, free port, the built widget and agent app) and Debian's Chromium.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestParley } from '../apps/server/test/test-parley.ts';
 import type { Config } from '../apps/server/src/config.ts';
@@ -26,6 +28,18 @@ export function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
   });
+}
+
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+/**
+ * Takes a test's screenshots (`screenshots/<prefix>-<name>.png`), to be looked at. Transitions
+ * still running (a panel opening) are finished first, so a picture shows the screen as it
+ * settles, not a frame of its animation.
+ */
+export function screenshots(prefix: string): (page: Page, name: string) => Promise<Buffer> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return (page, name) => page.screenshot({ path: `${SCREENSHOTS}${prefix}-${name}.png`, animations: 'disabled' });
 }
 
 /** The page's uncaught errors and what its Content-Security-Policy refused (a page working only because nothing is refused is what the policy must allow). */

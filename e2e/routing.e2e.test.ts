@@ -6,16 +6,13 @@
  * (and is set away), each conversation lands with the right agent, capacity holds, SLA badges show,
  * and the supervisor's wallboard numbers change live.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, pageErrors, signIn, startParley } from './harness.ts';
+import { launchBrowser, pageErrors, signIn, startParley, screenshots } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const QUEUE = 'Soporte MX';
 /** Short on purpose: the test watches an offer time out. */
 const OFFER_TIMEOUT_S = 6;
@@ -25,7 +22,6 @@ let browser: Browser;
 let tenant: Tenant;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
   tenant = await parley.createTenant('Routing Acme');
   browser = await launchBrowser();
@@ -36,7 +32,7 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}routing-${name}.png` });
+const shot = screenshots('routing');
 
 async function rest<T>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {
   const res = await fetch(`${parley.baseUrl}/api/v1${path}`, {

@@ -4,18 +4,15 @@
  * and the "agent" acts through the REST API with the tenant's API key.
  */
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import WebSocket from 'ws';
-import { launchBrowser, startParley, startHostSite } from './harness.ts';
+import { launchBrowser, startParley, startHostSite, screenshots } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 /** The customer's site, on another origin than Parley: CORS and storage are exercised cross-origin. */
 let host: Awaited<ReturnType<typeof startHostSite>>;
 
@@ -29,7 +26,6 @@ let parley: Parley;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
   host = await startHostSite(parley.baseUrl);
   browser = await launchBrowser();
@@ -155,7 +151,7 @@ function makePng(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}widget-${name}.png` });
+const shot = screenshots('widget');
 
 /** Rows of the message list as the visitor sees them. */
 async function rows(page: Page): Promise<{ key: string; id: string | null; text: string; cls: string }[]> {

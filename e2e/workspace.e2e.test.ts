@@ -5,16 +5,13 @@
  * tenant isolation (TN-1), private notes with @mentions, invitations, language switch, and that
  * visitor HTML stays text.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, newAgentPage, signIn, startParley, startHostSite } from './harness.ts';
+import { launchBrowser, newAgentPage, signIn, startParley, startHostSite, screenshots } from './harness.ts';
 
 type Parley = Awaited<ReturnType<typeof startParley>>;
 type Tenant = Awaited<ReturnType<Parley['createTenant']>>;
 
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const EVIL = `<img src=x onerror="window.__pwned='img'"><script>window.__pwned='script'</script><b>bold?</b>`;
 
 let parley: Parley;
@@ -23,7 +20,6 @@ let browser: Browser;
 let host: Awaited<ReturnType<typeof startHostSite>>;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   parley = await startParley();
   host = await startHostSite(parley.baseUrl);
   browser = await launchBrowser();
@@ -35,7 +31,7 @@ afterAll(async () => {
   await host?.stop();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}workspace-${name}.png` });
+const shot = screenshots('workspace');
 
 /** Shows every conversation of every status, so a new one is visible wherever it lands. */
 async function showAll(page: Page): Promise<void> {
