@@ -392,7 +392,25 @@ describe('directed work', () => {
       { type: 'assigned', at: T + 1, itemId: 'i1', queueId: 'q1', agentId: 'a2', via: 'force-assign' },
     ]);
     expect(engine.getAgent('a1')?.load).toEqual({});
-    expectCode(() => apply({ type: 'forceAssign', now: T + 2, itemId: 'i1', agentId: 'a1' }), RoutingErrorCodes.ITEM_NOT_WAITING);
+    expectCode(() => apply({ type: 'forceAssign', now: T + 2, itemId: 'i1', agentId: 'a2' }), RoutingErrorCodes.ITEM_NOT_WAITING);
+  });
+
+  it('supervisor force-assign takes an item from the agent who holds it, who gets the room back; the target needs room', () => {
+    const { apply, arrive, engine } = setup([queue('q1', { members: ['a1', 'a2'] })], [agent('a1', { capacity: { chat: 1 } }), agent('a2', { presence: 'busy', capacity: { chat: 1 } })]);
+    arrive(item('i1'));
+    apply({ type: 'accept', now: T + 1, offerId: 'i1~1', agentId: 'a1' });
+    arrive(item('i2'));
+    // a1 is full: i2 waits. Reassigning i1 to a2 frees a1, who is offered i2 at once.
+    const ds = apply({ type: 'forceAssign', now: T + 2, itemId: 'i1', agentId: 'a2' });
+    expect(ds).toEqual([
+      { type: 'released', at: T + 2, itemId: 'i1', agentId: 'a1', reason: 'reassigned' },
+      { type: 'assigned', at: T + 2, itemId: 'i1', queueId: 'q1', agentId: 'a2', via: 'force-assign' },
+      expect.objectContaining({ type: 'offer', itemId: 'i2', agentId: 'a1' }),
+    ]);
+    expect(engine.getAgent('a2')?.load).toEqual({ chat: 1 });
+    expect(engine.getItem('i1')).toMatchObject({ state: 'assigned', agentId: 'a2' });
+    // a2 is full now: i1 cannot be given back to them twice, and i2 cannot be forced on them.
+    expectCode(() => apply({ type: 'forceAssign', now: T + 3, itemId: 'i2', agentId: 'a2' }), RoutingErrorCodes.NO_CAPACITY);
   });
 
   it('manual pick lets a member take a waiting item; non-members are refused', () => {

@@ -802,14 +802,29 @@ export class RoutingEngine {
     }
   }
 
+  /**
+   * A supervisor gives the item to an agent: from the queue, from under another agent's offer, or
+   * from the agent who holds it (who gets their room back). The target's skills and room count.
+   */
   private onForceAssign(itemId: string, agentId: string): void {
     const it = this.itemOrThrow(itemId);
     const a = this.agentOrThrow(agentId);
-    if (it.state === 'assigned') {
-      throw new RoutingError(RoutingErrorCodes.ITEM_NOT_WAITING, `Item ${itemId} is already assigned to ${String(it.agentId)}`, { itemId, agentId: it.agentId });
+    if (it.state === 'assigned' && it.agentId === a.id) {
+      throw new RoutingError(RoutingErrorCodes.ITEM_NOT_WAITING, `Item ${itemId} is already assigned to ${a.id}`, { itemId, agentId: a.id, state: it.state });
     }
     const offeredTo = it.state === 'offered' ? this.agents.get(it.agentId!)! : undefined;
     if (offeredTo !== a) this.checkDirected(it, a, { needConnection: false });
+    if (it.state === 'assigned') {
+      const from = this.agents.get(it.agentId!)!;
+      from.items.delete(it.id);
+      from.load[it.channel]--;
+      it.lastAgentId = from.id;
+      this.emit({ type: 'released', at: this.now, itemId: it.id, agentId: from.id, reason: 'reassigned' });
+      this.assignDirect(it, a, 'force-assign');
+      this.refreshReady(from);
+      this.matchAgent(from);
+      return;
+    }
     if (offeredTo) {
       if (offeredTo !== a) {
         this.emit({ type: 'offerRevoked', at: this.now, itemId: it.id, agentId: offeredTo.id, offerId: it.offerId!, reason: 'force-assigned' });

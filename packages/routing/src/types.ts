@@ -194,7 +194,7 @@ export type Decision =
   | { type: 'queueFull'; at: number; itemId: string; queueId: string; action: QueueExitAction }
   | { type: 'unroutable'; at: number; itemId: string; queueId: string; reason: UnroutableReason }
   | { type: 'itemRemoved'; at: number; itemId: string; queueId: string; reason: 'completed' | 'exited' }
-  | { type: 'released'; at: number; itemId: string; agentId: string; reason: 'completed' | 'transferred' }
+  | { type: 'released'; at: number; itemId: string; agentId: string; reason: 'completed' | 'transferred' | 'reassigned' }
   | { type: 'transferred'; at: number; itemId: string; fromAgentId: string | null; to: TransferTarget }
   | { type: 'priorityChanged'; at: number; itemId: string; from: number; to: number; reason: string }
   | { type: 'agentStateChanged'; at: number; agentId: string; from: AgentPresence; to: AgentPresence; reason: AgentStateReason }

@@ -326,7 +326,7 @@ describe('answers built from the rows a change holds', () => {
     await api('POST', `/conversations/${c.id}/messages`, admin.auth, { content: 'an agent reply' });
     const patches = [
       { labels: ['Billing'] }, // routing weighs it again
-      { assigneeId: agentTwo.id }, // routing lets go of what a person assigned
+      { assigneeId: agentTwo.id }, // routing assigns it (a supervisor's force-assign)
       { priority: 2 },
       { assigneeId: null }, // waits in its queue again
       { status: 'resolved' }, // routing lets go

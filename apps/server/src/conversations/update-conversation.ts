@@ -73,11 +73,11 @@ async function updateConversations(deps: Pick<Deps, 'committer' | 'routing'>, tr
     const actor = { type: principal.userId ? ('user' as const) : ('system' as const), id: principal.userId };
     try {
       let { after, events } = applyPatch(row, principal, patch, users);
-      if (patch.assigneeId && after.assignee_id !== row.assignee_id && (row.routing_state === 'waiting' || row.routing_state === 'offered')) {
-        // Work waiting in a queue is assigned the routed way (pick or force-assign), which writes its own history.
+      if (patch.assigneeId && after.assignee_id !== row.assignee_id && row.routing_state !== null) {
+        // Work routing holds is assigned the routed way (pick or force-assign), which writes its own history.
         const { contact, lastMessage } = locked.get(id)!;
         const move = { agentId: patch.assigneeId, pick: principal.role === 'agent', actor };
-        const taken = await deps.routing.assignQueuedInTx(trx, outbox, tenantId, { row: { ...row, updated_at: now! }, contact, lastMessage }, move);
+        const taken = await deps.routing.assignRoutedInTx(trx, outbox, tenantId, { row: { ...row, updated_at: now! }, contact, lastMessage }, move);
         if (taken instanceof Error) throw taken;
         if (taken) {
           ({ after, events } = applyPatch(taken.row, principal, { ...patch, assigneeId: undefined }, users));

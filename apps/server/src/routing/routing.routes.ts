@@ -394,10 +394,9 @@ export function routingRoutes(app: App, deps: Deps) {
         async (tx) => {
           const id = request.params.id;
           if (!tx.engine.getItem(id)) await routing.arriveFromTx(tx, id);
-          const item = inRouting(tx, id);
+          inRouting(tx, id);
           await tx.ensureAgent(request.body.agentId);
-          if (item.state === 'assigned') await tx.apply({ type: 'transfer', itemId: id, to: { agentId: request.body.agentId } });
-          else await tx.apply({ type: 'forceAssign', itemId: id, agentId: request.body.agentId });
+          await tx.apply({ type: 'forceAssign', itemId: id, agentId: request.body.agentId });
         },
         actorOf(principal),
       );

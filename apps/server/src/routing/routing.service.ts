@@ -552,14 +552,15 @@ export class RoutingService {
   }
 
   /**
-   * A person assigns, by changing the conversation, one that waits or is offered in a queue:
-   * routing makes the move the routed way, so the rules of a pick or a force-assign hold (queue
-   * membership, skills, room; an agent taking work must have the app open). `pick`: an agent takes
-   * it for themselves (or accepts the offer made to them); otherwise a supervisor's force-assign.
-   * Answers the conversation as routing left it; null when routing does not hold it as waiting or
-   * offered (the caller assigns it by hand); the refusal, with nothing changed, when routing refuses.
+   * A person assigns, by changing the conversation, one that routing holds (waiting, offered or
+   * assigned): routing makes the move the routed way, so the rules of a pick or a force-assign
+   * hold (queue membership, skills, room; an agent taking work must have the app open). `pick`:
+   * an agent takes waiting work for themselves (or accepts the offer made to them); otherwise a
+   * supervisor's force-assign, which may also take it from the agent who holds it. Answers the
+   * conversation as routing left it; null when routing does not hold it (the caller assigns it by
+   * hand); the refusal, with nothing changed, when routing refuses.
    */
-  async assignQueuedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversation: KnownConversation, move: { agentId: string; pick: boolean; actor: Actor }): Promise<KnownConversation | RoutingError | null> {
+  async assignRoutedInTx(trx: Trx, outbox: Outbox, tenantId: string, conversation: KnownConversation, move: { agentId: string; pick: boolean; actor: Actor }): Promise<KnownConversation | RoutingError | null> {
     const id = conversation.row.id;
     const { agentId } = move;
     return this.inTx(
@@ -568,7 +569,7 @@ export class RoutingService {
       tenantId,
       async (tx) => {
         const item = tx.engine.getItem(id);
-        if (!item || item.state === 'assigned') return null;
+        if (!item) return null;
         tx.know([conversation]);
         try {
           await tx.ensureAgent(agentId);
@@ -956,11 +957,10 @@ function reweighed(before: ConversationRow, after: ConversationRow): boolean {
 /**
  * Routing follows what a person changed. Resolved: the agent's slot is freed (still waiting, it
  * was abandoned). Priority, labels or attributes: it moves to its new place, and priority rules
- * are weighed again. Re-assigned or un-assigned by hand: the person's choice stands — routing lets
- * go of a conversation a person gave to someone else, and one a person un-assigns waits in its
- * queue again (work still waiting or offered was assigned the routed way already, see
- * assignQueuedInTx; transfer is the routed way to re-assign). Paused (snoozed, pending)
- * while nobody held it: it stops waiting. Re-opened: it waits again.
+ * are weighed again. Un-assigned: it waits in its queue again (an assignment of work routing
+ * holds was made the routed way already, see assignRoutedInTx; one of work it does not hold
+ * stays outside it). Paused (snoozed, pending) while nobody held it: it stops waiting.
+ * Re-opened: it waits again.
  */
 async function followChange(tx: RoutingTx, before: ConversationRow, after: ConversationRow): Promise<void> {
   const id = after.id;

@@ -313,8 +313,8 @@ describe('pick, transfer, force-assign', () => {
   });
 });
 
-describe('assigning queued work by changing the conversation (PATCH)', () => {
-  it('is routed: a pick for an agent taking it, a force-assign for a supervisor, with the same checks and one history event', async () => {
+describe('assigning routed work by changing the conversation (PATCH)', () => {
+  it('is routed: a pick for an agent taking it, a force-assign for a supervisor (also of work someone holds), with the same checks and one history event', async () => {
     const { kit, agents } = await kitWithAgents(['Ivo', 'Jo']);
     const [ivo, jo] = agents as [typeof kit.admin, typeof kit.admin];
     for (const a of [ivo, jo]) await kit.setProfile(a, {}, { chat: 1 });
@@ -361,6 +361,18 @@ describe('assigning queued work by changing the conversation (PATCH)', () => {
     expect(await kit.ok('PATCH', `/conversations/${third.id}`, kit.key, { assigneeId: ivo.id })).toMatchObject({ assigneeId: ivo.id });
     expect(await assignedEvents(third)).toEqual([expect.objectContaining({ data: expect.objectContaining({ to: ivo.id, via: 'force-assign' }) })]);
     expect((await kit.ok('GET', `/routing/agents/${ivo.id}`, kit.key)).load).toMatchObject({ chat: 1 });
+
+    // Re-assigning work someone holds is a force-assign too: not onto Jo while Jo is full; once Jo
+    // has room, Ivo's room comes back and the load moves with the conversation.
+    const reassign = await kit.api('PATCH', `/conversations/${third.id}`, kit.key, { assigneeId: jo.id });
+    expect(reassign.status, reassign.text).toBe(409);
+    expect(reassign.body.error.code).toBe('PARLEY_ERR_ROUTING_NO_CAPACITY');
+    await kit.ok('PATCH', `/conversations/${second.id}`, jo.auth, { status: 'resolved' });
+    expect(await kit.ok('PATCH', `/conversations/${third.id}`, kit.key, { assigneeId: jo.id })).toMatchObject({ assigneeId: jo.id });
+    expect(await kit.ok('GET', `/conversations/${third.id}/routing`, kit.key)).toMatchObject({ state: 'assigned' });
+    expect((await kit.ok('GET', `/routing/agents/${ivo.id}`, kit.key)).load.chat ?? 0).toBe(0);
+    expect((await kit.ok('GET', `/routing/agents/${jo.id}`, kit.key)).load).toMatchObject({ chat: 1 });
+    expect((await assignedEvents(third)).at(-1)).toMatchObject({ data: { from: ivo.id, to: jo.id, via: 'force-assign' } });
   });
 });
 
