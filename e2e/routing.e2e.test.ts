@@ -355,6 +355,15 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       expect(await s.page.locator('.state-button').textContent()).toContain('Disponible');
       await shot(s.page, '12-wallboard-es');
 
+      // ── Sofia gives Gabi (Bruno's) to Ana from the assignee menu: routed, so refused while Ana is full, in Spanish ──
+      await s.page.goto(`${parley.baseUrl}/app/#/conversations/${gabi}`);
+      await s.page.locator('.conv-header h2', { hasText: 'Gabi García' }).waitFor({ timeout: 10_000 });
+      await s.page.locator('.conv-header select[aria-label="Asignada a"]').selectOption(ana.id);
+      await s.page.locator('.conv-labels [role=alert]', { hasText: 'Sin espacio: el agente ya tiene' }).waitFor({ timeout: 10_000 });
+      expect(await assigneeOf(gabi)).toBe(bruno.id);
+      expect(await s.page.locator('.conv-header select[aria-label="Asignada a"]').inputValue()).toBe(bruno.id);
+      await shot(s.page, '13-reassign-refused-es');
+
       // ── Presence: Sofia closes the app; Bruno's transfer menu says so at once and will not send her work ──
       const sofiaOption = b.page.locator(`.conv-header [data-testid=transfer] option[value="agent:${sofia.id}"]`);
       await expect.poll(() => sofiaOption.textContent(), { timeout: 10_000 }).toBe('Sofia Supervisora · Available');

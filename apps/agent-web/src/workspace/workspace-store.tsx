@@ -164,11 +164,6 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     return page.items.length >= 50;
   }, []);
 
-  const updateConversation = useCallback(async (id: string, patch: ConversationPatch) => {
-    const conversation = await api.updateConversation(id, patch);
-    dispatch({ type: 'conversationLoaded', conversation });
-    scheduleListRefresh();
-  }, [scheduleListRefresh]);
 
   /** A few routing lookups at a time: a long list must not flood the server. */
   const pumpRouting = useCallback(() => {
@@ -221,11 +216,15 @@ export function WorkspaceProvider({ openConversationId, children }: { openConver
     routed(await api.transferConversation(id, to));
   }, [routed]);
 
-  // The server assigns work waiting in a queue the routed way (a pick, with its checks), other work by hand.
-  const takeConversation = useCallback(async (id: string) => {
-    if (!routingRef.current) return updateConversation(id, { assigneeId: me.id });
-    routed(await api.updateConversation(id, { assigneeId: me.id }));
-  }, [me.id, updateConversation, routed]);
+  const updateConversation = useCallback(async (id: string, patch: ConversationPatch) => {
+    const conversation = await api.updateConversation(id, patch);
+    // The server assigns work routing holds the routed way (a pick or a force-assign): its routing moved too.
+    if (patch.assigneeId !== undefined && routingRef.current) return routed(conversation);
+    dispatch({ type: 'conversationLoaded', conversation });
+    scheduleListRefresh();
+  }, [scheduleListRefresh, routed]);
+
+  const takeConversation = useCallback((id: string) => updateConversation(id, { assigneeId: me.id }), [me.id, updateConversation]);
 
   const loadRouting = useCallback(async () => {
     try {
