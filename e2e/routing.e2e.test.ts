@@ -358,10 +358,18 @@ describe('routing in the agent app (CC-4, CC-5, CC-8, CC-9)', () => {
       // ── Sofia gives Gabi (Bruno's) to Ana from the assignee menu: routed, so refused while Ana is full, in Spanish ──
       await s.page.goto(`${parley.baseUrl}/app/#/conversations/${gabi}`);
       await s.page.locator('.conv-header h2', { hasText: 'Gabi García' }).waitFor({ timeout: 10_000 });
-      await s.page.locator('.conv-header select[aria-label="Asignada a"]').selectOption(ana.id);
+      // The menu says each agent's state; the admin goes offline and is offered no work.
+      const assigneeMenu = s.page.locator('.conv-header select[aria-label="Asignada a"]');
+      await p.locator('.state-button').click();
+      await p.locator('.state-option[data-choice=offline]').click();
+      const adminOption = assigneeMenu.locator(`option[value="${tenant.adminUserId}"]`);
+      await expect.poll(() => adminOption.isDisabled(), { timeout: 10_000 }).toBe(true);
+      expect(await adminOption.textContent()).toContain('· Desconectado');
+      expect(await assigneeMenu.locator(`option[value="${bruno.id}"]`).textContent()).toBe('Bruno Basico · Ausente');
+      await assigneeMenu.selectOption(ana.id);
       await s.page.locator('.conv-labels [role=alert]', { hasText: 'Sin espacio: el agente ya tiene' }).waitFor({ timeout: 10_000 });
       expect(await assigneeOf(gabi)).toBe(bruno.id);
-      expect(await s.page.locator('.conv-header select[aria-label="Asignada a"]').inputValue()).toBe(bruno.id);
+      expect(await assigneeMenu.inputValue()).toBe(bruno.id);
       await shot(s.page, '13-reassign-refused-es');
 
       // ── Presence: Sofia closes the app; Bruno's transfer menu says so at once and will not send her work ──

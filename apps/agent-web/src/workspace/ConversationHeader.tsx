@@ -57,6 +57,13 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
     const label = t(stateLabel[s]);
     return t('action.withState', { name, state: s === 'offline' || canReceive(id) ? label : `${label} · ${t('action.notConnected')}` });
   };
+  // Routing holds this conversation: the server assigns it the routed way (a force-assign), which
+  // refuses agents who are offline, so the assignee menu says each one's state and offers them no work.
+  const routed = routingAvailable && !!routing?.state;
+  const assigneeLabel = (id: string, name: string) => {
+    const s = state.agentStates[id];
+    return routed && s ? t('action.withState', { name, state: t(stateLabel[s]) }) : name;
+  };
   // Agents hand on their own conversations; supervisors and admins any (the server checks it too).
   const canTransfer = routingAvailable && c.status === 'open' && (me.role !== 'agent' || c.assigneeId === me.id);
   const transfer = (choice: string) => {
@@ -113,7 +120,11 @@ export function ConversationHeader({ conversation: c }: { conversation: Conversa
           <select className="select select-sm" aria-label={t('action.assignee')} value={c.assigneeId ?? ''}
             onChange={(e) => patch({ assigneeId: e.target.value || null })}>
             <option value="">{t('action.unassigned')}</option>
-            {users.map((u) => <option key={u.id} value={u.id}>{u.id === me.id ? t('action.meName', { name: u.name }) : u.name}</option>)}
+            {users.map((u) => (
+              <option key={u.id} value={u.id} disabled={routed && u.id !== c.assigneeId && state.agentStates[u.id] === 'offline'}>
+                {assigneeLabel(u.id, u.id === me.id ? t('action.meName', { name: u.name }) : u.name)}
+              </option>
+            ))}
           </select>
           {canTransfer && (
             <select className="select select-sm select-transfer" aria-label={t('action.transfer')} value="" data-testid="transfer" onChange={(e) => transfer(e.target.value)}>
