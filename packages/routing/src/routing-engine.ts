@@ -432,6 +432,11 @@ export class RoutingEngine {
     return [...this.items.values()].map((it) => this.itemView(it));
   }
 
+  /** How many items the engine holds (waiting, offered, assigned), without listing them. */
+  itemCount(): number {
+    return this.items.size;
+  }
+
   listAgents(): AgentView[] {
     return [...this.agents.values()].map((a) => this.agentView(a));
   }

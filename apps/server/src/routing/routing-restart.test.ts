@@ -3,7 +3,7 @@ import { startTestParley, startTwoNodes } from '../../test/test-parley.ts';
 import { openTestDatabase } from '../../test/test-database.ts';
 import { RoutingKit, offerFrame, offerOf } from '../../test/routing-kit.ts';
 import type { TestSocket } from '../../test/sockets.ts';
-import { RoutingService } from './routing.service.ts';
+import { RoutingService, snapshotInterval } from './routing.service.ts';
 
 // Routing state lives in the database: a new server on the same database rebuilds each tenant's
 // engine and carries on; two servers on one PostgreSQL take turns and never offer one
@@ -174,6 +174,17 @@ describe('stored state', () => {
     const rebuilt = (await elsewhere.read(tenantId)).snapshot();
     await elsewhere.close();
     expect({ ...rebuilt, closedOffers: [] }).toEqual({ ...live, closedOffers: [] });
+  });
+});
+
+describe('how often a snapshot ends the journal', () => {
+  it('every few hundred transactions, and less often as the work the engine holds grows (a snapshot costs per item)', () => {
+    expect(snapshotInterval(0)).toBe(500);
+    expect(snapshotInterval(4_999)).toBe(500);
+    expect(snapshotInterval(10_000)).toBe(1_000);
+    expect(snapshotInterval(50_001)).toBe(5_001);
+    expect(snapshotInterval(7, 3)).toBe(3);
+    expect(snapshotInterval(45, 3)).toBe(5);
   });
 });
 
