@@ -124,6 +124,8 @@ export function conversationRoutes(app: App, deps: Deps) {
     {
       schema: {
         tags: ['conversations'],
+        description:
+          'Changes status, assignee, priority, labels or custom attributes. Assigning a conversation routing holds (waiting, offered or assigned in a queue) is routed: an agent taking it is a pick, anyone else\'s assignment a force-assign, with their checks (queue membership, connection, capacity, skills); a refusal (409 PARLEY_ERR_ROUTING_…) changes nothing.',
         params: IdParams,
         body: Type.Object(
           {
