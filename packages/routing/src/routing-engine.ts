@@ -781,10 +781,7 @@ export class RoutingEngine {
     }
     // Valid: detach from the current holder or queue.
     if (from) {
-      from.items.delete(it.id);
-      from.load[it.channel]--;
-      it.lastAgentId = from.id;
-      this.emit({ type: 'released', at: this.now, itemId: it.id, agentId: from.id, reason: 'transferred' });
+      this.handOff(it, from, 'transferred');
     } else {
       this.unplaceWaiting(it);
     }
@@ -821,10 +818,7 @@ export class RoutingEngine {
     if (offeredTo !== a) this.checkDirected(it, a, { needConnection: false });
     if (it.state === 'assigned') {
       const from = this.agents.get(it.agentId!)!;
-      from.items.delete(it.id);
-      from.load[it.channel]--;
-      it.lastAgentId = from.id;
-      this.emit({ type: 'released', at: this.now, itemId: it.id, agentId: from.id, reason: 'reassigned' });
+      this.handOff(it, from, 'reassigned');
       this.assignDirect(it, a, 'force-assign');
       this.refreshReady(from);
       this.matchAgent(from);
@@ -843,6 +837,14 @@ export class RoutingEngine {
       this.refreshReady(offeredTo);
       this.matchAgent(offeredTo);
     }
+  }
+
+  /** The agent who holds the item lets go of it for someone else: their room back, remembered as its last agent. */
+  private handOff(it: ItemRec, from: AgentRec, reason: 'transferred' | 'reassigned'): void {
+    from.items.delete(it.id);
+    from.load[it.channel]--;
+    it.lastAgentId = from.id;
+    this.emit({ type: 'released', at: this.now, itemId: it.id, agentId: from.id, reason });
   }
 
   private onManualPick(itemId: string, agentId: string): void {
