@@ -329,8 +329,7 @@ export function routingRoutes(app: App, deps: Deps) {
       tenantId,
       async (tx) => {
         inRouting(tx, request.params.id);
-        await tx.ensureAgent(userId);
-        await tx.apply({ type: 'manualPick', itemId: request.params.id, agentId: userId });
+        await tx.assign(request.params.id, userId, 'pick');
       },
       actorOf(principal),
     );
@@ -395,8 +394,7 @@ export function routingRoutes(app: App, deps: Deps) {
           const id = request.params.id;
           if (!tx.engine.getItem(id)) await routing.arriveFromTx(tx, id);
           inRouting(tx, id);
-          await tx.ensureAgent(request.body.agentId);
-          await tx.apply({ type: 'forceAssign', itemId: id, agentId: request.body.agentId });
+          await tx.assign(id, request.body.agentId, 'force');
         },
         actorOf(principal),
       );

@@ -173,6 +173,22 @@ export class RoutingTx {
     }
   }
 
+  /**
+   * Gives routed work to an agent. `pick`: the agent takes it for themselves, accepting the offer
+   * made to them or picking it from the queue (membership, the app open, room, skills); `force`:
+   * a supervisor's force-assign, which may also take it from the agent who holds it.
+   */
+  async assign(itemId: string, agentId: string, how: 'pick' | 'force'): Promise<void> {
+    await this.ensureAgent(agentId);
+    if (how === 'force') {
+      await this.apply({ type: 'forceAssign', itemId, agentId });
+      return;
+    }
+    const item = this.engine.getItem(itemId);
+    if (item?.state === 'offered' && item.agentId === agentId) await this.apply({ type: 'accept', offerId: item.offerId!, agentId });
+    else await this.apply({ type: 'manualPick', itemId, agentId });
+  }
+
   /** Has finish read these conversations too (in `loaded`), so the caller need not read them again. */
   alsoLoad(ids: string[]): void {
     for (const id of ids) this.wanted.add(id);
@@ -578,14 +594,10 @@ export class RoutingService {
       outbox,
       tenantId,
       async (tx) => {
-        const item = tx.engine.getItem(id);
-        if (!item) return null;
+        if (!tx.engine.getItem(id)) return null;
         tx.know([conversation]);
         try {
-          await tx.ensureAgent(agentId);
-          if (!move.pick) await tx.apply({ type: 'forceAssign', itemId: id, agentId });
-          else if (item.state === 'offered' && item.agentId === agentId) await tx.apply({ type: 'accept', offerId: item.offerId!, agentId });
-          else await tx.apply({ type: 'manualPick', itemId: id, agentId });
+          await tx.assign(id, agentId, move.pick ? 'pick' : 'force');
         } catch (err) {
           // The engine checks before it changes anything: a refusal leaves the rest of the batch to go on.
           if (isRoutingError(err)) return err;

@@ -311,6 +311,23 @@ describe('pick, transfer, force-assign', () => {
     // Messages and history stay with the conversation.
     expect((await kit.ok('GET', `/conversations/${c.id}/messages`, kit.key)).items.map((m: { content: string }) => m.content)).toEqual(['hello']);
   });
+
+  it('picking work offered to you accepts the offer; work offered to someone else cannot be picked', async () => {
+    const { kit, agents } = await kitWithAgents(['Pia', 'Rui']);
+    const [pia, rui] = agents as [typeof kit.admin, typeof kit.admin];
+    const piaSocket = await online(kit, pia);
+    await online(kit, rui);
+    await kit.ok('PATCH', '/routing/me/state', rui.auth, { state: 'busy' });
+    const c = await kit.visitor('Sol');
+    const offer = offerOf(await piaSocket.next(offerFrame(c.id, pia.id)));
+    const fromUnder = await kit.api('POST', `/conversations/${c.id}/pick`, rui.auth);
+    expect(fromUnder.status, fromUnder.text).toBe(409);
+    expect(fromUnder.body.error).toMatchObject({ code: 'PARLEY_ERR_ROUTING_ITEM_NOT_WAITING', details: { state: 'offered' } });
+    expect(await kit.ok('POST', `/conversations/${c.id}/pick`, pia.auth)).toMatchObject({ assigneeId: pia.id });
+    expect(await kit.ok('GET', `/conversations/${c.id}/routing`, kit.key)).toMatchObject({ state: 'assigned', offer: null });
+    const assigned = (await kit.history(c.id)).filter((e) => e.type === 'assigned');
+    expect(assigned).toEqual([expect.objectContaining({ actorId: pia.id, data: expect.objectContaining({ to: pia.id, via: 'accept', offerId: offer.id }) })]);
+  });
 });
 
 describe('assigning routed work by changing the conversation (PATCH)', () => {
