@@ -1,5 +1,6 @@
 /** What the server benchmarks share: a server in its own process, sockets, the realtime hello, admin SQL, the raw-insert baseline. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -91,14 +92,16 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
     if (process.env.BENCH_PG_STATEMENTS) await adminQuery(databaseUrl, 'CREATE EXTENSION pg_stat_statements');
   }
   const base = `http://127.0.0.1:${o.port}`;
-  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PARLEY_SECRET: 'bench', ...o.env };
+  const env = { ...process.env, PARLEY_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(o.port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_SERVER_LOG ? 'info' : 'warn', PARLEY_SECRET: 'bench', ...o.env };
   const apiKeys = Array.from({ length: o.tenants }, (_, i) => {
     const args = ['bin/parley.js', 'tenant', 'create', '--name', `Bench ${o.tenantPrefix}${i}`, '--admin-email', `${o.tenantPrefix}${i}@example.com`, '--admin-password', 'bench-password-1', '--json'];
     const out = execFileSync('node', args, { cwd: root, env, encoding: 'utf8' });
     return (JSON.parse(out.trim().split('\n').pop()!) as { apiKey: string }).apiKey;
   });
   const nodeArgs = [...startNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const launch = () => spawn('node', [...nodeArgs, 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_SERVER_LOG=FILE: the server's log (level info: every request with its response time) goes to FILE.
+  const log = process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'a') : 'ignore';
+  const launch = () => spawn('node', [...nodeArgs, 'bin/parley.js', 'serve'], { cwd: root, env, stdio: ['ignore', log, 'inherit'] });
   const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)));
   let server = launch();
   await waitHealthy(base);
