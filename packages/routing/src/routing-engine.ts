@@ -196,38 +196,12 @@ export interface AgentSnapshot extends AgentConfig {
   lastIdleSince: number;
 }
 
-export interface ItemSnapshot {
-  id: string;
-  tenantId: string;
-  queueId: string;
-  channel: Channel;
-  basePriority: number;
-  ruleBoost: number;
-  escalationBoost: number;
+/** An item as a snapshot holds it: its record without the indexes' bookkeeping, its sets and maps as arrays. */
+export type ItemSnapshot = Omit<ItemRec, keyof HeapNode | 'cls' | 'key' | 'appliedRules' | 'excluded' | 'reported'> & {
   appliedRules: string[];
-  required: SkillRequirement[];
-  preferred: SkillRequirement[];
-  preferredAgentId: string | null;
-  lastAgentId: string | null;
-  labels: string[];
-  attributes: Record<string, string | number | boolean>;
-  seq: number;
-  epoch: number;
-  state: ItemState;
-  waitingSince: number;
-  enqueuedAt: number;
-  ring: number;
-  reservedFor: string | null;
-  reserveUntil: number | null;
   excluded: [string, number][];
-  agentId: string | null;
-  offerId: string | null;
-  offerExpiresAt: number | null;
-  sla: Partial<Record<SlaClockKind, SlaClock>>;
-  slaQueueId: string | null;
-  maxWaitHandledEpoch: number;
   reported: UnroutableReason[];
-}
+};
 
 /** Plain JSON state of an engine; {@link RoutingEngine.restore} rebuilds an equivalent engine. */
 export interface EngineSnapshot {
