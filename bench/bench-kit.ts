@@ -1,8 +1,7 @@
 /** What the server benchmarks share: a server in its own process, sockets, the realtime hello, admin SQL, the raw-insert baseline. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +63,12 @@ export interface BenchServer {
   dataDir: string;
   /** One admin API key per tenant created, in order. */
   apiKeys: string[];
+  /**
+   * CPU seconds used so far by the server's process and by PostgreSQL (its server process, the
+   * children it has reaped, and those alive now; 0 on PGlite): the difference of two readings is
+   * what a phase cost the machine, a steadier figure than its latency on a shared VM.
+   */
+  cpuSeconds(): { server: number; postgres: number };
   /** Kills the server with SIGKILL and starts it again on the same database and port. */
   restart(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -108,6 +113,7 @@ export async function startBenchServer(o: { engine: 'pglite' | 'postgres'; port:
   return {
     base,
     engine: o.engine,
+    cpuSeconds: () => ({ server: server.pid === undefined ? 0 : cpuOf(server.pid), postgres: pgServer ? postgresCpu(pgServer.dataDir) : 0 }),
     databaseUrl,
     dataDir,
     apiKeys,
@@ -180,3 +186,37 @@ export async function rawInsertBaseline(engine: 'pglite' | 'postgres', databaseU
     await close();
   }
 }
+
+/** Linux's clock ticks per second, in which /proc counts CPU time. */
+const TICKS = 100;
+
+/** /proc/PID/stat's fields after the command name (which may hold spaces): [0] is the state, [1] the parent, [11..14] utime, stime, cutime, cstime. */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+/** CPU seconds of one process, and of its children it has waited for when `reaped`. */
+function cpuOf(pid: number, reaped = false): number {
+  const f = statFields(pid);
+  if (!f) return 0;
+  const ticks = Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks / TICKS;
+}
+
+/** CPU seconds of a PostgreSQL server: its postmaster with the backends it has reaped, and the processes it runs now. */
+function postgresCpu(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuOf(postmaster, true);
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    if (statFields(pid)?.[1] === String(postmaster)) total += cpuOf(pid);
+  }
+  return total;
+}
+

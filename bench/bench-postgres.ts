@@ -9,7 +9,7 @@ const script = fileURLToPath(new URL('../scripts/start-test-postgres.sh', import
  * Unix socket, as a server on the same host should be: on this VM a loopback TCP round trip
  * costs the client about twice the CPU. BENCH_PG_TCP=1 connects over TCP instead.
  */
-export function startBenchPostgres(port = 25470): { url: string; stop: () => void } {
+export function startBenchPostgres(port = 25470): { url: string; dataDir: string; stop: () => void } {
   // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and the server bench prints the busiest statements at the end.
   // BENCH_PG_OPTS: more server options for one run (e.g. auto_explain settings; the log is in /tmp/parley-bench-pg-<port>/log).
   // Autovacuum every second instead of every minute: a run packs hours of a deployment's traffic into a minute, and with the
@@ -24,5 +24,5 @@ export function startBenchPostgres(port = 25470): { url: string; stop: () => voi
   const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];
   if (!url || !stop) throw new Error(`could not start PostgreSQL: ${out}`);
   const socketUrl = `postgres://postgres@${encodeURIComponent(`/tmp/parley-bench-pg-${port}`)}:${port}/postgres`;
-  return { url: process.env.BENCH_PG_TCP ? url : socketUrl, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
+  return { url: process.env.BENCH_PG_TCP ? url : socketUrl, dataDir: `/tmp/parley-bench-pg-${port}/data`, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
 }

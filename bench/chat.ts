@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { percentile, round } from './stats.ts';
-import { hello, openSocket, rawInsertBaseline, startBenchServer } from './bench-kit.ts';
+import { hello, openSocket, rawInsertBaseline, startBenchServer, type BenchServer } from './bench-kit.ts';
 
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -46,7 +46,7 @@ export async function main(argv: string[]) {
 
   const server = await startBenchServer({ engine: o.engine, port: o.port, tenants: o.tenants, tenantPrefix: 'bench' });
   try {
-    const system = await runChat(server.base, server.apiKeys, o);
+    const system = await runChat(server, o);
     const baseline = await rawInsertBaseline(o.engine, server.databaseUrl, server.dataDir, o.visitors * o.messages, 10);
     const echo = await wsEchoBaseline(o.visitors, o.messages, o.window);
     const result = {
@@ -58,7 +58,7 @@ export async function main(argv: string[]) {
       ratioToRawInsert: round(system.messagesPerSec / baseline, 3),
       ratioToWsEcho: round(system.messagesPerSec / echo, 3),
     };
-    console.log(`stored+delivered ${result.messagesPerSec} msg/s (saturated p50 ${result.saturatedP50Ms} ms); at ${result.latencyRatePerSec} msg/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s`);
+    console.log(`stored+delivered ${result.messagesPerSec} msg/s (saturated p50 ${result.saturatedP50Ms} ms); at ${result.latencyRatePerSec} msg/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; raw inserts ${result.rawInsertsPerSec}/s, ws echo ${result.wsEchoPerSec}/s; CPU per message at that rate: server ${result.serverCpuMsPerMessage} ms, PostgreSQL ${result.postgresCpuMsPerMessage} ms`);
     console.log(JSON.stringify(result));
     return result;
   } finally {
@@ -66,7 +66,8 @@ export async function main(argv: string[]) {
   }
 }
 
-async function runChat(base: string, keys: string[], o: { agents: number; visitors: number; messages: number; window: number; rate?: number; latencySeconds: number }) {
+async function runChat(server: Pick<BenchServer, 'base' | 'apiKeys' | 'cpuSeconds'>, o: { agents: number; visitors: number; messages: number; window: number; rate?: number; latencySeconds: number }) {
+  const { base, apiKeys: keys } = server;
   const wsBase = base.replace(/^http/, 'ws');
   const api = async (key: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -166,6 +167,7 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
   const rate = o.rate ?? Math.max(50, Math.floor(throughput * 0.5));
   const count = Math.floor(rate * o.latencySeconds);
   const phase2 = allDelivered(count);
+  const cpuBefore = server.cpuSeconds();
   const phase2Start = performance.now();
   for (let i = 0; i < count; i++) {
     const due = phase2Start + (i * 1000) / rate;
@@ -174,6 +176,7 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
     send(i % visitors.length);
   }
   await phase2;
+  const cpuAfter = server.cpuSeconds();
   latencies.sort((a, b) => a - b);
   for (const ws of [...visitors, ...agentSockets]) ws.close();
   return {
@@ -186,6 +189,9 @@ async function runChat(base: string, keys: string[], o: { agents: number; visito
     latencyRatePerSec: rate,
     p50Ms: round(percentile(latencies, 50), 2),
     p99Ms: round(percentile(latencies, 99), 2),
+    // CPU per message of the open-loop phase, in ms: steadier than latency on a shared VM.
+    serverCpuMsPerMessage: round(((cpuAfter.server - cpuBefore.server) * 1000) / count, 3),
+    postgresCpuMsPerMessage: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / count, 3),
   };
 }
 

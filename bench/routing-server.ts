@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
 import { percentile, round } from './stats.ts';
-import { hello, openSocket, startBenchServer } from './bench-kit.ts';
+import { hello, openSocket, startBenchServer, type BenchServer } from './bench-kit.ts';
 import { encodeRequest, RawHttpClient } from './raw-http.ts';
 
 /** Arrivals sent from then on make the steady-state figures, printed beside the whole run's. */
@@ -58,8 +58,8 @@ export async function main(argv: string[]) {
   const server = await startBenchServer({ engine: o.engine, port: o.port, pgPort: 25471, tenants: o.tenants + 1, tenantPrefix: 'route' });
   try {
     const tenants = server.apiKeys.map((key, i) => ({ key, email: `route${i}@example.com` }));
-    const routed = await run(server.base, tenants.slice(0, o.tenants), o, 'routed');
-    const baseline = await run(server.base, tenants.slice(o.tenants), o, 'queue-only');
+    const routed = await run(server, tenants.slice(0, o.tenants), o, 'routed');
+    const baseline = await run(server, tenants.slice(o.tenants), o, 'queue-only');
     const result = {
       bench: 'routing-server',
       engine: o.engine,
@@ -81,9 +81,16 @@ export async function main(argv: string[]) {
       baselineQueueOnlyP50Ms: baseline.p50,
       baselineQueueOnlyP99Ms: baseline.p99,
       ratioP99ToQueueOnly: round(routed.p99 / baseline.p99, 2),
+      serverCpuMsPerArrival: routed.serverCpuMs,
+      postgresCpuMsPerArrival: routed.postgresCpuMs,
+      baselineServerCpuMsPerArrival: baseline.serverCpuMs,
+      baselinePostgresCpuMsPerArrival: baseline.postgresCpuMs,
     };
     console.log(
       `arrival → routing.offer on the agent socket at ${o.rate}/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; after the first ${STEADY_AFTER_MS / 1000} s p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms (${routed.received}/${routed.count} offers, ${routed.failed} arrivals failed; POST answered p50 ${routed.answeredP50} ms, p99 ${routed.answeredP99} ms); queue-only baseline p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+    );
+    console.log(
+      `CPU per arrival: server ${routed.serverCpuMs} ms, PostgreSQL ${routed.postgresCpuMs} ms (with its resolve); queue-only: server ${baseline.serverCpuMs} ms, PostgreSQL ${baseline.postgresCpuMs} ms`,
     );
     console.log(`p99 per second of the run (ms): routed ${routed.perSecondP99.join(' ')}; queue-only ${baseline.perSecondP99.join(' ')}`);
     console.log(JSON.stringify(result));
@@ -94,11 +101,12 @@ export async function main(argv: string[]) {
 }
 
 async function run(
-  base: string,
+  server: Pick<BenchServer, 'base' | 'cpuSeconds'>,
   tenants: { key: string; email: string }[],
   o: { agents: number; rate: number; seconds: number; capacity: number },
   mode: 'routed' | 'queue-only',
 ) {
+  const { base } = server;
   const { hostname, port } = new URL(base);
   const client = new RawHttpClient(hostname, Number(port), 256);
   const call = async (auth: { key?: string; cookie?: string; csrf?: string }, method: string, path: string, body?: unknown) => {
@@ -190,6 +198,7 @@ async function run(
   const total = Math.round(o.rate * o.seconds);
   // An arrival refused or timed out (an overloaded server) is counted, not fatal to the run.
   let failed = 0;
+  const cpuBefore = server.cpuSeconds();
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -213,6 +222,7 @@ async function run(
   const deadline = Date.now() + 15_000;
   while (latencies.length < total - failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await Promise.all(resolves);
+  const cpuAfter = server.cpuSeconds();
   for (const ws of sockets) ws.close();
   client.destroy();
   const sorted = latencies.map((l) => l.ms).sort((x, y) => x - y);
@@ -229,6 +239,9 @@ async function run(
   const perSecondP99 = [...bySecond].sort(([a], [b]) => a - b).map(([, ms]) => Math.round(percentile(ms.sort((x, y) => x - y), 99)));
   return {
     perSecondP99,
+    // CPU per arrival (with its resolve when routed), in ms: steadier than latency on a shared VM.
+    serverCpuMs: round(((cpuAfter.server - cpuBefore.server) * 1000) / total, 2),
+    postgresCpuMs: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / total, 2),
     count: total,
     failed,
     received: sorted.length,
