@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { ConversationRow, Database, MessageRow, MessageStatus } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { enqueueJob, PermanentJobError, RetryJobAt, type JobHandler } from '../jobs/job-queue.ts';
@@ -198,22 +198,22 @@ const EARLY_REPORT_TTL_MS = 3_600_000;
  * wait here, and the send job applies them right after it records the id.
  */
 async function keepEarlyReports(deps: Pick<Deps, 'db'>, tenantId: string, inboxId: string, report: { providerIds: string[]; status: MessageStatus; reason: string | null }, from: MessageStatus[]) {
+  // The ids travel as one array: one statement text however many a report names (decision 0005).
   const known = await deps.db
     .selectFrom('channel_messages')
     .select('external_id')
     .where('tenant_id', '=', tenantId)
     .where('inbox_id', '=', inboxId)
     .where('direction', '=', 'out')
-    .where('external_id', 'in', report.providerIds)
+    .where('external_id', 'in', sql<string>`(SELECT unnest(${report.providerIds}::text[]))`)
     .execute();
   const recorded = new Set(known.map((k) => k.external_id));
   const early = report.providerIds.filter((id) => !recorded.has(id));
   if (early.length === 0 || from.length === 0) return;
-  await deps.db
-    .insertInto('early_delivery_reports')
-    .values(early.map((id) => ({ tenant_id: tenantId, inbox_id: inboxId, provider_id: id.slice(0, 500), status: report.status, reason: report.reason })))
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+  await sql`
+    INSERT INTO early_delivery_reports (tenant_id, inbox_id, provider_id, status, reason)
+    SELECT ${tenantId}, ${inboxId}, left(id, 500), ${report.status}, ${report.reason} FROM unnest(${early}::text[]) AS id
+    ON CONFLICT DO NOTHING`.execute(deps.db);
   // Reports whose send never came (an id that was never ours) do not stay forever; pruned here, off the send path.
   await deps.db.deleteFrom('early_delivery_reports').where('tenant_id', '=', tenantId).where('inbox_id', '=', inboxId).where('received_at', '<', new Date(Date.now() - EARLY_REPORT_TTL_MS)).execute();
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { InboxRow } from '../../../db/schema.ts';
 import type { SendResult } from '../../channel.ts';
@@ -11,7 +12,6 @@ import { EsmeSession, SmppUnavailableError, type EsmeConfig } from './esme.ts';
 import { handleDeliverSm } from './deliver.ts';
 import { flushStaleParts } from '../long-sms.ts';
 import { shortMessageBody, Status, statusName } from './pdu.ts';
-import { smppDb } from './smpp-tables.ts';
 
 export interface SmppTuning {
   /** How often inboxes are re-read (new, changed, removed SMPP inboxes) and stale inbound parts flushed. */
@@ -222,11 +222,11 @@ export class InboxBind implements SmppSender {
       ids.push(response.messageId);
     }
     if (ids.length > 1) {
-      await smppDb(this.deps.db)
-        .insertInto('smpp_part_ids')
-        .values(ids.slice(1).map((id) => ({ tenant_id: this.inbox.tenant_id, inbox_id: this.inbox.id, part_message_id: id, first_message_id: ids[0]! })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+      // The parts' ids travel as one array: one statement text whatever the number of parts (decision 0005).
+      await sql`
+        INSERT INTO smpp_part_ids (tenant_id, inbox_id, part_message_id, first_message_id)
+        SELECT ${this.inbox.tenant_id}, ${this.inbox.id}, part, ${ids[0]!} FROM unnest(${ids.slice(1)}::text[]) AS part
+        ON CONFLICT DO NOTHING`.execute(this.deps.db);
     }
     return { ok: true, providerId: ids[0]! };
   }
