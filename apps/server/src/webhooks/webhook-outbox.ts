@@ -26,20 +26,26 @@ export async function webhookDeliveryWrites(trx: Transaction<Database>, tenantId
       }),
   );
   if (deliveries.length === 0) return [];
+  // The endpoints may be a few seconds old (see the cache below): both writes keep only those that
+  // still exist, as the statement sees them, so an endpoint another node deleted meanwhile costs
+  // no delivery, and no transaction its foreign key.
   return [
     sql`INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event, body, status, attempts)
       SELECT v.id, ${tenantId}, v.endpoint_id, v.event, v.body, 'pending', 0
-      FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) AS v(id text, endpoint_id text, event text, body text)`,
+      FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) AS v(id text, endpoint_id text, event text, body text)
+      JOIN webhook_endpoints e ON e.id = v.endpoint_id AND e.tenant_id = ${tenantId}`,
     sql`INSERT INTO jobs (tenant_id, kind, payload, run_at, attempts, status)
       SELECT ${tenantId}, ${WEBHOOK_JOB}, jsonb_build_object('deliveryId', k.id), now(), 0, 'queued'
-      FROM unnest(${deliveries.map((d) => d.id)}::text[]) AS k(id)`,
+      FROM unnest(${deliveries.map((d) => d.id)}::text[], ${deliveries.map((d) => d.endpoint_id)}::text[]) AS k(id, endpoint_id)
+      JOIN webhook_endpoints e ON e.id = k.endpoint_id AND e.tenant_id = ${tenantId}`,
   ];
 }
 
 /**
  * Endpoints per tenant, remembered for a few seconds: most transactions emit events and most
  * tenants change their webhooks rarely. This node forgets at once on a change it makes; other
- * nodes see it within CACHE_MS.
+ * nodes see it within CACHE_MS (until then they may skip a new endpoint's first events; a deleted
+ * one gets nothing, as the writes above join the endpoints).
  */
 const CACHE_MS = 5000;
 const cache = new Map<string, { at: number; endpoints: { id: string; events: string[] }[] }>();

@@ -172,6 +172,20 @@ describe('webhook deliveries', () => {
     expect((await api('GET', '/webhooks')).body.items.map((e: { id: string }) => e.id)).not.toContain(endpoint.id);
   });
 
+  it('an endpoint deleted by another node, still in this node\'s cache, costs no event its transaction', async () => {
+    const endpoint = await register('/ok');
+    // This node reads and caches the tenant's endpoints with the first delivery.
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'cached now' });
+    await settledDeliveries(endpoint.id, 1);
+    // Another node deletes it: this node is not told, and remembers it for a few seconds.
+    await t.db.deleteFrom('webhook_endpoints').where('id', '=', endpoint.id).execute();
+    const posted = await api('POST', `/conversations/${conversationId}/messages`, { content: 'after another node deleted it' });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    expect(await t.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', endpoint.id).execute()).toEqual([]);
+    const jobs = await t.db.selectFrom('jobs').select('payload').where('tenant_id', '=', tenant.tenantId).where('kind', '=', 'webhook.deliver').where('status', '=', 'queued').execute();
+    expect(jobs).toEqual([]);
+  });
+
   it('the endpoint list never shows the secret again', async () => {
     const endpoint = await register('/ok');
     const list = await api('GET', '/webhooks');
