@@ -6,6 +6,7 @@
  * visitor HTML stays text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newAgentPage, signIn, startParley, startHostSite, screenshots } from './harness.ts';
 
@@ -433,6 +434,18 @@ describe('agent workspace (CC-10)', () => {
         return page.locator('.card tbody tr', { hasText: 'conversation.updated' }).count();
       }, { timeout: 20_000, interval: 1000 }).toBeGreaterThan(0);
       await shot(page, '18-admin-webhook-deliveries');
+
+      // Hours later its retries are spent (the receiver never answered): the admin sends them again.
+      const hook = await parley.db.selectFrom('webhook_endpoints').select('id').where('url', '=', 'http://127.0.0.1:9/parley-hook').executeTakeFirstOrThrow();
+      const spent = await parley.db.updateTable('webhook_deliveries').set({ status: 'failed', attempts: 8, last_error: 'TypeError: fetch failed' }).where('endpoint_id', '=', hook.id).returning('id').execute();
+      await sql`UPDATE jobs SET status = 'failed' WHERE kind = 'webhook.deliver' AND payload->>'deliveryId' = ANY(${spent.map((d) => d.id)}::text[])`.execute(parley.db);
+      await page.locator('button', { hasText: 'Refresh' }).click();
+      await page.locator('.card tbody .pill', { hasText: 'Failed' }).first().waitFor();
+      await page.locator('button', { hasText: `Send failed again (${spent.length})` }).click();
+      await page.locator('.card p', { hasText: `Queued again: ${spent.length}.` }).waitFor();
+      await expect.poll(() => page.locator('.card tbody .pill', { hasText: 'Failed' }).count()).toBe(0);
+      expect(await page.locator('.card tbody .pill', { hasText: 'Trying' }).count()).toBe(spent.length);
+      await shot(page, '19-admin-webhook-sent-again');
       expect(agent.errors).toEqual([]);
     } finally {
       await agent.context.close();

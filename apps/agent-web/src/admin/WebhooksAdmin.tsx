@@ -96,30 +96,57 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
 function Deliveries({ webhookId }: { webhookId: string }) {
   const { t, formatDateTime } = useI18n();
   const { data, error, reload } = useLoad(() => api.webhookDeliveries(webhookId));
+  const [notice, setNotice] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
   const items = data?.items ?? [];
+  const failed = items.filter((d) => d.status === 'failed').length;
+  // A delivery is sent again with its id and body: the receiver can tell it from a new one.
+  const sendAgain = async (send: () => Promise<unknown>) => {
+    setNotice(null);
+    setActionError(null);
+    try {
+      await send();
+      reload();
+    } catch (err) {
+      setActionError(errorText(t, err));
+    }
+  };
   return (
     <section className="card flush">
       <div className="card-title-row pad">
         <h3>{t('webhooks.recentDeliveries')}</h3>
-        <button type="button" className="btn btn-sm" onClick={reload}>{t('common.refresh')}</button>
+        <span>
+          {failed > 0 && (
+            <button type="button" className="btn btn-sm" onClick={() => void sendAgain(async () => setNotice(t('webhooks.redelivered', { count: (await api.redeliverFailedWebhooks(webhookId)).redelivered })))}>
+              {t('webhooks.redeliverFailed', { count: failed })}
+            </button>
+          )}{' '}
+          <button type="button" className="btn btn-sm" onClick={reload}>{t('common.refresh')}</button>
+        </span>
       </div>
-      {error && <p className="form-error pad">{error}</p>}
+      {notice && <p className="muted small pad">{notice}</p>}
+      {(actionError || error) && <p className="form-error pad">{actionError ?? error}</p>}
       {items.length === 0 ? <p className="muted small pad">{t('webhooks.noDeliveries')}</p> : (
         <table className="table">
           <thead>
-            <tr><th>{t('webhooks.event')}</th><th>{t('webhooks.status')}</th><th>{t('webhooks.attempts')}</th><th>{t('webhooks.response')}</th><th>{t('webhooks.when')}</th></tr>
+            <tr><th>{t('webhooks.event')}</th><th>{t('webhooks.status')}</th><th>{t('webhooks.attempts')}</th><th>{t('webhooks.response')}</th><th>{t('webhooks.when')}</th><th /></tr>
           </thead>
           <tbody>
             {items.map((d) => (
               <tr key={d.id}>
                 <td className="mono">{d.event}</td>
-                <td><span className={`pill pill-delivery-${d.status}`}>{d.status}</span></td>
+                <td><span className={`pill pill-delivery-${d.status}`}>{t(`webhooks.delivery.${d.status}`)}</span></td>
                 <td>{d.attempts}</td>
                 <td>
                   {d.lastStatusCode !== null && <span className="mono">{d.lastStatusCode} </span>}
                   {d.lastError && <span className="form-error small">{d.lastError}</span>}
                 </td>
                 <td className="muted">{formatDateTime(d.deliveredAt ?? d.createdAt)}</td>
+                <td className="right nowrap">
+                  {d.status !== 'pending' && (
+                    <button type="button" className="btn btn-sm" onClick={() => void sendAgain(() => api.redeliverWebhookDelivery(webhookId, d.id))}>{t('webhooks.redeliver')}</button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -195,6 +195,8 @@ export const api = {
   createWebhook: (url: string, events: string[]) => request<Webhook>('/webhooks', { method: 'POST', body: { url, events } }),
   deleteWebhook: (id: string) => request<void>(`/webhooks/${id}`, { method: 'DELETE' }),
   webhookDeliveries: (id: string) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
+  redeliverWebhookDelivery: (id: string, deliveryId: string) => request<WebhookDelivery>(`/webhooks/${id}/deliveries/${deliveryId}/redeliver`, { method: 'POST' }),
+  redeliverFailedWebhooks: (id: string) => request<{ redelivered: number }>(`/webhooks/${id}/redeliver-failed`, { method: 'POST' }),
 
   // Routing (docs/routing-api.md)
   routingMe: () => request<AgentRouting>('/routing/me'),

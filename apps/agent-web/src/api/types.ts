@@ -219,7 +219,8 @@ export interface Webhook {
 export interface WebhookDelivery {
   id: string;
   event: string;
-  status: string;
+  /** pending: queued or being retried. */
+  status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   lastStatusCode: number | null;
   lastError: string | null;

@@ -270,6 +270,12 @@ export const en = {
   'webhooks.attempts': 'Attempts',
   'webhooks.response': 'Response / error',
   'webhooks.when': 'When',
+  'webhooks.redeliver': 'Send again',
+  'webhooks.redeliverFailed': 'Send failed again ({count})',
+  'webhooks.redelivered': 'Queued again: {count}.',
+  'webhooks.delivery.pending': 'Trying',
+  'webhooks.delivery.delivered': 'Delivered',
+  'webhooks.delivery.failed': 'Failed',
 
   'canned.shortCode': 'Short code',
   'canned.content': 'Reply',

@@ -272,6 +272,12 @@ export const esMX: Record<MessageKey, string> = {
   'webhooks.attempts': 'Intentos',
   'webhooks.response': 'Respuesta / error',
   'webhooks.when': 'Cuándo',
+  'webhooks.redeliver': 'Enviar de nuevo',
+  'webhooks.redeliverFailed': 'Reenviar las fallidas ({count})',
+  'webhooks.redelivered': 'En cola otra vez: {count}.',
+  'webhooks.delivery.pending': 'Intentando',
+  'webhooks.delivery.delivered': 'Entregada',
+  'webhooks.delivery.failed': 'Fallida',
 
   'canned.shortCode': 'Código corto',
   'canned.content': 'Respuesta',

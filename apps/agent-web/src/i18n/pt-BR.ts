@@ -272,6 +272,12 @@ export const ptBR: Record<MessageKey, string> = {
   'webhooks.attempts': 'Tentativas',
   'webhooks.response': 'Resposta / erro',
   'webhooks.when': 'Quando',
+  'webhooks.redeliver': 'Enviar de novo',
+  'webhooks.redeliverFailed': 'Reenviar as que falharam ({count})',
+  'webhooks.redelivered': 'Na fila de novo: {count}.',
+  'webhooks.delivery.pending': 'Tentando',
+  'webhooks.delivery.delivered': 'Entregue',
+  'webhooks.delivery.failed': 'Falhou',
 
   'canned.shortCode': 'Código curto',
   'canned.content': 'Resposta',

@@ -57,6 +57,8 @@ interface World {
   note: string;
   canned: string;
   webhook: string;
+  /** A delivery of that webhook (queued: no job worker runs here). */
+  delivery: string;
   apiKey: string;
   agentAttachment: string;
   visitorAttachmentX: string;
@@ -91,6 +93,8 @@ async function populate(name: string): Promise<World> {
   expectOk(await api('POST', '/widget/conversation/messages', { bearer: y.token }, { content: 'file', clientMessageId: 'y-file', attachmentIds: [visitorAttachmentY.id] }));
   const canned = expectOk(await api('POST', '/canned-replies', key, { shortCode: 'hi', content: 'Hi {{contact.name}}' }));
   const webhook = expectOk(await api('POST', '/webhooks', key, { url: 'http://127.0.0.1:9/hook', events: ['message.created'] }));
+  expectOk(await api('POST', `/conversations/${x.conversation.id}/messages`, key, { content: 'For the webhook' }));
+  const delivery = (await api('GET', `/webhooks/${webhook.id}/deliveries`, key)).body.items[0].id as string;
   const apiKey = expectOk(await api('POST', '/api-keys', key, { name: 'extra' }));
   const invitation = expectOk(await api('POST', '/invitations', key, { email: `invitee-${name.replace(/\W/g, '').toLowerCase()}-${Date.now()}@example.com`, role: 'agent' }));
   await api('PATCH', `/conversations/${x.conversation.id}`, key, { labels: [`${name.replace(/\W/g, '').toLowerCase()}-vip`] });
@@ -118,6 +122,7 @@ async function populate(name: string): Promise<World> {
     note: note.id,
     canned: canned.id,
     webhook: webhook.id,
+    delivery,
     apiKey: apiKey.id,
     agentAttachment: agentAttachment.id,
     visitorAttachmentX: visitorAttachmentX.id,
@@ -137,7 +142,7 @@ beforeAll(async () => {
   t = await startTestParley({ config: { workers: false } });
   a = await populate('Alpha');
   b = await populate('Beta');
-  idsOfA = [a.inbox.id, a.inbox.publicId, a.conversationX, a.conversationY, a.apiConversation, a.contact, a.message, a.note, a.canned, a.webhook, a.apiKey, a.agentAttachment, a.visitorAttachmentX, a.visitorAttachmentY, a.invitation, a.tenant.tenantId, a.tenant.adminUserId];
+  idsOfA = [a.inbox.id, a.inbox.publicId, a.conversationX, a.conversationY, a.apiConversation, a.contact, a.message, a.note, a.canned, a.webhook, a.delivery, a.apiKey, a.agentAttachment, a.visitorAttachmentX, a.visitorAttachmentY, a.invitation, a.tenant.tenantId, a.tenant.adminUserId];
 }, 120_000);
 afterAll(async () => {
   a?.socket.close();
@@ -156,6 +161,7 @@ function idFor(path: string, param: string): string {
     conversations: a.conversationX,
     'canned-replies': a.canned,
     webhooks: a.webhook,
+    deliveries: a.delivery,
     'api-keys': a.apiKey,
     attachments: a.agentAttachment,
     // The accept route takes the secret token, which only its invitee holds; A's invitation id must not work as one.

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PendingEvent } from '../realtime/event-log.ts';
 import { newId } from '../ids.ts';
@@ -39,6 +39,32 @@ export async function webhookDeliveryWrites(trx: Transaction<Database>, tenantId
       FROM unnest(${deliveries.map((d) => d.id)}::text[], ${deliveries.map((d) => d.endpoint_id)}::text[]) AS k(id, endpoint_id)
       JOIN webhook_endpoints e ON e.id = k.endpoint_id AND e.tenant_id = ${tenantId}`,
   ];
+}
+
+/** Most deliveries one call sends again. */
+export const REDELIVER_AT_ONCE = 1000;
+
+/**
+ * Sends deliveries of an endpoint again: the one named (unless it is still being tried), or its
+ * failed ones, oldest first. Each keeps its id and body (receivers dedupe on the id), starts its
+ * attempts over, and gets a new job; the rows and jobs change in one statement. Answers the ids.
+ */
+export async function redeliver(db: Kysely<Database>, tenantId: string, endpointId: string, deliveryId: string | null): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    WITH picked AS (
+      SELECT id FROM webhook_deliveries
+      WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
+        AND ${deliveryId === null ? sql`status = 'failed'` : sql`id = ${deliveryId} AND status <> 'pending'`}
+      ORDER BY created_at LIMIT ${REDELIVER_AT_ONCE} FOR UPDATE
+    ), reset AS (
+      UPDATE webhook_deliveries AS d SET status = 'pending', attempts = 0, delivered_at = NULL
+      FROM picked WHERE d.id = picked.id RETURNING d.id
+    ), queued AS (
+      INSERT INTO jobs (tenant_id, kind, payload, run_at, attempts, status)
+      SELECT ${tenantId}, ${WEBHOOK_JOB}, jsonb_build_object('deliveryId', reset.id), now(), 0, 'queued' FROM reset
+    )
+    SELECT id FROM reset`.execute(db);
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -2,16 +2,18 @@ import { Type } from 'typebox';
 import type { Deps } from '../deps.ts';
 import { hostOf, requireAllowedTarget } from '../net/private-targets.ts';
 import { IdParams, Items, principalOf, responses, type App } from '../http.ts';
-import { notFound } from '../errors.ts';
+import { notFound, ParleyError } from '../errors.ts';
 import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
-import { forgetWebhookEndpoints, webhookEventTypes } from './webhook-outbox.ts';
+import { forgetWebhookEndpoints, redeliver, REDELIVER_AT_ONCE, webhookEventTypes } from './webhook-outbox.ts';
+import type { Selectable } from 'kysely';
+import type { WebhookDeliveriesTable } from '../db/schema.ts';
 
 const EndpointDto = Type.Object({ id: Type.String(), url: Type.String(), events: Type.Array(Type.String()), secret: Type.Optional(Type.String()), createdAt: Type.String() });
 const DeliveryDto = Type.Object({
   id: Type.String(),
   event: Type.String(),
-  status: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')], { description: 'pending: queued or being retried' }),
   attempts: Type.Integer(),
   lastStatusCode: Type.Union([Type.Integer(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
@@ -67,23 +69,71 @@ export function webhookRoutes(app: App, deps: Deps) {
     return reply.status(204).send(null);
   });
 
+  const endpointOf = async (tenantId: string, id: string) => {
+    const endpoint = await db.selectFrom('webhook_endpoints').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!endpoint) throw notFound('webhook');
+    return endpoint.id;
+  };
+
+  app.post(
+    '/webhooks/:id/deliveries/:deliveryId/redeliver',
+    {
+      schema: {
+        tags: ['webhooks'],
+        description: 'Sends a delivery again (a failed one, or a delivered one the receiver lost), with the same id and body, freshly signed, retried as a new one. 409 while it is still being tried.',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }), deliveryId: Type.String({ maxLength: 100 }) }),
+        response: responses({ 200: DeliveryDto }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const endpointId = await endpointOf(principal.tenantId, request.params.id);
+      const [id] = await redeliver(db, principal.tenantId, endpointId, request.params.deliveryId);
+      if (!id) {
+        const delivery = await db.selectFrom('webhook_deliveries').select('status').where('tenant_id', '=', principal.tenantId).where('endpoint_id', '=', endpointId).where('id', '=', request.params.deliveryId).executeTakeFirst();
+        if (!delivery) throw notFound('delivery');
+        throw new ParleyError('PARLEY_ERR_CONFLICT', 'the delivery is still being tried; it can be sent again once it has failed or been delivered');
+      }
+      const row = await db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', principal.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
+      return toDeliveryDto(row);
+    },
+  );
+
+  app.post(
+    '/webhooks/:id/redeliver-failed',
+    {
+      schema: {
+        tags: ['webhooks'],
+        description: `Sends every failed delivery of the endpoint again, oldest first, up to ${REDELIVER_AT_ONCE} per call (after the receiver was down longer than the retries last).`,
+        params: IdParams,
+        response: responses({ 200: Type.Object({ redelivered: Type.Integer() }) }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const endpointId = await endpointOf(principal.tenantId, request.params.id);
+      return { redelivered: (await redeliver(db, principal.tenantId, endpointId, null)).length };
+    },
+  );
+
   app.get('/webhooks/:id/deliveries', { schema: { tags: ['webhooks'], params: IdParams, response: responses({ 200: Items(DeliveryDto) }) } }, async (request) => {
     const principal = principalOf(request);
     requireRole(principal, 'admin');
-    const endpoint = await db.selectFrom('webhook_endpoints').select('id').where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).executeTakeFirst();
-    if (!endpoint) throw notFound('webhook');
-    const rows = await db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', principal.tenantId).where('endpoint_id', '=', endpoint.id).orderBy('created_at', 'desc').limit(50).execute();
-    return {
-      items: rows.map((r) => ({
-        id: r.id,
-        event: r.event,
-        status: r.status,
-        attempts: r.attempts,
-        lastStatusCode: r.last_status_code,
-        lastError: r.last_error,
-        createdAt: r.created_at.toISOString(),
-        deliveredAt: r.delivered_at?.toISOString() ?? null,
-      })),
-    };
+    const endpointId = await endpointOf(principal.tenantId, request.params.id);
+    const rows = await db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', principal.tenantId).where('endpoint_id', '=', endpointId).orderBy('created_at', 'desc').limit(50).execute();
+    return { items: rows.map(toDeliveryDto) };
   });
 }
+
+const toDeliveryDto = (r: Selectable<WebhookDeliveriesTable>) => ({
+  id: r.id,
+  event: r.event,
+  status: r.status,
+  attempts: r.attempts,
+  lastStatusCode: r.last_status_code,
+  lastError: r.last_error,
+  createdAt: r.created_at.toISOString(),
+  deliveredAt: r.delivered_at?.toISOString() ?? null,
+});

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestParley, type TestParley, type TestTenant } from '../../test/test-parley.ts';
-import { call } from '../../test/http.ts';
+import { call, login } from '../../test/http.ts';
 import { signWebhook, verifyWebhook } from './webhook-signature.ts';
 
 // Outbound webhooks (CH-7): signed POSTs to a real local receiver, retried with backoff by the
@@ -22,7 +22,7 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Received[] = [];
 /** Per path, the statuses to answer in turn; the last one repeats. */
-const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500] };
+const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500], '/recovers': [503, 503, 503, 503, 503, 503, 503, 200] };
 
 const api = (method: string, path: string, body?: unknown) => call(t.baseUrl, method, path, { auth: { apiKey: tenant.apiKey }, body });
 
@@ -184,6 +184,54 @@ describe('webhook deliveries', () => {
     expect(await t.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', endpoint.id).execute()).toEqual([]);
     const jobs = await t.db.selectFrom('jobs').select('payload').where('tenant_id', '=', tenant.tenantId).where('kind', '=', 'webhook.deliver').where('status', '=', 'queued').execute();
     expect(jobs).toEqual([]);
+  });
+
+  it('an admin sends failed deliveries again, one or all, once the receiver is back: same id and body, freshly signed', async () => {
+    const endpoint = await register('/recovers');
+    for (const content of ['lost one', 'lost two']) await api('POST', `/conversations/${conversationId}/messages`, { content });
+    const failed = await settledDeliveries(endpoint.id, 2);
+    expect(failed.map((d) => d.status)).toEqual(['failed', 'failed']);
+    const attemptsBefore = received.filter((r) => r.path === '/recovers').length;
+    expect(attemptsBefore).toBe(2 * MAX_ATTEMPTS);
+
+    // The receiver still fails once: the redelivered one is tried again by the queue, then delivered.
+    const [newer, older] = failed as [Delivery, Delivery];
+    const again = await api('POST', `/webhooks/${endpoint.id}/deliveries/${older.id}/redeliver`);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ id: older.id, status: 'pending', attempts: 0 });
+    // Still being tried: not twice at once.
+    const twice = await api('POST', `/webhooks/${endpoint.id}/deliveries/${older.id}/redeliver`);
+    expect([409, 200]).toContain(twice.status); // 200 only if the queue finished it in between
+    if (twice.status === 409) expect(twice.body.error.code).toBe('PARLEY_ERR_CONFLICT');
+    await expect.poll(async () => (await settledDeliveries(endpoint.id, 2)).find((d) => d.id === older.id)?.status, { timeout: 15_000 }).toBe('delivered');
+    expect((await settledDeliveries(endpoint.id, 2)).find((d) => d.id === older.id)).toMatchObject({ attempts: 2, lastStatusCode: 200, lastError: null });
+
+    const all = await api('POST', `/webhooks/${endpoint.id}/redeliver-failed`);
+    expect(all.body).toEqual({ redelivered: 1 });
+    const settled = await settledDeliveries(endpoint.id, 2);
+    expect(settled.map((d) => [d.id, d.status])).toEqual([[newer.id, 'delivered'], [older.id, 'delivered']]);
+    expect((await api('POST', `/webhooks/${endpoint.id}/redeliver-failed`)).body).toEqual({ redelivered: 0 });
+
+    const hits = received.filter((r) => r.path === '/recovers');
+    for (const d of [newer, older]) {
+      const mine = hits.filter((h) => h.headers['x-parley-delivery'] === d.id);
+      expect(new Set(mine.map((h) => h.body)).size).toBe(1);
+      const last = mine.at(-1)!;
+      expect(verifyWebhook(endpoint.secret, Number(last.headers['x-parley-timestamp']), last.body, String(last.headers['x-parley-signature']), Math.floor(Date.now() / 1000))).toBe(true);
+    }
+
+    // Unknown ids, another tenant's admin, and an agent get nothing done.
+    expect((await api('POST', `/webhooks/${endpoint.id}/deliveries/whd_nope/redeliver`)).status).toBe(404);
+    const other = await t.createTenant('Other Hooks Co');
+    const asOther = (path: string) => call(t.baseUrl, 'POST', path, { auth: { apiKey: other.apiKey } });
+    expect((await asOther(`/webhooks/${endpoint.id}/deliveries/${older.id}/redeliver`)).status).toBe(404);
+    expect((await asOther(`/webhooks/${endpoint.id}/redeliver-failed`)).status).toBe(404);
+    const invitation = await api('POST', '/invitations', { email: 'hook-agent@example.com', role: 'agent' });
+    await call(t.baseUrl, 'POST', `/invitations/${String(invitation.body.acceptUrl).split('/invite/')[1]}/accept`, { body: { name: 'Hook Agent', password: 'a long enough password' } });
+    const agent = await login(t.baseUrl, 'hook-agent@example.com', 'a long enough password');
+    const asAgent = await call(t.baseUrl, 'POST', `/webhooks/${endpoint.id}/redeliver-failed`, { auth: agent });
+    expect(asAgent.status).toBe(403);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
   });
 
   it('the endpoint list never shows the secret again', async () => {
