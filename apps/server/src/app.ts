@@ -31,7 +31,7 @@ import { attachRealtime } from './realtime/sockets.ts';
 import { AttachmentStorage } from './attachments/attachment-storage.ts';
 import { JobWorker } from './jobs/job-queue.ts';
 import { deliverWebhookJob } from './webhooks/deliver-webhook.ts';
-import { WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
+import { WEBHOOK_ATTEMPTS, WEBHOOK_JOB } from './webhooks/webhook-outbox.ts';
 import { pruneEvents } from './realtime/event-log.ts';
 import { joinOtherNodes } from './realtime/across-nodes.ts';
 import { RoutingService, type RoutingOptions } from './routing/routing.service.ts';
@@ -179,7 +179,7 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
 
   const realtime = attachRealtime(app, deps);
   const worker = new JobWorker(opened.db, log, options.jobs);
-  worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db, config.privateTargets));
+  worker.register(WEBHOOK_JOB, deliverWebhookJob(opened.db, config.privateTargets), { maxAttempts: WEBHOOK_ATTEMPTS });
   worker.register(CHANNEL_SEND_JOB, sendOutboundJob(deps));
   worker.register(CLOSING_MESSAGE_JOB, closingMessageJob(deps));
   worker.register(FLUSH_PARTS_JOB, flushPartsJob(deps));

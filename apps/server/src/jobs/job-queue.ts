@@ -37,33 +37,38 @@ function jobRow(job: NewJob) {
 export interface JobWorkerOptions {
   pollMs?: number;
   batchSize?: number;
+  /** Attempts of every kind of job (tests); when unset, each kind's own (see register), else 8. */
   maxAttempts?: number;
   /** First retry delay; it doubles with each attempt (with jitter), capped at one hour. */
   backoffBaseMs?: number;
   lockSeconds?: number;
 }
 
+/** Attempts of a job whose kind sets none: 8 span ~21 minutes (10 s, doubling, with jitter). */
+const DEFAULT_ATTEMPTS = 8;
+
 /**
  * A durable job queue in PostgreSQL. Workers on any number of nodes claim due jobs with
  * FOR UPDATE SKIP LOCKED; a job whose worker died is claimed again once its lock expires.
  */
 export class JobWorker {
-  private handlers = new Map<string, JobHandler>();
+  private handlers = new Map<string, { handler: JobHandler; maxAttempts: number }>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  private readonly opts: Required<JobWorkerOptions>;
+  private readonly opts: Required<Omit<JobWorkerOptions, 'maxAttempts'>> & Pick<JobWorkerOptions, 'maxAttempts'>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
     opts: JobWorkerOptions = {},
   ) {
-    this.opts = { pollMs: 500, batchSize: 20, maxAttempts: 8, backoffBaseMs: 10_000, lockSeconds: 60, ...opts };
+    this.opts = { pollMs: 500, batchSize: 20, backoffBaseMs: 10_000, lockSeconds: 60, ...opts };
   }
 
-  register(kind: string, handler: JobHandler): void {
-    this.handlers.set(kind, handler);
+  /** Runs jobs of `kind` with `handler`, each tried up to `maxAttempts` times (default 8) unless the worker's options set them all. */
+  register(kind: string, handler: JobHandler, policy: { maxAttempts?: number } = {}): void {
+    this.handlers.set(kind, { handler, maxAttempts: this.opts.maxAttempts ?? policy.maxAttempts ?? DEFAULT_ATTEMPTS });
   }
 
   start(): void {
@@ -110,10 +115,11 @@ export class JobWorker {
   }
 
   private async runJob(row: { id: string; tenant_id: string | null; kind: string; payload: Record<string, unknown>; attempts: number }) {
-    const handler = this.handlers.get(row.kind);
+    const registered = this.handlers.get(row.kind);
+    const maxAttempts = registered?.maxAttempts ?? DEFAULT_ATTEMPTS;
     try {
-      if (!handler) throw new PermanentJobError(`no handler for job kind ${row.kind}`);
-      await handler({ id: String(row.id), tenantId: row.tenant_id, attempts: row.attempts, maxAttempts: this.opts.maxAttempts, payload: row.payload });
+      if (!registered) throw new PermanentJobError(`no handler for job kind ${row.kind}`);
+      await registered.handler({ id: String(row.id), tenantId: row.tenant_id, attempts: row.attempts, maxAttempts, payload: row.payload });
       await this.db.deleteFrom('jobs').where('id', '=', row.id).execute();
     } catch (err) {
       if (err instanceof RetryJobAt) {
@@ -121,7 +127,7 @@ export class JobWorker {
         return;
       }
       const message = err instanceof Error ? err.message : String(err);
-      const final = err instanceof PermanentJobError || row.attempts >= this.opts.maxAttempts;
+      const final = err instanceof PermanentJobError || row.attempts >= maxAttempts;
       const delay = Math.min(3_600_000, this.opts.backoffBaseMs * 2 ** (row.attempts - 1)) * (0.8 + Math.random() * 0.4);
       this.log.warn({ jobId: row.id, kind: row.kind, attempts: row.attempts, final, err: message }, 'job failed');
       await this.db

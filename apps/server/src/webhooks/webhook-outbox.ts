@@ -6,6 +6,11 @@ import { newId } from '../ids.ts';
 export const webhookEventTypes = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
 
 export const WEBHOOK_JOB = 'webhook.deliver';
+/**
+ * Attempts of a webhook delivery: retries after 10 s doubling up to an hour, then hourly, ~15 hours
+ * in all, so a receiver down overnight still gets its deliveries (after that an admin sends them again).
+ */
+export const WEBHOOK_ATTEMPTS = 24;
 
 /**
  * One delivery (and its send job) per subscribed endpoint and event, as writes for the statement
