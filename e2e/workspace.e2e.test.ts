@@ -446,6 +446,14 @@ describe('agent workspace (CC-10)', () => {
       await expect.poll(() => page.locator('.card tbody .pill', { hasText: 'Failed' }).count()).toBe(0);
       expect(await page.locator('.card tbody .pill', { hasText: 'Trying' }).count()).toBe(spent.length);
       await shot(page, '19-admin-webhook-sent-again');
+      // Paused, the endpoint says so and by whom.
+      const hookRow = page.locator('.table tr', { hasText: 'parley-hook' });
+      await hookRow.locator('button', { hasText: 'Pause' }).click();
+      await hookRow.locator('.pill', { hasText: 'Paused' }).waitFor();
+      expect(await hookRow.textContent()).toContain('Paused by an admin on');
+      await shot(page, '20-admin-webhook-paused');
+      await hookRow.locator('button', { hasText: 'Resume' }).click();
+      await expect.poll(() => hookRow.locator('.pill', { hasText: 'Paused' }).count()).toBe(0);
       expect(agent.errors).toEqual([]);
     } finally {
       await agent.context.close();

@@ -10,13 +10,14 @@ import { useLoad } from './use-load';
 export const WEBHOOK_EVENTS = ['conversation.created', 'conversation.updated', 'message.created', 'conversation.read'] as const;
 
 export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
-  const { t } = useI18n();
+  const { t, formatDateTime } = useI18n();
   const { data, error, reload } = useLoad(() => api.webhooks());
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>(['conversation.created', 'message.created']);
   const [created, setCreated] = useState<Webhook | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const hooks = data?.items ?? [];
+  const selected = hooks.find((h) => h.id === selectedId);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -25,6 +26,16 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
     try {
       setCreated(await api.createWebhook(url.trim(), events));
       setUrl('');
+      reload();
+    } catch (err) {
+      setActionError(errorText(t, err));
+    }
+  };
+
+  const setEnabled = async (hook: Webhook, enabled: boolean) => {
+    setActionError(null);
+    try {
+      await api.setWebhookEnabled(hook.id, enabled);
       reload();
     } catch (err) {
       setActionError(errorText(t, err));
@@ -74,12 +85,21 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
             <tbody>
               {hooks.map((h) => (
                 <tr key={h.id} className={h.id === selectedId ? 'selected' : undefined}>
-                  <td className="mono break">{h.url}</td>
+                  <td className="break">
+                    <span className="mono">{h.url}</span>
+                    {!h.enabled && (
+                      <p className="small muted">
+                        <span className="pill pill-delivery-failed">{t('webhooks.paused')}</span>{' '}
+                        {t(h.disabledReason === 'gone' ? 'webhooks.pausedGone' : 'webhooks.pausedByAdmin', { when: h.disabledAt ? formatDateTime(h.disabledAt) : '' })}
+                      </p>
+                    )}
+                  </td>
                   <td>{h.events.map((e) => <span key={e} className="pill mono small">{e}</span>)}</td>
                   <td className="right nowrap">
                     <a className="btn btn-sm" href={routeHref({ name: 'admin', section: 'webhooks', itemId: h.id === selectedId ? null : h.id })}>
                       {t('webhooks.deliveries')}
                     </a>{' '}
+                    <button type="button" className="btn btn-sm" onClick={() => void setEnabled(h, !h.enabled)}>{t(h.enabled ? 'webhooks.pause' : 'webhooks.resume')}</button>{' '}
                     <button type="button" className="btn btn-sm btn-danger" onClick={() => void remove(h)}>{t('common.delete')}</button>
                   </td>
                 </tr>
@@ -88,12 +108,13 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
           </table>
         )}
       </section>
-      {selectedId && hooks.some((h) => h.id === selectedId) && <Deliveries key={selectedId} webhookId={selectedId} />}
+      {selected && <Deliveries key={selected.id} webhookId={selected.id} enabled={selected.enabled} />}
     </div>
   );
 }
 
-function Deliveries({ webhookId }: { webhookId: string }) {
+/** The endpoint's recent deliveries; `enabled`: it may be sent deliveries again (not paused). */
+function Deliveries({ webhookId, enabled }: { webhookId: string; enabled: boolean }) {
   const { t, formatDateTime } = useI18n();
   const { data, error, reload } = useLoad(() => api.webhookDeliveries(webhookId));
   const [notice, setNotice] = useState<string | null>(null);
@@ -116,7 +137,7 @@ function Deliveries({ webhookId }: { webhookId: string }) {
       <div className="card-title-row pad">
         <h3>{t('webhooks.recentDeliveries')}</h3>
         <span>
-          {failed > 0 && (
+          {enabled && failed > 0 && (
             <button type="button" className="btn btn-sm" onClick={() => void sendAgain(async () => setNotice(t('webhooks.redelivered', { count: (await api.redeliverFailedWebhooks(webhookId)).redelivered })))}>
               {t('webhooks.redeliverFailed', { count: failed })}
             </button>
@@ -143,7 +164,7 @@ function Deliveries({ webhookId }: { webhookId: string }) {
                 </td>
                 <td className="muted">{formatDateTime(d.deliveredAt ?? d.createdAt)}</td>
                 <td className="right nowrap">
-                  {d.status !== 'pending' && (
+                  {enabled && d.status !== 'pending' && (
                     <button type="button" className="btn btn-sm" onClick={() => void sendAgain(() => api.redeliverWebhookDelivery(webhookId, d.id))}>{t('webhooks.redeliver')}</button>
                   )}
                 </td>

@@ -194,6 +194,7 @@ export const api = {
   webhooks: () => request<{ items: Webhook[] }>('/webhooks'),
   createWebhook: (url: string, events: string[]) => request<Webhook>('/webhooks', { method: 'POST', body: { url, events } }),
   deleteWebhook: (id: string) => request<void>(`/webhooks/${id}`, { method: 'DELETE' }),
+  setWebhookEnabled: (id: string, enabled: boolean) => request<Webhook>(`/webhooks/${id}`, { method: 'PATCH', body: { enabled } }),
   webhookDeliveries: (id: string) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
   redeliverWebhookDelivery: (id: string, deliveryId: string) => request<WebhookDelivery>(`/webhooks/${id}/deliveries/${deliveryId}/redeliver`, { method: 'POST' }),
   redeliverFailedWebhooks: (id: string) => request<{ redelivered: number }>(`/webhooks/${id}/redeliver-failed`, { method: 'POST' }),

@@ -214,6 +214,10 @@ export interface Webhook {
   events: string[];
   secret?: string;
   createdAt?: string;
+  enabled: boolean;
+  disabledAt: string | null;
+  /** admin: paused by an admin; gone: the receiver answered 410 Gone. */
+  disabledReason: 'admin' | 'gone' | null;
 }
 
 export interface WebhookDelivery {

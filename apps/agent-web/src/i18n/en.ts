@@ -276,6 +276,11 @@ export const en = {
   'webhooks.delivery.pending': 'Trying',
   'webhooks.delivery.delivered': 'Delivered',
   'webhooks.delivery.failed': 'Failed',
+  'webhooks.pause': 'Pause',
+  'webhooks.resume': 'Resume',
+  'webhooks.paused': 'Paused',
+  'webhooks.pausedByAdmin': 'Paused by an admin on {when}.',
+  'webhooks.pausedGone': 'Paused on {when}: the receiver answered 410 Gone (it wants no more deliveries).',
 
   'canned.shortCode': 'Short code',
   'canned.content': 'Reply',

@@ -278,6 +278,11 @@ export const esMX: Record<MessageKey, string> = {
   'webhooks.delivery.pending': 'Intentando',
   'webhooks.delivery.delivered': 'Entregada',
   'webhooks.delivery.failed': 'Fallida',
+  'webhooks.pause': 'Pausar',
+  'webhooks.resume': 'Reanudar',
+  'webhooks.paused': 'En pausa',
+  'webhooks.pausedByAdmin': 'Pausado por un administrador el {when}.',
+  'webhooks.pausedGone': 'Pausado el {when}: el receptor respondió 410 Gone (no quiere más entregas).',
 
   'canned.shortCode': 'Código corto',
   'canned.content': 'Respuesta',

@@ -278,6 +278,11 @@ export const ptBR: Record<MessageKey, string> = {
   'webhooks.delivery.pending': 'Tentando',
   'webhooks.delivery.delivered': 'Entregue',
   'webhooks.delivery.failed': 'Falhou',
+  'webhooks.pause': 'Pausar',
+  'webhooks.resume': 'Retomar',
+  'webhooks.paused': 'Pausado',
+  'webhooks.pausedByAdmin': 'Pausado por um administrador em {when}.',
+  'webhooks.pausedGone': 'Pausado em {when}: o receptor respondeu 410 Gone (não quer mais entregas).',
 
   'canned.shortCode': 'Código curto',
   'canned.content': 'Resposta',

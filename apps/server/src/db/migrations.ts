@@ -526,6 +526,12 @@ ALTER TABLE realtime_events ALTER COLUMN payload SET STATISTICS 0;
 ALTER TABLE conversation_events ALTER COLUMN data SET STATISTICS 0;
 ALTER TABLE channel_messages ALTER COLUMN thread_keys SET STATISTICS 0, ALTER COLUMN subject SET STATISTICS 0, ALTER COLUMN html SET STATISTICS 0, ALTER COLUMN details SET STATISTICS 0`,
   },
+  {
+    version: 20,
+    name: 'webhook-endpoints-pause',
+    // A paused endpoint gets no deliveries: paused by an admin, or by its receiver answering 410 Gone.
+    sql: `ALTER TABLE webhook_endpoints ADD COLUMN disabled_at timestamptz, ADD COLUMN disabled_reason text CHECK (disabled_reason IN ('admin', 'gone'))`,
+  },
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

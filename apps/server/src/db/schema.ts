@@ -237,6 +237,9 @@ export interface WebhookEndpointsTable {
   events: Json<string[]>;
   secret: string;
   created_at: Timestamp;
+  /** Set while paused: by an admin, or because the receiver answered 410 Gone. */
+  disabled_at: Timestamp | null;
+  disabled_reason: 'admin' | 'gone' | null;
 }
 
 export interface WebhookDeliveriesTable {

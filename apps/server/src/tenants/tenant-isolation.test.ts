@@ -187,6 +187,7 @@ function bodyFor(method: string, path: string, takesBody: boolean): unknown {
     'PATCH /api/v1/conversations/{id}': { status: 'resolved', priority: 5, labels: ['b'], customAttributes: { owner: 'B' } },
     'POST /api/v1/conversations/{id}/messages': { content: 'hello from B', clientMessageId: 'x-1' },
     'PATCH /api/v1/canned-replies/{id}': { content: 'Changed by B' },
+    'PATCH /api/v1/webhooks/{id}': { enabled: false },
     'POST /api/v1/canned-replies/{id}/render': { conversationId: a.conversationX },
     'POST /api/v1/invitations/{token}/accept': { name: 'Intruder', password: 'intruder password' },
     'PATCH /api/v1/routing/queues/{id}': { name: 'Renamed by B', members: [] },

@@ -32,17 +32,17 @@ export async function webhookDeliveryWrites(trx: Transaction<Database>, tenantId
   );
   if (deliveries.length === 0) return [];
   // The endpoints may be a few seconds old (see the cache below): both writes keep only those that
-  // still exist, as the statement sees them, so an endpoint another node deleted meanwhile costs
-  // no delivery, and no transaction its foreign key.
+  // still exist and are not paused, as the statement sees them, so an endpoint another node deleted
+  // or paused meanwhile gets nothing, and costs no transaction its foreign key.
   return [
     sql`INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event, body, status, attempts)
       SELECT v.id, ${tenantId}, v.endpoint_id, v.event, v.body, 'pending', 0
       FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) AS v(id text, endpoint_id text, event text, body text)
-      JOIN webhook_endpoints e ON e.id = v.endpoint_id AND e.tenant_id = ${tenantId}`,
+      JOIN webhook_endpoints e ON e.id = v.endpoint_id AND e.tenant_id = ${tenantId} AND e.disabled_at IS NULL`,
     sql`INSERT INTO jobs (tenant_id, kind, payload, run_at, attempts, status)
       SELECT ${tenantId}, ${WEBHOOK_JOB}, jsonb_build_object('deliveryId', k.id), now(), 0, 'queued'
       FROM unnest(${deliveries.map((d) => d.id)}::text[], ${deliveries.map((d) => d.endpoint_id)}::text[]) AS k(id, endpoint_id)
-      JOIN webhook_endpoints e ON e.id = k.endpoint_id AND e.tenant_id = ${tenantId}`,
+      JOIN webhook_endpoints e ON e.id = k.endpoint_id AND e.tenant_id = ${tenantId} AND e.disabled_at IS NULL`,
   ];
 }
 
@@ -84,7 +84,7 @@ const cache = new Map<string, { at: number; endpoints: { id: string; events: str
 async function subscribedEndpoints(trx: Transaction<Database>, tenantId: string) {
   const hit = cache.get(tenantId);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit.endpoints;
-  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('tenant_id', '=', tenantId).execute();
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('tenant_id', '=', tenantId).where('disabled_at', 'is', null).execute();
   cache.set(tenantId, { at: Date.now(), endpoints });
   return endpoints;
 }

@@ -7,9 +7,27 @@ import { requireRole } from '../auth/principal.ts';
 import { newId, newToken } from '../ids.ts';
 import { forgetWebhookEndpoints, redeliver, REDELIVER_AT_ONCE, webhookEventTypes } from './webhook-outbox.ts';
 import type { Selectable } from 'kysely';
-import type { WebhookDeliveriesTable } from '../db/schema.ts';
+import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../db/schema.ts';
 
-const EndpointDto = Type.Object({ id: Type.String(), url: Type.String(), events: Type.Array(Type.String()), secret: Type.Optional(Type.String()), createdAt: Type.String() });
+const EndpointDto = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  secret: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+  enabled: Type.Boolean(),
+  disabledAt: Type.Union([Type.String(), Type.Null()]),
+  disabledReason: Type.Union([Type.Literal('admin'), Type.Literal('gone'), Type.Null()], { description: 'admin: paused by an admin; gone: its receiver answered 410 Gone' }),
+});
+const toEndpointDto = (r: Selectable<WebhookEndpointsTable>) => ({
+  id: r.id,
+  url: r.url,
+  events: r.events,
+  createdAt: r.created_at.toISOString(),
+  enabled: r.disabled_at === null,
+  disabledAt: r.disabled_at?.toISOString() ?? null,
+  disabledReason: r.disabled_reason,
+});
 const DeliveryDto = Type.Object({
   id: Type.String(),
   event: Type.String(),
@@ -28,7 +46,7 @@ export function webhookRoutes(app: App, deps: Deps) {
     const principal = principalOf(request);
     requireRole(principal, 'admin');
     const rows = await db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', principal.tenantId).orderBy('created_at').execute();
-    return { items: rows.map((r) => ({ id: r.id, url: r.url, events: r.events, createdAt: r.created_at.toISOString() })) };
+    return { items: rows.map(toEndpointDto) };
   });
 
   app.post(
@@ -56,7 +74,39 @@ export function webhookRoutes(app: App, deps: Deps) {
         .returningAll()
         .executeTakeFirstOrThrow();
       forgetWebhookEndpoints(principal.tenantId);
-      return reply.status(201).send({ id: row.id, url: row.url, events: row.events, secret: row.secret, createdAt: row.created_at.toISOString() });
+      return reply.status(201).send({ ...toEndpointDto(row), secret: row.secret });
+    },
+  );
+
+  app.patch(
+    '/webhooks/:id',
+    {
+      schema: {
+        tags: ['webhooks'],
+        description: 'Pauses (`enabled: false`) or resumes an endpoint. A paused endpoint gets no deliveries; those queued before fail as paused, to be sent again once it is resumed.',
+        params: IdParams,
+        body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
+        response: responses({ 200: EndpointDto }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const { enabled } = request.body;
+      const row = await db
+        .updateTable('webhook_endpoints')
+        .set(enabled ? { disabled_at: null, disabled_reason: null } : { disabled_at: new Date(), disabled_reason: 'admin' })
+        .where('tenant_id', '=', principal.tenantId)
+        .where('id', '=', request.params.id)
+        // Pausing a paused endpoint keeps when and why it was paused.
+        .$if(!enabled, (q) => q.where('disabled_at', 'is', null))
+        .returningAll()
+        .executeTakeFirst();
+      forgetWebhookEndpoints(principal.tenantId);
+      if (row) return toEndpointDto(row);
+      const unchanged = await db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', principal.tenantId).where('id', '=', request.params.id).executeTakeFirst();
+      if (!unchanged) throw notFound('webhook');
+      return toEndpointDto(unchanged);
     },
   );
 
@@ -70,8 +120,14 @@ export function webhookRoutes(app: App, deps: Deps) {
   });
 
   const endpointOf = async (tenantId: string, id: string) => {
-    const endpoint = await db.selectFrom('webhook_endpoints').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const endpoint = await db.selectFrom('webhook_endpoints').select(['id', 'disabled_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!endpoint) throw notFound('webhook');
+    return endpoint;
+  };
+  /** An endpoint that may be sent deliveries again: not paused. */
+  const activeEndpointOf = async (tenantId: string, id: string) => {
+    const endpoint = await endpointOf(tenantId, id);
+    if (endpoint.disabled_at) throw new ParleyError('PARLEY_ERR_CONFLICT', 'the webhook is paused: resume it before sending deliveries again');
     return endpoint.id;
   };
 
@@ -88,7 +144,7 @@ export function webhookRoutes(app: App, deps: Deps) {
     async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
-      const endpointId = await endpointOf(principal.tenantId, request.params.id);
+      const endpointId = await activeEndpointOf(principal.tenantId, request.params.id);
       const [id] = await redeliver(db, principal.tenantId, endpointId, request.params.deliveryId);
       if (!id) {
         const delivery = await db.selectFrom('webhook_deliveries').select('status').where('tenant_id', '=', principal.tenantId).where('endpoint_id', '=', endpointId).where('id', '=', request.params.deliveryId).executeTakeFirst();
@@ -113,7 +169,7 @@ export function webhookRoutes(app: App, deps: Deps) {
     async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
-      const endpointId = await endpointOf(principal.tenantId, request.params.id);
+      const endpointId = await activeEndpointOf(principal.tenantId, request.params.id);
       return { redelivered: (await redeliver(db, principal.tenantId, endpointId, null)).length };
     },
   );
@@ -121,7 +177,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.get('/webhooks/:id/deliveries', { schema: { tags: ['webhooks'], params: IdParams, response: responses({ 200: Items(DeliveryDto) }) } }, async (request) => {
     const principal = principalOf(request);
     requireRole(principal, 'admin');
-    const endpointId = await endpointOf(principal.tenantId, request.params.id);
+    const { id: endpointId } = await endpointOf(principal.tenantId, request.params.id);
     const rows = await db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', principal.tenantId).where('endpoint_id', '=', endpointId).orderBy('created_at', 'desc').limit(50).execute();
     return { items: rows.map(toDeliveryDto) };
   });

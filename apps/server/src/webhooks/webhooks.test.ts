@@ -22,7 +22,7 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Received[] = [];
 /** Per path, the statuses to answer in turn; the last one repeats. */
-const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500], '/recovers': [503, 503, 503, 503, 503, 503, 503, 200] };
+const script: Record<string, number[]> = { '/ok': [200], '/flaky': [500, 500, 200], '/down': [500], '/recovers': [503, 503, 503, 503, 503, 503, 503, 200], '/gone': [410] };
 
 const api = (method: string, path: string, body?: unknown) => call(t.baseUrl, method, path, { auth: { apiKey: tenant.apiKey }, body });
 
@@ -231,6 +231,38 @@ describe('webhook deliveries', () => {
     const agent = await login(t.baseUrl, 'hook-agent@example.com', 'a long enough password');
     const asAgent = await call(t.baseUrl, 'POST', `/webhooks/${endpoint.id}/redeliver-failed`, { auth: agent });
     expect(asAgent.status).toBe(403);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('an admin pauses and resumes an endpoint: nothing is queued for it while paused', async () => {
+    const endpoint = await register('/ok');
+    const paused = await api('PATCH', `/webhooks/${endpoint.id}`, { enabled: false });
+    expect(paused.body).toMatchObject({ id: endpoint.id, enabled: false, disabledReason: 'admin', disabledAt: expect.any(String) });
+    expect(JSON.stringify(paused.body)).not.toContain(endpoint.secret);
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'while paused' });
+    expect((await api('GET', `/webhooks/${endpoint.id}/deliveries`)).body.items).toEqual([]);
+    expect((await api('POST', `/webhooks/${endpoint.id}/redeliver-failed`)).status).toBe(409);
+    expect((await api('PATCH', `/webhooks/${endpoint.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabledAt: null, disabledReason: null });
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'resumed' });
+    const [delivery] = await settledDeliveries(endpoint.id, 1);
+    expect(delivery).toMatchObject({ status: 'delivered' });
+    expect(JSON.parse(received.find((r) => r.headers['x-parley-delivery'] === delivery!.id)!.body).data.content).toBe('resumed');
+    for (const bad of [{ enabled: 'no' }, {}, { enabled: true, url: 'https://example.com' }]) expect((await api('PATCH', `/webhooks/${endpoint.id}`, bad)).status).toBe(400);
+    expect((await api('PATCH', '/webhooks/whk_nope', { enabled: false })).status).toBe(404);
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('a receiver answering 410 Gone pauses its endpoint at once, with that reason, and gets nothing more', async () => {
+    const endpoint = await register('/gone');
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'are you there?' });
+    const [delivery] = await settledDeliveries(endpoint.id, 1);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 410, lastError: 'HTTP 410 Gone: webhook paused' });
+    const listed = (await api('GET', '/webhooks')).body.items.find((e: { id: string }) => e.id === endpoint.id);
+    expect(listed).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    await api('POST', `/conversations/${conversationId}/messages`, { content: 'hello again' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.filter((r) => r.path === '/gone')).toHaveLength(1);
+    expect(await settledDeliveries(endpoint.id, 1)).toHaveLength(1);
     await api('DELETE', `/webhooks/${endpoint.id}`);
   });
 
