@@ -85,8 +85,8 @@ export function WebhooksAdmin({ selectedId }: { selectedId: string | null }) {
             <tbody>
               {hooks.map((h) => (
                 <tr key={h.id} className={h.id === selectedId ? 'selected' : undefined}>
-                  <td className="break">
-                    <span className="mono">{h.url}</span>
+                  <td>
+                    <span className="mono break">{h.url}</span>
                     {!h.enabled && (
                       <p className="small muted">
                         <span className="pill pill-delivery-failed">{t('webhooks.paused')}</span>{' '}
