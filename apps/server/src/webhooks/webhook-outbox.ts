@@ -73,12 +73,13 @@ export async function redeliver(db: Kysely<Database>, tenantId: string, endpoint
 }
 
 /**
- * Endpoints per tenant, remembered for a few seconds: most transactions emit events and most
- * tenants change their webhooks rarely. This node forgets at once on a change it makes; other
- * nodes see it within CACHE_MS (until then they may skip a new endpoint's first events; a deleted
- * one gets nothing, as the writes above join the endpoints).
+ * Endpoints per tenant, remembered for a second like the other rows every request reads
+ * (db/short-cache.ts): most transactions emit events and most tenants change their webhooks
+ * rarely. This node forgets at once on a change it makes; other nodes see it within CACHE_MS
+ * (until then they may skip a new or resumed endpoint's first events; a deleted or paused one
+ * gets nothing, as the writes above join the endpoints).
  */
-const CACHE_MS = 5000;
+const CACHE_MS = 1000;
 const cache = new Map<string, { at: number; endpoints: { id: string; events: string[] }[] }>();
 
 async function subscribedEndpoints(trx: Transaction<Database>, tenantId: string) {
