@@ -178,11 +178,13 @@ describe('webhook deliveries', () => {
     await api('POST', `/conversations/${conversationId}/messages`, { content: 'cached now' });
     // At once (the cache lasts a second), another node deletes it: this node is not told.
     await t.db.deleteFrom('webhook_endpoints').where('id', '=', endpoint.id).execute();
+    const lastJob = await t.db.selectFrom('jobs').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow();
     const posted = await api('POST', `/conversations/${conversationId}/messages`, { content: 'after another node deleted it' });
     expect(posted.status, JSON.stringify(posted.body)).toBe(201);
     expect(await t.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', endpoint.id).execute()).toEqual([]);
-    const jobs = await t.db.selectFrom('jobs').select('payload').where('tenant_id', '=', tenant.tenantId).where('kind', '=', 'webhook.deliver').where('status', '=', 'queued').execute();
-    expect(jobs).toEqual([]);
+    // Nor a job for a delivery that was not written (the first message's may still be queued).
+    const newJobs = await t.db.selectFrom('jobs').select('payload').where('tenant_id', '=', tenant.tenantId).where('kind', '=', 'webhook.deliver').where('id', '>', lastJob.id ?? '0').execute();
+    expect(newJobs).toEqual([]);
   });
 
   it('an admin sends failed deliveries again, one or all, once the receiver is back: same id and body, freshly signed', async () => {
