@@ -437,8 +437,18 @@ describe('agent workspace (CC-10)', () => {
 
       // Hours later its retries are spent (the receiver never answered): the admin sends them again.
       const hook = await parley.db.selectFrom('webhook_endpoints').select('id').where('url', '=', 'http://127.0.0.1:9/parley-hook').executeTakeFirstOrThrow();
+      // Their retries stop first, and any attempt under way ends, so that no job rewrites the rows set below.
+      await expect.poll(async () => {
+        // Counted as the statement found them: done when none was queued (all stopped before) nor running.
+        const { rows } = await sql<{ running: number }>`
+          WITH stopped AS (
+            UPDATE jobs SET status = 'failed' WHERE kind = 'webhook.deliver' AND status = 'queued'
+              AND payload->>'deliveryId' IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = ${hook.id}))
+          SELECT count(*)::int AS running FROM jobs WHERE kind = 'webhook.deliver' AND status IN ('queued', 'running')
+            AND payload->>'deliveryId' IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = ${hook.id})`.execute(parley.db);
+        return rows[0]!.running;
+      }).toBe(0);
       const spent = await parley.db.updateTable('webhook_deliveries').set({ status: 'failed', attempts: 8, last_error: 'TypeError: fetch failed' }).where('endpoint_id', '=', hook.id).returning('id').execute();
-      await sql`UPDATE jobs SET status = 'failed' WHERE kind = 'webhook.deliver' AND payload->>'deliveryId' = ANY(${spent.map((d) => d.id)}::text[])`.execute(parley.db);
       await page.locator('button', { hasText: 'Refresh' }).click();
       await page.locator('.card tbody .pill', { hasText: 'Failed' }).first().waitFor();
       await page.locator('button', { hasText: `Send failed again (${spent.length})` }).click();

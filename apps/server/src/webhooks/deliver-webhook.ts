@@ -45,7 +45,12 @@ export function deliverWebhookJob(db: Db, privateTargets: PrivateTargets, timeou
     // 410 Gone: the receiver says it wants no more (RFC 9110 §15.5.11). The endpoint is paused, with
     // that reason for the admin, and nothing is retried.
     const gone = status === 410;
-    if (gone) error = 'HTTP 410 Gone: webhook paused';
+    if (gone) {
+      error = 'HTTP 410 Gone: webhook paused';
+      // Paused before the delivery is marked, so whoever sees it failed sees the endpoint paused.
+      await db.updateTable('webhook_endpoints').set({ disabled_at: new Date(), disabled_reason: 'gone' }).where('id', '=', delivery.endpoint_id).where('disabled_at', 'is', null).execute();
+      forgetWebhookEndpoints(delivery.tenant_id);
+    }
     await db
       .updateTable('webhook_deliveries')
       .set({
@@ -57,11 +62,7 @@ export function deliverWebhookJob(db: Db, privateTargets: PrivateTargets, timeou
       })
       .where('id', '=', delivery.id)
       .execute();
-    if (gone) {
-      await db.updateTable('webhook_endpoints').set({ disabled_at: new Date(), disabled_reason: 'gone' }).where('id', '=', delivery.endpoint_id).where('disabled_at', 'is', null).execute();
-      forgetWebhookEndpoints(delivery.tenant_id);
-      throw new PermanentJobError(error!);
-    }
+    if (gone) throw new PermanentJobError(error!);
     if (error) throw new Error(error);
   };
 }
