@@ -10,6 +10,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { openDatabase } from '../apps/server/src/db/database.ts';
 import { startBenchPostgres } from './bench-postgres.ts';
+import { round } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -55,6 +56,11 @@ export async function adminQuery(url: string, query: string): Promise<void> {
   await client.end();
 }
 
+export interface CpuSeconds {
+  server: number;
+  postgres: number;
+}
+
 export interface BenchServer {
   base: string;
   engine: 'pglite' | 'postgres';
@@ -68,7 +74,7 @@ export interface BenchServer {
    * children it has reaped, and those alive now; 0 on PGlite): the difference of two readings is
    * what a phase cost the machine, a steadier figure than its latency on a shared VM.
    */
-  cpuSeconds(): { server: number; postgres: number };
+  cpuSeconds(): CpuSeconds;
   /** Kills the server with SIGKILL and starts it again on the same database and port. */
   restart(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -185,6 +191,12 @@ export async function rawInsertBaseline(engine: 'pglite' | 'postgres', databaseU
   } finally {
     await close();
   }
+}
+
+/** CPU per item between two readings of `cpuSeconds`, in ms (`digits` after the point). */
+export function cpuMsPer(before: CpuSeconds, after: CpuSeconds, items: number, digits: number): CpuSeconds {
+  const per = (spent: number) => round((spent * 1000) / items, digits);
+  return { server: per(after.server - before.server), postgres: per(after.postgres - before.postgres) };
 }
 
 /** Linux's clock ticks per second, in which /proc counts CPU time. */

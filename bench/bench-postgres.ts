@@ -19,10 +19,11 @@ export function startBenchPostgres(port = 25470): { url: string; dataDir: string
   // deployment's large tables, analyzed at the default 10 % growth, pay about 1 µs.
   const autovacuum = '-c autovacuum_naptime=1 -c autovacuum_vacuum_scale_factor=0.05 -c autovacuum_analyze_scale_factor=0.5';
   const opts = `${autovacuum} ${process.env.BENCH_PG_STATEMENTS ? '-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on' : ''} ${process.env.BENCH_PG_OPTS ?? ''}`;
-  const out = execFileSync('bash', [script, `/tmp/parley-bench-pg-${port}`, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: opts }, encoding: 'utf8' });
+  const dir = `/tmp/parley-bench-pg-${port}`;
+  const out = execFileSync('bash', [script, dir, String(port)], { env: { ...process.env, PG_EXTRA_OPTS: opts }, encoding: 'utf8' });
   const url = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
   const stop = /TEST_PG_STOP='([^']+)'/.exec(out)?.[1];
   if (!url || !stop) throw new Error(`could not start PostgreSQL: ${out}`);
-  const socketUrl = `postgres://postgres@${encodeURIComponent(`/tmp/parley-bench-pg-${port}`)}:${port}/postgres`;
-  return { url: process.env.BENCH_PG_TCP ? url : socketUrl, dataDir: `/tmp/parley-bench-pg-${port}/data`, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
+  const socketUrl = `postgres://postgres@${encodeURIComponent(dir)}:${port}/postgres`;
+  return { url: process.env.BENCH_PG_TCP ? url : socketUrl, dataDir: `${dir}/data`, stop: () => execFileSync('bash', ['-c', stop], { stdio: 'ignore' }) };
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { percentile, round } from './stats.ts';
-import { hello, openSocket, rawInsertBaseline, startBenchServer, type BenchServer } from './bench-kit.ts';
+import { cpuMsPer, hello, openSocket, rawInsertBaseline, startBenchServer, type BenchServer } from './bench-kit.ts';
 
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -176,7 +176,7 @@ async function runChat(server: Pick<BenchServer, 'base' | 'apiKeys' | 'cpuSecond
     send(i % visitors.length);
   }
   await phase2;
-  const cpuAfter = server.cpuSeconds();
+  const cpu = cpuMsPer(cpuBefore, server.cpuSeconds(), count, 3);
   latencies.sort((a, b) => a - b);
   for (const ws of [...visitors, ...agentSockets]) ws.close();
   return {
@@ -190,8 +190,8 @@ async function runChat(server: Pick<BenchServer, 'base' | 'apiKeys' | 'cpuSecond
     p50Ms: round(percentile(latencies, 50), 2),
     p99Ms: round(percentile(latencies, 99), 2),
     // CPU per message of the open-loop phase, in ms: steadier than latency on a shared VM.
-    serverCpuMsPerMessage: round(((cpuAfter.server - cpuBefore.server) * 1000) / count, 3),
-    postgresCpuMsPerMessage: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / count, 3),
+    serverCpuMsPerMessage: cpu.server,
+    postgresCpuMsPerMessage: cpu.postgres,
   };
 }
 

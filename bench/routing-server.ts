@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
 import { percentile, round } from './stats.ts';
-import { hello, openSocket, startBenchServer, type BenchServer } from './bench-kit.ts';
+import { cpuMsPer, hello, openSocket, startBenchServer, type BenchServer } from './bench-kit.ts';
 import { encodeRequest, RawHttpClient } from './raw-http.ts';
 
 /** Arrivals sent from then on make the steady-state figures, printed beside the whole run's. */
@@ -222,7 +222,7 @@ async function run(
   const deadline = Date.now() + 15_000;
   while (latencies.length < total - failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await Promise.all(resolves);
-  const cpuAfter = server.cpuSeconds();
+  const cpu = cpuMsPer(cpuBefore, server.cpuSeconds(), total, 2);
   for (const ws of sockets) ws.close();
   client.destroy();
   const sorted = latencies.map((l) => l.ms).sort((x, y) => x - y);
@@ -240,8 +240,8 @@ async function run(
   return {
     perSecondP99,
     // CPU per arrival (with its resolve when routed), in ms: steadier than latency on a shared VM.
-    serverCpuMs: round(((cpuAfter.server - cpuBefore.server) * 1000) / total, 2),
-    postgresCpuMs: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / total, 2),
+    serverCpuMs: cpu.server,
+    postgresCpuMs: cpu.postgres,
     count: total,
     failed,
     received: sorted.length,
