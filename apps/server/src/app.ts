@@ -80,13 +80,13 @@ export async function buildParley(options: BuildOptions = {}): Promise<Parley> {
   const log = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const opened =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare, pipeline: config.pgPipeline, poolSize: config.pgPoolSize }));
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pg'), prepare: config.pgPrepare, pipeline: config.pgPipeline, genericPlans: config.pgGenericPlans, poolSize: config.pgPoolSize }));
   const secret = config.secret ?? (await loadOrCreateSecret(config.dataDir));
   const hub = new RealtimeHub(opened.db, log);
   // On a PostgreSQL server other nodes may serve the same tenants: each commit is announced to
   // them, and this node hears theirs (docs/decisions/0006-events-across-nodes.md).
   const nodeId = randomUUID();
-  const committer = new GroupCommitter(opened.db, hub, log, opened.url ? nodeId : undefined);
+  const committer = new GroupCommitter(opened.db, hub, log, { announceAs: opened.url ? nodeId : undefined, genericPlans: opened.genericPlans });
   const otherNodes = opened.url ? joinOtherNodes(opened.url, opened.db, hub, nodeId, log) : null;
   const deps: Deps = {
     db: opened.db,

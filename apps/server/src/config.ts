@@ -11,6 +11,8 @@ export interface Config {
   pgPrepare: boolean;
   /** pg's pipeline mode for statements sent ahead (decision 0005); off by default (PARLEY_PG_PIPELINE=on). */
   pgPipeline: boolean;
+  /** Generic plans for the group committer's statements (decision 0005); on by default (PARLEY_PG_GENERIC_PLANS=off). */
+  pgGenericPlans: boolean;
   /** Connections this process keeps to a PostgreSQL server (PARLEY_PG_POOL_SIZE, default 10). */
   pgPoolSize: number;
   /** Public base URL, used in widget snippets and invitation links. */
@@ -65,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     pgPrepare: env.PARLEY_PG_PREPARE !== 'off',
     pgPipeline: env.PARLEY_PG_PIPELINE === 'on',
+    pgGenericPlans: env.PARLEY_PG_GENERIC_PLANS !== 'off',
     pgPoolSize: wholeNumber(env, 'PARLEY_PG_POOL_SIZE', 10, 1, 1000),
     publicUrl: env.PARLEY_PUBLIC_URL || undefined,
     trustProxy: parseAddressSetting(env.PARLEY_TRUST_PROXY),

@@ -17,7 +17,7 @@ export async function openTestDatabase(): Promise<OpenedDatabase> {
     await withAdmin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    const opened = postgresDatabase(url.toString(), 5);
+    const opened = postgresDatabase(url.toString(), { poolSize: 5 });
     await migrate(opened.db);
     opened.migrated();
     return {

@@ -56,7 +56,7 @@ export type TestParley = Awaited<ReturnType<typeof startTestParley>>;
  */
 export async function startTwoNodes(config: Partial<Config> = {}): Promise<{ a: TestParley; b: TestParley; stop(): Promise<void> }> {
   const database = await openTestDatabase();
-  const second = postgresDatabase(database.url!, 5);
+  const second = postgresDatabase(database.url!, { poolSize: 5 });
   second.migrated();
   const a = await startTestParley({ config, database });
   const b = await startTestParley({ config, database: second });

@@ -21,6 +21,8 @@ export interface OpenDatabaseOptions {
   prepare?: boolean;
   /** Pipeline statements sent AHEAD (PostgreSQL server; default off: it made the routing benchmark's first seconds slower, decision 0005). */
   pipeline?: boolean;
+  /** Plan the group committer's statements generically (PostgreSQL server with prepared statements; default on, decision 0005). */
+  genericPlans?: boolean;
 }
 
 export interface OpenedDatabase {
@@ -30,12 +32,14 @@ export interface OpenedDatabase {
   migrated(): void;
   /** The server's address, for connections of their own (LISTEN); absent for the embedded engine, which one process holds. */
   url?: string;
+  /** Whether the group committer's transactions use generic plans (`plan_cache_mode`): only where statements are prepared. */
+  genericPlans: boolean;
   close(): Promise<void>;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const opened = options.databaseUrl
-    ? postgresDatabase(options.databaseUrl, options.poolSize, options.prepare, options.pipeline)
+    ? postgresDatabase(options.databaseUrl, options)
     : pgliteDatabase(await PGlite.create(options.dataDir ?? 'memory://', { parsers: PGLITE_PARSERS }));
   await migrate(opened.db);
   opened.migrated();
@@ -44,14 +48,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
 
 export const PGLITE_PARSERS = { 20: (v: string) => Number(v) };
 
-export function postgresDatabase(url: string, poolSize = 10, prepare = true, pipeline = false): OpenedDatabase {
+type PostgresOptions = Pick<OpenDatabaseOptions, 'poolSize' | 'prepare' | 'pipeline' | 'genericPlans'>;
+
+export function postgresDatabase(url: string, { poolSize = 10, prepare = true, pipeline = false, genericPlans = true }: PostgresOptions = {}): OpenedDatabase {
   const preparing = { on: false };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: PreparingClient, preparing, pipeline } as unknown as pg.PoolConfig);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', url, migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
+  return { db, engine: 'postgres', url, genericPlans: prepare && genericPlans, migrated: () => void (preparing.on = prepare), close: () => db.destroy() };
 }
 
 export function pgliteDatabase(lite: PGlite): OpenedDatabase {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
-  return { db, engine: 'pglite', migrated: () => undefined, close: () => db.destroy() };
+  // PGlite plans every statement anew (nothing is prepared): a generic plan would save nothing.
+  return { db, engine: 'pglite', genericPlans: false, migrated: () => undefined, close: () => db.destroy() };
 }

@@ -39,7 +39,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
 
   it('prepares nothing with prepare off (PARLEY_PG_PREPARE=off, for poolers in transaction mode)', async () => {
     database ??= await openTestDatabase();
-    unprepared = postgresDatabase(database.url!, 2, false);
+    unprepared = postgresDatabase(database.url!, { poolSize: 2, prepare: false });
     unprepared.migrated();
     expect(await preparedAfterRepeats(unprepared.db, 'off')).toEqual([]);
     expect((await preparedAfterRepeats(database.db, 'on')).filter((s) => s.includes("'on'"))).toHaveLength(1);
@@ -92,6 +92,30 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
       await c.q('commit', []);
       expect(c.counted.roundTrips).toBe(1);
       expect(await c.ids()).toEqual([1, 2, 3, 4]);
+      await c.end();
+    });
+
+    it('a SET LOCAL before the first statement rides with the BEGIN and holds for that transaction only', async () => {
+      const c = await client();
+      const mode = [`SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n`, [1]] as const;
+      await c.q('begin', []);
+      expect((await c.q('set local plan_cache_mode = force_generic_plan', [])).command).toBe('SET');
+      expect((await c.q(...mode)).rows).toEqual([{ mode: 'force_generic_plan', n: 1 }]);
+      await c.q('commit', []);
+      expect(c.counted.roundTrips).toBe(2); // the statement (with BEGIN and SET), the COMMIT
+      expect((await c.q(...mode)).rows).toEqual([{ mode: 'auto', n: 1 }]);
+      // Before a statement without parameters, BEGIN and the setting go first on their own; a rollback undoes the setting.
+      await c.q('begin', []);
+      await c.q('set local plan_cache_mode = force_custom_plan', []);
+      expect((await c.q(`SELECT current_setting('plan_cache_mode') AS mode`, [])).rows).toEqual([{ mode: 'force_custom_plan' }]);
+      await c.q('rollback', []);
+      expect((await c.q(...mode)).rows).toEqual([{ mode: 'auto', n: 1 }]);
+      // A setting that fails fails the statement it rides with, and nothing of the transaction stays.
+      await c.q('begin', []);
+      await c.q('set local plan_cache_mode = no_such_mode', []);
+      await expect(c.q(...insert(1))).rejects.toThrow(/no_such_mode/);
+      await c.q('rollback', []);
+      expect(await c.ids()).toEqual([]);
       await c.end();
     });
 

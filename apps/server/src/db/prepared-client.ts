@@ -34,6 +34,8 @@ type AheadRows = unknown[] & { later?: () => Promise<unknown[]> };
 interface OpenTransaction {
   /** 'begin': a BEGIN was answered but not sent yet; 'committed': a COMMIT_ALONG statement ended the transaction. */
   pending: 'begin' | 'committed' | null;
+  /** SET LOCAL statements answered before the BEGIN was sent: they go right behind it. */
+  settings: string[];
   /** The statements sent ahead, settled once their failure (if any) is recorded. */
   ahead: Promise<void>[];
   /** The first failure of a statement sent ahead. */
@@ -95,11 +97,12 @@ const Query = (pg as unknown as { Query: new (config: object) => PgQuery }).Quer
  */
 class FusedQuery extends Query {
   private completions = 0;
-  private beginParsed = false;
+  private openingParsed = 0;
 
   constructor(
     config: object,
-    private readonly withBegin: boolean,
+    /** BEGIN and the transaction's SET LOCALs, when this is its first statement; else none. */
+    private readonly opening: string[],
     private readonly withCommit: boolean,
   ) {
     super(config);
@@ -108,7 +111,7 @@ class FusedQuery extends Query {
   override submit(connection: PgConnection): Error | null {
     connection.stream.cork?.();
     try {
-      if (this.withBegin) writeStatement(connection, 'begin');
+      for (const text of this.opening) writeStatement(connection, text);
       return super.submit(connection);
     } finally {
       connection.stream.uncork?.();
@@ -125,15 +128,15 @@ class FusedQuery extends Query {
 
   override handleCommandComplete(msg: unknown, connection: PgConnection): void {
     const n = this.completions++;
-    if (this.withBegin && n === 0) return;
-    if (this.withCommit && n === (this.withBegin ? 2 : 1)) return;
+    if (n < this.opening.length) return;
+    if (this.withCommit && n === this.opening.length + 1) return;
     super.handleCommandComplete(msg, connection);
   }
 
-  /** BEGIN's ParseComplete arrives first and must not mark this statement as prepared (its own Parse may still fail). */
-  isBeginParseComplete(): boolean {
-    if (!this.withBegin || this.beginParsed) return false;
-    this.beginParsed = true;
+  /** The opening statements' ParseCompletes arrive first and must not mark this statement as prepared (its own Parse may still fail). */
+  isOpeningParseComplete(): boolean {
+    if (this.openingParsed === this.opening.length) return false;
+    this.openingParsed += 1;
     return true;
   }
 }
@@ -155,8 +158,9 @@ const seen = new Map<string, { uses: number; name: string }>();
  * It also spares each transaction the round trip of its BEGIN: Kysely's `begin` is answered at
  * once and sent in the same write as the transaction's first statement (a COMMIT or ROLLBACK of
  * a transaction that ran nothing is answered without a round trip as well); a statement starting
- * with COMMIT_ALONG carries the COMMIT. Both ride only on statements with parameters, which pg
- * sends in the extended protocol; anything else first sends the BEGIN on its own, as before.
+ * with COMMIT_ALONG carries the COMMIT. A `SET LOCAL` run before the transaction's first statement
+ * rides with its BEGIN too. They ride only on statements with parameters, which pg sends in the
+ * extended protocol; anything else first sends the BEGIN (and settings) on its own, as before.
  * A statement starting with AHEAD is answered at once: the transaction goes on without waiting
  * for PostgreSQL's answer to it (written at once with pg's pipeline mode, else once the
  * statement before it is answered).
@@ -189,11 +193,15 @@ export class PreparingClient extends pg.Client {
     const [text, values] = args;
     const plain = typeof text === 'string' && Array.isArray(values) && args.length === 2;
     if (plain && text === 'begin' && values.length === 0 && !this.tx) {
-      this.tx = { pending: 'begin', ahead: [], failure: null };
+      this.tx = { pending: 'begin', settings: [], ahead: [], failure: null };
       return done('BEGIN') as never;
     }
     const tx = this.tx;
     if (!tx) return this.send(args);
+    if (plain && values.length === 0 && tx.pending === 'begin' && /^set local /i.test(text)) {
+      tx.settings.push(text);
+      return done('SET') as never;
+    }
     if (plain && (text === 'commit' || text === 'rollback')) {
       this.tx = null;
       if (tx.pending !== null) return done(tx.pending === 'committed' ? 'COMMIT' : text.toUpperCase()) as never;
@@ -255,11 +263,12 @@ export class PreparingClient extends pg.Client {
     const plain = typeof text === 'string' && Array.isArray(values) && args.length === 2;
     if (this.tx?.pending === 'begin') {
       this.tx.pending = null;
-      if (plain && values.length > 0) return this.fused(text, values, true);
-      // Not in the extended protocol (no parameters, a cursor, a callback): BEGIN goes first on its own.
-      (query.call(this, 'begin') as Promise<unknown>).catch(() => undefined); // its failure reaches the statement queued behind it
+      const opening = ['begin', ...this.tx.settings];
+      if (plain && values.length > 0) return this.fused(text, values, opening);
+      // Not in the extended protocol (no parameters, a cursor, a callback): BEGIN and its settings go first on their own.
+      for (const statement of opening) (query.call(this, statement) as Promise<unknown>).catch(() => undefined); // a failure reaches the statement queued behind
     }
-    if (plain && values.length > 0 && text.startsWith(COMMIT_ALONG)) return this.fused(text, values, false);
+    if (plain && values.length > 0 && text.startsWith(COMMIT_ALONG)) return this.fused(text, values, []);
     if (this.preparing.on && plain && values.length > 0) {
       const name = this.nameFor(text);
       if (name) return query.call(this, { name, text, values });
@@ -267,7 +276,7 @@ export class PreparingClient extends pg.Client {
     return query.apply(this, args);
   }
 
-  private fused(text: string, values: unknown[], withBegin: boolean): never {
+  private fused(text: string, values: unknown[], opening: string[]): never {
     const withCommit = text.startsWith(COMMIT_ALONG);
     const name = this.preparing.on ? this.nameFor(text) : null;
     const tx = this.tx;
@@ -277,14 +286,14 @@ export class PreparingClient extends pg.Client {
         if (withCommit && tx) tx.pending = 'committed';
         resolve(result);
       };
-      query.call(this, new FusedQuery({ text, values, callback, ...(name ? { name } : {}) }, withBegin, withCommit));
+      query.call(this, new FusedQuery({ text, values, callback, ...(name ? { name } : {}) }, opening, withCommit));
     }) as never;
   }
 
-  // Overrides pg's handler (bound when the connection is set up) for BEGIN's ParseComplete.
+  // Overrides pg's handler (bound when the connection is set up) for the opening statements' ParseCompletes.
   _handleParseComplete(): void {
     const active = (this as unknown as { _getActiveQuery(): unknown })._getActiveQuery();
-    if (active instanceof FusedQuery && active.isBeginParseComplete()) return;
+    if (active instanceof FusedQuery && active.isOpeningParseComplete()) return;
     handleParseComplete.call(this);
   }
 

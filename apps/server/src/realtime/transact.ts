@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { RealtimeHub } from './hub.ts';
@@ -63,13 +63,23 @@ const MAX_BATCH = 250;
 export class GroupCommitter {
   private queues = new Map<string, Queued[]>();
 
+  private readonly announceAs?: string;
+  private readonly genericPlans: boolean;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly hub: RealtimeHub,
     private readonly log: Logger,
-    /** This node's id, when other nodes on the database must hear of its commits (PostgreSQL server). */
-    private readonly announceAs?: string,
-  ) {}
+    options: {
+      /** This node's id, when other nodes on the database must hear of its commits (PostgreSQL server). */
+      announceAs?: string;
+      /** Plan the transactions' statements generically (prepared statements on a PostgreSQL server). */
+      genericPlans?: boolean;
+    } = {},
+  ) {
+    this.announceAs = options.announceAs;
+    this.genericPlans = options.genericPlans ?? false;
+  }
 
   run<T>(tenantId: string, work: Work<T>): Promise<T> {
     return this.enqueue<T>(tenantId, { work: work as Work<unknown> });
@@ -143,6 +153,10 @@ export class GroupCommitter {
 
   private commit(tenantId: string, tasks: Task[]) {
     return this.db.transaction().execute(async (trx) => {
+      // The batches' statements are set-based and reach rows by id (decision 0005), so one plan
+      // suits every batch; otherwise PostgreSQL keeps planning them for each batch's values, which
+      // cost it as much time as running them.
+      if (this.genericPlans) await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
       const pending: PendingEvent[] = [];
       const after: (() => void)[] = [];
       const finalWrites = new Map<string, () => Promise<FinalWrite[]>>();
