@@ -47,9 +47,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
 
   describe('BEGIN, COMMIT and statements sent ahead in the same round trip as a statement', () => {
     /** A client as the pool makes them, counting PostgreSQL's answers (one ReadyForQuery per round trip). */
-    const client = async () => {
+    const client = async (pipeline = true) => {
       database ??= await openTestDatabase();
-      const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true }, pipeline: true });
+      const c = new PreparingClient({ connectionString: database.url!, preparing: { on: true }, pipeline });
       await c.connect();
       const q = (text: string, values: readonly unknown[]) => (c as unknown as pg.Client).query(text, [...values]);
       // A round trip: a request written while no answer is awaited (one ReadyForQuery answers each Sync or simple query).
@@ -68,7 +68,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
       await q('TRUNCATE fused', []);
       counted.roundTrips = 0;
       const ids = async () => (await q('SELECT id FROM fused ORDER BY id', [])).rows.map((r: { id: number }) => r.id);
-      return { q, counted, ids, end: () => c.end() };
+      /** Queries pg holds behind the one it awaits (pg 8 warns about them: pg 9 takes one query at a time). */
+      const queuedInPg = () => (c as unknown as { _queryQueue: unknown[] })._queryQueue.length;
+      return { q, counted, ids, queuedInPg, end: () => c.end() };
     };
     const insert = (id: number, parent: number | null = null) => ['INSERT INTO fused VALUES ($1, $2) RETURNING id', [id, parent]] as const;
     const insertLast = (id: number, parent: number | null = null) => [`${COMMIT_ALONG}INSERT INTO fused VALUES ($1, $2) RETURNING id`, [id, parent]] as const;
@@ -181,6 +183,30 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('prepared statements on PostgreS
       expect(await c.ids()).toEqual([1, 2, 3, 4]);
       // Outside a transaction it is an ordinary statement, answered with its rows.
       expect((await c.q(...insertAhead(5))).rows).toEqual([{ id: 5 }]);
+      await c.end();
+    });
+
+    it('without pipelining, statements sent ahead wait in the client for the answer before them, not in pg, and keep their order and errors', async () => {
+      const c = await client(false);
+      await c.q('begin', []);
+      await c.q(...insertAhead(1));
+      await c.q(...insertAhead(2, 1));
+      const read = c.q('SELECT id FROM fused WHERE id <= $1 ORDER BY id', [2]);
+      expect(c.queuedInPg()).toBe(0);
+      expect((await read).rows).toEqual([{ id: 1 }, { id: 2 }]);
+      await c.q(...insertAhead(3));
+      await c.q(...insertLast(4));
+      await c.q('commit', []);
+      expect(await c.ids()).toEqual([1, 2, 3, 4]);
+      // A failure ahead still fails what follows with its own error, and nothing of the transaction stays.
+      await c.q('begin', []);
+      await c.q(...insertAhead(5));
+      await c.q(...insertAhead(1));
+      const after = c.q(...insert(6));
+      expect(c.queuedInPg()).toBe(0);
+      await expect(after).rejects.toThrow(/duplicate key/);
+      await c.q('rollback', []);
+      expect(await c.ids()).toEqual([1, 2, 3, 4]);
       await c.end();
     });
 

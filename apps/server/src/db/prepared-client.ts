@@ -178,6 +178,8 @@ export class PreparingClient extends pg.Client {
   private readonly pipelining: boolean;
   /** Writes are held back for the statement after one sent ahead (see holdWrites). */
   private holding = false;
+  /** Without pipelining: settles when the last statement handed to pg is answered (null: none is awaited). */
+  private answering: Promise<void> | null = null;
 
   constructor(config: pg.ClientConfig & { preparing: { on: boolean }; pipeline?: boolean }) {
     // Pipeline mode: a statement is written at once, even while an earlier one awaits its answer
@@ -266,28 +268,52 @@ export class PreparingClient extends pg.Client {
       const opening = ['begin', ...this.tx.settings];
       if (plain && values.length > 0) return this.fused(text, values, opening);
       // Not in the extended protocol (no parameters, a cursor, a callback): BEGIN and its settings go first on their own.
-      for (const statement of opening) (query.call(this, statement) as Promise<unknown>).catch(() => undefined); // a failure reaches the statement queued behind
+      for (const statement of opening) this.submit(() => query.call(this, statement)).catch(() => undefined); // a failure reaches the statement queued behind
     }
     if (plain && values.length > 0 && text.startsWith(COMMIT_ALONG)) return this.fused(text, values, []);
     if (this.preparing.on && plain && values.length > 0) {
       const name = this.nameFor(text);
-      if (name) return query.call(this, { name, text, values });
+      if (name) return this.submit(() => query.call(this, { name, text, values })) as never;
     }
-    return query.apply(this, args);
+    return this.submit(() => query.apply(this, args)) as never;
+  }
+
+  /**
+   * Hands a statement to pg, without pipelining only once the statement before it is answered:
+   * pg 8 would queue it and warn that pg 9 takes one query at a time. Statements sent AHEAD are
+   * the ones that find another still unanswered.
+   */
+  private submit(run: () => Promise<unknown> | undefined): Promise<unknown> {
+    const before = this.answering;
+    const answer = this.pipelining || !before ? run() : before.then(run, run);
+    // A query given a callback (not from Kysely) answers through it: nothing to wait for here.
+    if (!(answer instanceof Promise) || this.pipelining) return answer as Promise<unknown>;
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.answering = settled;
+    void settled.then(() => {
+      if (this.answering === settled) this.answering = null;
+    });
+    return answer;
   }
 
   private fused(text: string, values: unknown[], opening: string[]): never {
     const withCommit = text.startsWith(COMMIT_ALONG);
     const name = this.preparing.on ? this.nameFor(text) : null;
     const tx = this.tx;
-    return new Promise((resolve, reject) => {
-      const callback = (err: Error | null, result: unknown) => {
-        if (err) return reject(err);
-        if (withCommit && tx) tx.pending = 'committed';
-        resolve(result);
-      };
-      query.call(this, new FusedQuery({ text, values, callback, ...(name ? { name } : {}) }, opening, withCommit));
-    }) as never;
+    return this.submit(
+      () =>
+        new Promise((resolve, reject) => {
+          const callback = (err: Error | null, result: unknown) => {
+            if (err) return reject(err);
+            if (withCommit && tx) tx.pending = 'committed';
+            resolve(result);
+          };
+          query.call(this, new FusedQuery({ text, values, callback, ...(name ? { name } : {}) }, opening, withCommit));
+        }),
+    ) as never;
   }
 
   // Overrides pg's handler (bound when the connection is set up) for the opening statements' ParseCompletes.
