@@ -80,11 +80,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The server runs with the Node flags `npm start` gives it (package.json), so the benches measure what a deployment runs. */
+/** The server runs with the Node flags `npm start` gives it (bin/parley.js), so the benches measure what a deployment runs. */
 function startNodeFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const flags = /node((?: --\S+)*) bin\/parley\.js serve/.exec(start);
-  if (!flags) throw new Error(`package.json's start script does not run "node … bin/parley.js serve": ${start}`);
+  // `npm start` runs bin/parley.js, whose first line carries the node flags (decision 0008).
+  const shebang = readFileSync(join(root, 'bin/parley.js'), 'utf8').split('\n')[0]!;
+  const flags = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(shebang);
+  if (!flags) throw new Error(`bin/parley.js does not start with "#!/usr/bin/env -S node [flags]": ${shebang}`);
   return flags[1]!.trim().split(' ').filter(Boolean);
 }
 

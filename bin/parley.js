@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Parley's command line. Runs the TypeScript sources through tsx (see docs/decisions/0001).
 import { register } from 'tsx/esm/api';
 
